@@ -1,0 +1,268 @@
+//! RFC 4120 §5 messages in DER.
+//!
+//! CONTRACT (skeleton — the asn1 owner implements `Der` for every type, keeps the field
+//! names and types). These are plain Rust types: strings are raw bytes (KerberosString is
+//! octets to MIT), times are whole Unix seconds, flags are u32 with bit 0 = the ASN.1
+//! BIT STRING's first bit (RFC 4120 numbering: `flags & (0x8000_0000 >> n)` is bit n),
+//! UInt32 fields accept negative INTEGERs from peers (stored as their 32-bit pattern).
+
+use crate::principal::PrincipalName;
+use zeroize::Zeroizing;
+
+/// Errors decoding DER; mapped to MIT's asn1 minor codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    pub minor: i32,
+    pub detail: String,
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", crate::error::minor::message(self.minor), self.detail)
+    }
+}
+impl std::error::Error for DecodeError {}
+
+impl From<DecodeError> for crate::error::Error {
+    fn from(e: DecodeError) -> Self {
+        crate::error::Error::new(crate::error::major::DEFECTIVE_TOKEN, e.minor, e.detail)
+    }
+}
+
+/// DER encoding and decoding of one message type.
+pub trait Der: Sized {
+    fn to_der(&self) -> Vec<u8>;
+    /// Decodes exactly one value; trailing bytes are an error.
+    fn from_der(bytes: &[u8]) -> Result<Self, DecodeError>;
+}
+
+/// Message types (RFC 4120 §7.5.7), the APPLICATION tag numbers.
+pub mod msg_type {
+    pub const AS_REQ: i32 = 10;
+    pub const AS_REP: i32 = 11;
+    pub const TGS_REQ: i32 = 12;
+    pub const TGS_REP: i32 = 13;
+    pub const AP_REQ: i32 = 14;
+    pub const AP_REP: i32 = 15;
+    pub const KRB_SAFE: i32 = 20;
+    pub const KRB_PRIV: i32 = 21;
+    pub const KRB_CRED: i32 = 22;
+    pub const KRB_ERROR: i32 = 30;
+}
+
+/// Authorization data types (RFC 4120 §7.5.4, MS-PAC, RFC 4537).
+pub mod ad_type {
+    pub const IF_RELEVANT: i32 = 1;
+    pub const KDC_ISSUED: i32 = 4;
+    pub const AND_OR: i32 = 5;
+    pub const MANDATORY_FOR_KDC: i32 = 8;
+    pub const WIN2K_PAC: i32 = 128;
+    pub const ETYPE_NEGOTIATION: i32 = 129;
+}
+
+/// KerberosFlags bits (RFC 4120 §5.2.8 numbering) as u32 masks.
+pub mod flags {
+    pub const fn bit(n: u32) -> u32 {
+        0x8000_0000 >> n
+    }
+    // APOptions
+    pub const AP_USE_SESSION_KEY: u32 = bit(1);
+    pub const AP_MUTUAL_REQUIRED: u32 = bit(2);
+    // TicketFlags
+    pub const TKT_FORWARDABLE: u32 = bit(1);
+    pub const TKT_FORWARDED: u32 = bit(2);
+    pub const TKT_PROXIABLE: u32 = bit(3);
+    pub const TKT_PROXY: u32 = bit(4);
+    pub const TKT_MAY_POSTDATE: u32 = bit(5);
+    pub const TKT_POSTDATED: u32 = bit(6);
+    pub const TKT_INVALID: u32 = bit(7);
+    pub const TKT_RENEWABLE: u32 = bit(8);
+    pub const TKT_INITIAL: u32 = bit(9);
+    pub const TKT_PRE_AUTHENT: u32 = bit(10);
+    pub const TKT_HW_AUTHENT: u32 = bit(11);
+    pub const TKT_TRANSITED_POLICY_CHECKED: u32 = bit(12);
+    pub const TKT_OK_AS_DELEGATE: u32 = bit(13);
+    // KDCOptions
+    pub const KDC_FORWARDABLE: u32 = bit(1);
+    pub const KDC_FORWARDED: u32 = bit(2);
+    pub const KDC_RENEWABLE: u32 = bit(8);
+    pub const KDC_CANONICALIZE: u32 = bit(15);
+    pub const KDC_RENEWABLE_OK: u32 = bit(27);
+}
+
+/// KerberosTime as whole Unix seconds (always encoded `YYYYMMDDHHMMSSZ`).
+pub type KerberosTime = i64;
+
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct EncryptionKey {
+    pub keytype: i32,
+    pub keyvalue: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EncryptionKey {{ keytype: {}, keyvalue: <redacted> }}", self.keytype)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EncryptedData {
+    pub etype: i32,
+    pub kvno: Option<u32>,
+    pub cipher: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Checksum {
+    pub cksumtype: i32,
+    pub checksum: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct HostAddress {
+    pub addr_type: i32,
+    pub address: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AuthorizationDataEntry {
+    pub ad_type: i32,
+    pub ad_data: Vec<u8>,
+}
+
+/// AuthorizationData ::= SEQUENCE OF { ad-type, ad-data }.
+pub type AuthorizationData = Vec<AuthorizationDataEntry>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TransitedEncoding {
+    pub tr_type: i32,
+    pub contents: Vec<u8>,
+}
+
+/// Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0] 5, realm, sname, enc-part }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Ticket {
+    pub realm: Vec<u8>,
+    pub sname: PrincipalName,
+    pub enc_part: EncryptedData,
+}
+
+/// EncTicketPart ::= [APPLICATION 3] SEQUENCE { ... }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EncTicketPart {
+    pub flags: u32,
+    pub key: EncryptionKey,
+    pub crealm: Vec<u8>,
+    pub cname: PrincipalName,
+    pub transited: TransitedEncoding,
+    pub authtime: KerberosTime,
+    pub starttime: Option<KerberosTime>,
+    pub endtime: KerberosTime,
+    pub renew_till: Option<KerberosTime>,
+    pub caddr: Option<Vec<HostAddress>>,
+    pub authorization_data: Option<AuthorizationData>,
+}
+
+/// Authenticator ::= [APPLICATION 2] SEQUENCE { authenticator-vno [0] 5, ... }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Authenticator {
+    pub crealm: Vec<u8>,
+    pub cname: PrincipalName,
+    pub cksum: Option<Checksum>,
+    pub cusec: u32,
+    pub ctime: KerberosTime,
+    pub subkey: Option<EncryptionKey>,
+    pub seq_number: Option<u32>,
+    pub authorization_data: Option<AuthorizationData>,
+}
+
+/// AP-REQ ::= [APPLICATION 14] SEQUENCE { pvno 5, msg-type 14, ap-options, ticket, authenticator }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ApReq {
+    pub ap_options: u32,
+    pub ticket: Ticket,
+    pub authenticator: EncryptedData,
+}
+
+/// AP-REP ::= [APPLICATION 15] SEQUENCE { pvno, msg-type 15, enc-part }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ApRep {
+    pub enc_part: EncryptedData,
+}
+
+/// EncAPRepPart ::= [APPLICATION 27] SEQUENCE { ctime, cusec, subkey, seq-number }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EncApRepPart {
+    pub ctime: KerberosTime,
+    pub cusec: u32,
+    pub subkey: Option<EncryptionKey>,
+    pub seq_number: Option<u32>,
+}
+
+/// KRB-ERROR ::= [APPLICATION 30] SEQUENCE { ... }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct KrbError {
+    pub ctime: Option<KerberosTime>,
+    pub cusec: Option<u32>,
+    pub stime: KerberosTime,
+    pub susec: u32,
+    pub error_code: i32,
+    pub crealm: Option<Vec<u8>>,
+    pub cname: Option<PrincipalName>,
+    pub realm: Vec<u8>,
+    pub sname: PrincipalName,
+    pub e_text: Option<Vec<u8>>,
+    pub e_data: Option<Vec<u8>>,
+}
+
+/// KRB-CRED ::= [APPLICATION 22] SEQUENCE { pvno, msg-type 22, tickets, enc-part }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct KrbCred {
+    pub tickets: Vec<Ticket>,
+    pub enc_part: EncryptedData,
+}
+
+/// EncKrbCredPart ::= [APPLICATION 29] SEQUENCE { ticket-info, nonce, timestamp, usec, s-address, r-address }.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EncKrbCredPart {
+    pub ticket_info: Vec<KrbCredInfo>,
+    pub nonce: Option<u32>,
+    pub timestamp: Option<KerberosTime>,
+    pub usec: Option<u32>,
+    pub s_address: Option<HostAddress>,
+    pub r_address: Option<HostAddress>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct KrbCredInfo {
+    pub key: EncryptionKey,
+    pub prealm: Option<Vec<u8>>,
+    pub pname: Option<PrincipalName>,
+    pub flags: Option<u32>,
+    pub authtime: Option<KerberosTime>,
+    pub starttime: Option<KerberosTime>,
+    pub endtime: Option<KerberosTime>,
+    pub renew_till: Option<KerberosTime>,
+    pub srealm: Option<Vec<u8>>,
+    pub sname: Option<PrincipalName>,
+    pub caddr: Option<Vec<HostAddress>>,
+}
+
+/// AD-IF-RELEVANT / AD-KDCIssued etc. contain a nested AuthorizationData.
+pub fn decode_authorization_data(bytes: &[u8]) -> Result<AuthorizationData, DecodeError> {
+    let _ = bytes;
+    todo!("asn1 owner")
+}
+pub fn encode_authorization_data(ad: &AuthorizationData) -> Vec<u8> {
+    let _ = ad;
+    todo!("asn1 owner")
+}
+/// EtypeList ::= SEQUENCE OF Int32 (RFC 4537, the data of AD-ETYPE-NEGOTIATION).
+pub fn decode_etype_list(bytes: &[u8]) -> Result<Vec<i32>, DecodeError> {
+    let _ = bytes;
+    todo!("asn1 owner")
+}
+pub fn encode_etype_list(etypes: &[i32]) -> Vec<u8> {
+    let _ = etypes;
+    todo!("asn1 owner")
+}

@@ -1,0 +1,2 @@
+//! The `krbap` command-line tool (being written).
+fn main() {}

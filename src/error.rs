@@ -1,0 +1,301 @@
+//! Status codes: GSS-API major status (RFC 2744 §3.9.1, values identical to MIT's
+//! `GSS_S_*`) and minor status equal to MIT krb5's com_err codes, so that a C caller
+//! can compare a krbap minor status with MIT's `KRB5KRB_AP_ERR_*` constants.
+
+use std::fmt;
+
+/// GSS-API major status values (RFC 2744 §3.9.1).
+pub mod major {
+    pub const COMPLETE: u32 = 0;
+    pub const CALL_INACCESSIBLE_READ: u32 = 1 << 24;
+    pub const CALL_INACCESSIBLE_WRITE: u32 = 2 << 24;
+    pub const CALL_BAD_STRUCTURE: u32 = 3 << 24;
+    pub const BAD_MECH: u32 = 1 << 16;
+    pub const BAD_NAME: u32 = 2 << 16;
+    pub const BAD_NAMETYPE: u32 = 3 << 16;
+    pub const BAD_BINDINGS: u32 = 4 << 16;
+    pub const BAD_STATUS: u32 = 5 << 16;
+    pub const BAD_SIG: u32 = 6 << 16;
+    pub const BAD_MIC: u32 = BAD_SIG;
+    pub const NO_CRED: u32 = 7 << 16;
+    pub const NO_CONTEXT: u32 = 8 << 16;
+    pub const DEFECTIVE_TOKEN: u32 = 9 << 16;
+    pub const DEFECTIVE_CREDENTIAL: u32 = 10 << 16;
+    pub const CREDENTIALS_EXPIRED: u32 = 11 << 16;
+    pub const CONTEXT_EXPIRED: u32 = 12 << 16;
+    pub const FAILURE: u32 = 13 << 16;
+    pub const BAD_QOP: u32 = 14 << 16;
+    pub const UNAUTHORIZED: u32 = 15 << 16;
+    pub const UNAVAILABLE: u32 = 16 << 16;
+    pub const DUPLICATE_ELEMENT: u32 = 17 << 16;
+    pub const NAME_NOT_MN: u32 = 18 << 16;
+    // Supplementary bits.
+    pub const CONTINUE_NEEDED: u32 = 1 << 0;
+    pub const DUPLICATE_TOKEN: u32 = 1 << 1;
+    pub const OLD_TOKEN: u32 = 1 << 2;
+    pub const UNSEQ_TOKEN: u32 = 1 << 3;
+    pub const GAP_TOKEN: u32 = 1 << 4;
+
+    /// Mask of the routine-error field.
+    pub const ROUTINE_ERROR_MASK: u32 = 0xff << 16;
+    /// Mask of the calling-error field.
+    pub const CALLING_ERROR_MASK: u32 = 0xff << 24;
+    /// Mask of the supplementary-information field.
+    pub const SUPPLEMENTARY_MASK: u32 = 0xffff;
+
+    /// True when `status` carries a calling or routine error.
+    pub const fn is_error(status: u32) -> bool {
+        status & (ROUTINE_ERROR_MASK | CALLING_ERROR_MASK) != 0
+    }
+}
+
+/// MIT krb5 com_err codes (krb5_err.et, as in MIT's `<krb5/krb5.h>`).
+///
+/// Codes in the first 128 of the krb5 table are the RFC 4120 §7.5.9 protocol error
+/// codes plus the table base, so `code - KRB5_ERR_BASE` is what goes into a KRB-ERROR.
+pub mod minor {
+    pub const KRB5_ERR_BASE: i32 = -1765328384;
+    const fn krb(n: i32) -> i32 {
+        KRB5_ERR_BASE + n
+    }
+    pub const KDC_ERR_C_PRINCIPAL_UNKNOWN: i32 = krb(6);
+    pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = krb(7);
+    pub const KDC_ERR_PREAUTH_FAILED: i32 = krb(24);
+    pub const KDC_ERR_PREAUTH_REQUIRED: i32 = krb(25);
+    pub const AP_ERR_BAD_INTEGRITY: i32 = krb(31);
+    pub const AP_ERR_TKT_EXPIRED: i32 = krb(32);
+    pub const AP_ERR_TKT_NYV: i32 = krb(33);
+    pub const AP_ERR_REPEAT: i32 = krb(34);
+    pub const AP_ERR_NOT_US: i32 = krb(35);
+    pub const AP_ERR_BADMATCH: i32 = krb(36);
+    pub const AP_ERR_SKEW: i32 = krb(37);
+    pub const AP_ERR_BADADDR: i32 = krb(38);
+    pub const AP_ERR_BADVERSION: i32 = krb(39);
+    pub const AP_ERR_MSG_TYPE: i32 = krb(40);
+    pub const AP_ERR_MODIFIED: i32 = krb(41);
+    pub const AP_ERR_BADORDER: i32 = krb(42);
+    pub const AP_ERR_ILL_CR_TKT: i32 = krb(43);
+    pub const AP_ERR_BADKEYVER: i32 = krb(44);
+    pub const AP_ERR_NOKEY: i32 = krb(45);
+    pub const AP_ERR_MUT_FAIL: i32 = krb(46);
+    pub const AP_ERR_BADDIRECTION: i32 = krb(47);
+    pub const AP_ERR_METHOD: i32 = krb(48);
+    pub const AP_ERR_BADSEQ: i32 = krb(49);
+    pub const AP_ERR_INAPP_CKSUM: i32 = krb(50);
+    pub const ERR_GENERIC: i32 = krb(60);
+    pub const ERR_FIELD_TOOLONG: i32 = krb(61);
+    pub const PARSE_MALFORMED: i32 = krb(134);
+    pub const CONFIG_BADFORMAT: i32 = krb(136);
+    pub const BADMSGTYPE: i32 = krb(138);
+    pub const CC_BADNAME: i32 = krb(139);
+    pub const CC_UNKNOWN_TYPE: i32 = krb(140);
+    pub const CC_NOTFOUND: i32 = krb(141);
+    pub const CC_END: i32 = krb(142);
+    pub const NO_TKT_SUPPLIED: i32 = krb(143);
+    pub const AP_WRONG_PRINC: i32 = krb(144);
+    pub const AP_ERR_TKT_INVALID: i32 = krb(145);
+    pub const PRINC_NOMATCH: i32 = krb(146);
+    pub const PROG_ETYPE_NOSUPP: i32 = krb(150);
+    pub const RC_UNKNOWN: i32 = krb(162);
+    pub const RC_REPLAY: i32 = krb(163);
+    pub const RC_IO: i32 = krb(164);
+    pub const RC_IO_EOF: i32 = krb(167);
+    pub const RC_IO_PERM: i32 = krb(169);
+    pub const CRYPTO_INTERNAL: i32 = krb(178);
+    pub const KT_BADNAME: i32 = krb(179);
+    pub const KT_UNKNOWN_TYPE: i32 = krb(180);
+    pub const KT_NOTFOUND: i32 = krb(181);
+    pub const KT_END: i32 = krb(182);
+    pub const KT_NOWRITE: i32 = krb(183);
+    pub const KT_IOERR: i32 = krb(184);
+    pub const BAD_ENCTYPE: i32 = krb(188);
+    pub const BAD_KEYSIZE: i32 = krb(189);
+    pub const BAD_MSIZE: i32 = krb(190);
+    pub const CC_IO: i32 = krb(193);
+    pub const FCC_NOFILE: i32 = krb(195);
+    pub const CC_NOMEM: i32 = krb(198);
+    pub const CC_FORMAT: i32 = krb(199);
+    pub const NOCREDS_SUPPLIED: i32 = krb(203);
+    pub const KT_NAME_TOOLONG: i32 = krb(229);
+    pub const KT_KVNONOTFOUND: i32 = krb(230);
+    pub const KT_FORMAT: i32 = krb(235);
+    pub const CC_NOSUPP: i32 = krb(247);
+    /// MIT's ASN.1 table (asn1_err.et).
+    pub const ASN1_OVERRUN: i32 = 1859794437;
+    pub const ASN1_BAD_ID: i32 = 1859794438;
+    pub const ASN1_BAD_LENGTH: i32 = 1859794439;
+    pub const ASN1_BAD_FORMAT: i32 = 1859794440;
+    pub const ASN1_PARSE_ERROR: i32 = 1859794441;
+    /// MIT's GSS krb5 mechanism table (k5g, gssapi_err_krb5.et).
+    pub const K5G_BASE: i32 = -2045022976;
+    pub const G_BAD_SERVICE_NAME: i32 = K5G_BASE;
+    pub const G_BAD_STRING_UID: i32 = K5G_BASE + 1;
+    pub const G_NOUSER: i32 = K5G_BASE + 2;
+    pub const G_VALIDATE_FAILED: i32 = K5G_BASE + 3;
+    pub const G_BUFFER_ALLOC: i32 = K5G_BASE + 4;
+    pub const G_BAD_MSG_CTX: i32 = K5G_BASE + 5;
+    pub const G_WRONG_SIZE: i32 = K5G_BASE + 6;
+    pub const G_BAD_USAGE: i32 = K5G_BASE + 7;
+    pub const G_UNKNOWN_QOP: i32 = K5G_BASE + 8;
+    pub const G_NO_CONFIDENTIALITY: i32 = K5G_BASE + 9;
+    pub const G_BAD_TOK_HEADER: i32 = K5G_BASE + 10;
+    pub const G_BAD_DIRECTION: i32 = K5G_BASE + 11;
+    pub const G_TOK_TRUNC: i32 = K5G_BASE + 12;
+    pub const G_REFLECT: i32 = K5G_BASE + 13;
+    pub const G_WRONG_TOKID: i32 = K5G_BASE + 14;
+    pub const G_CRED_USAGE_MISMATCH: i32 = K5G_BASE + 15;
+    pub const G_STORE_ACCEPTOR_CRED_NOSUPP: i32 = K5G_BASE + 16;
+    pub const G_STORE_NON_DEFAULT_CRED_NOSUPP: i32 = K5G_BASE + 17;
+    pub const G_WRONG_MECH: i32 = K5G_BASE + 20;
+    /// POSIX errno values are passed through as minor codes, as MIT does.
+    pub const ENOMEM: i32 = 12;
+    pub const EINVAL: i32 = 22;
+
+    /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
+    pub fn protocol_error_code(code: i32) -> Option<i32> {
+        let n = code.wrapping_sub(KRB5_ERR_BASE);
+        (0..128).contains(&n).then_some(n)
+    }
+
+    /// MIT's text for a minor code (the strings of krb5_err.et / gssapi_err_krb5.et).
+    pub fn message(code: i32) -> &'static str {
+        match code {
+            0 => "Success",
+            KDC_ERR_C_PRINCIPAL_UNKNOWN => "Client not found in Kerberos database",
+            KDC_ERR_S_PRINCIPAL_UNKNOWN => "Server not found in Kerberos database",
+            KDC_ERR_PREAUTH_FAILED => "Preauthentication failed",
+            KDC_ERR_PREAUTH_REQUIRED => "Additional pre-authentication required",
+            AP_ERR_BAD_INTEGRITY => "Decrypt integrity check failed",
+            AP_ERR_TKT_EXPIRED => "Ticket expired",
+            AP_ERR_TKT_NYV => "Ticket not yet valid",
+            AP_ERR_REPEAT => "Request is a replay",
+            AP_ERR_NOT_US => "The ticket isn't for us",
+            AP_ERR_BADMATCH => "Ticket/authenticator don't match",
+            AP_ERR_SKEW => "Clock skew too great",
+            AP_ERR_BADADDR => "Incorrect net address",
+            AP_ERR_BADVERSION => "Protocol version mismatch",
+            AP_ERR_MSG_TYPE => "Invalid message type",
+            AP_ERR_MODIFIED => "Message stream modified",
+            AP_ERR_BADORDER => "Message out of order",
+            AP_ERR_ILL_CR_TKT => "Illegal cross-realm ticket",
+            AP_ERR_BADKEYVER => "Key version is not available",
+            AP_ERR_NOKEY => "Service key not available",
+            AP_ERR_MUT_FAIL => "Mutual authentication failed",
+            AP_ERR_BADDIRECTION => "Incorrect message direction",
+            AP_ERR_METHOD => "Alternative authentication method required",
+            AP_ERR_BADSEQ => "Incorrect sequence number in message",
+            AP_ERR_INAPP_CKSUM => "Inappropriate type of checksum in message",
+            ERR_GENERIC => "Generic error (see e-text)",
+            ERR_FIELD_TOOLONG => "Field is too long for this implementation",
+            PARSE_MALFORMED => "Malformed representation of principal",
+            CONFIG_BADFORMAT => "Improper format of Kerberos configuration file",
+            BADMSGTYPE => "Message type is invalid for this operation",
+            CC_BADNAME => "Credential cache name malformed",
+            CC_UNKNOWN_TYPE => "Unknown credential cache type",
+            CC_NOTFOUND => "Matching credential not found",
+            CC_END => "End of credential cache reached",
+            NO_TKT_SUPPLIED => "Request did not supply a ticket",
+            AP_WRONG_PRINC => "Wrong principal in request",
+            AP_ERR_TKT_INVALID => "Ticket has invalid flag set",
+            PRINC_NOMATCH => "Requested principal and ticket don't match",
+            PROG_ETYPE_NOSUPP => "Program lacks support for encryption type",
+            RC_UNKNOWN => "Unknown replay cache type",
+            RC_REPLAY => "Replay cache type is already registered",
+            RC_IO => "Replay cache I/O operation failed",
+            RC_IO_EOF => "Replay cache I/O operation failed (end of file)",
+            RC_IO_PERM => "Replay cache I/O operation failed (permission denied)",
+            CRYPTO_INTERNAL => "Cryptosystem internal error",
+            KT_BADNAME => "Key table name malformed",
+            KT_UNKNOWN_TYPE => "Unknown Key table type",
+            KT_NOTFOUND => "Key table entry not found",
+            KT_END => "End of key table reached",
+            KT_NOWRITE => "Cannot write to specified key table",
+            KT_IOERR => "Error writing to key table",
+            BAD_ENCTYPE => "Bad encryption type",
+            BAD_KEYSIZE => "Key size is incompatible with encryption type",
+            BAD_MSIZE => "Message size is incompatible with encryption type",
+            CC_IO => "Credentials cache I/O operation failed XXX",
+            FCC_NOFILE => "No credentials cache found",
+            CC_NOMEM => "Internal credentials cache error",
+            CC_FORMAT => "Bad format in credentials cache",
+            NOCREDS_SUPPLIED => "No credentials supplied to library",
+            KT_NAME_TOOLONG => "Keytab name too long",
+            KT_KVNONOTFOUND => "Key version number for principal in key table is incorrect",
+            KT_FORMAT => "Bad format in keytab",
+            CC_NOSUPP => "Credential cache function not supported",
+            ASN1_OVERRUN => "ASN.1 value too large",
+            ASN1_BAD_ID => "ASN.1 identifier doesn't match expected value",
+            ASN1_BAD_LENGTH => "ASN.1 length doesn't match expected value",
+            ASN1_BAD_FORMAT => "ASN.1 badly-formatted encoding",
+            ASN1_PARSE_ERROR => "ASN.1 parse error",
+            G_BAD_SERVICE_NAME => "No @ in SERVICE-NAME name string",
+            G_BAD_STRING_UID => "STRING-UID-NAME contains nondigits",
+            G_NOUSER => "UID does not resolve to username",
+            G_VALIDATE_FAILED => "Validation error",
+            G_BUFFER_ALLOC => "Couldn't allocate gss_buffer_t data",
+            G_BAD_MSG_CTX => "Message context invalid",
+            G_WRONG_SIZE => "Buffer is the wrong size",
+            G_BAD_USAGE => "Credential usage type is unknown",
+            G_UNKNOWN_QOP => "Unknown quality of protection specified",
+            G_NO_CONFIDENTIALITY => "Confidentiality is not available",
+            G_BAD_TOK_HEADER => "Invalid token header",
+            G_BAD_DIRECTION => "Packet was replayed in wrong direction",
+            G_TOK_TRUNC => "Token is truncated",
+            G_REFLECT => "Token was reflected",
+            G_WRONG_TOKID => "Received token ID does not match expected token ID",
+            G_CRED_USAGE_MISMATCH => "The given credential's usage does not match the requested usage",
+            G_STORE_ACCEPTOR_CRED_NOSUPP => "Storing of acceptor credentials is not supported by the mechanism",
+            G_STORE_NON_DEFAULT_CRED_NOSUPP => "Storing of non-default credentials is not supported by the mechanism",
+            G_WRONG_MECH => "Wrong mechanism OID in token",
+            ENOMEM => "Cannot allocate memory",
+            EINVAL => "Invalid argument",
+            _ => "Unknown code",
+        }
+    }
+}
+
+/// An error from any part of krbap: a GSS major status, an MIT-compatible minor code and a
+/// human-readable detail (which never contains key material).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    pub major: u32,
+    pub minor: i32,
+    pub detail: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(major: u32, minor: i32, detail: impl Into<String>) -> Error {
+        Error { major, minor, detail: detail.into() }
+    }
+    /// A failure whose only useful information is the minor code.
+    pub fn minor(minor: i32, detail: impl Into<String>) -> Error {
+        Error::new(major::FAILURE, minor, detail)
+    }
+    pub fn defective_token(minor: i32, detail: impl Into<String>) -> Error {
+        Error::new(major::DEFECTIVE_TOKEN, minor, detail)
+    }
+    /// MIT's text for the minor code.
+    pub fn minor_message(&self) -> &'static str {
+        minor::message(self.minor)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.detail.is_empty() {
+            f.write_str(self.minor_message())
+        } else {
+            write!(f, "{} ({})", self.minor_message(), self.detail)
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error {{ major: {:#x}, minor: {}, {} }}", self.major, self.minor, self)
+    }
+}
+
+impl std::error::Error for Error {}

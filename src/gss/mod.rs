@@ -1,0 +1,6 @@
+//! The GSS-API krb5 mechanism: token framing (RFC 2743 §3.1, RFC 4121 §4.1), the
+//! authenticator checksum 0x8003, security contexts, and per-message tokens (RFC 4121 §4.2).
+
+pub mod checksum;
+pub mod token;
+pub mod wrap;
