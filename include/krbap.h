@@ -16,4 +16,98 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// `status_type` for `krbap_display_status`: a major status.
+#define KRBAP_C_GSS_CODE 1
+
+// `status_type` for `krbap_display_status`: a minor (mechanism) status.
+#define KRBAP_C_MECH_CODE 2
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
+// are treated as a corrupted buffer descriptor.
+#define KRBAP_MAX_BUFFER (1 << 30)
+
+// A byte buffer (RFC 2744 gss_buffer_desc). Buffers returned by krbap own their bytes
+// and must be released with `krbap_buffer_free`; input buffers are borrowed.
+typedef struct krbap_buffer {
+  size_t length;
+  void *value;
+} krbap_buffer;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+// Releases a buffer returned by krbap and sets it to `{0, NULL}`. The bytes are wiped
+// first (tokens may contain key-derived material; wiping is cheap). A NULL `buffer` or
+// an already-empty buffer is fine (RFC 2744 gss_release_buffer).
+uint32_t krbap_buffer_free(uint32_t *minor_status, struct krbap_buffer *buffer);
+
+// Converts a status code to text (RFC 2744 gss_display_status). With
+// `KRBAP_C_GSS_CODE`, one message per error/supplementary part of the major status:
+// call again while `*message_context` is non-zero. With `KRBAP_C_MECH_CODE`, MIT's text
+// for the minor code followed, when this thread's last failure had that minor code, by
+// its detail (e.g. "Clock skew too great (skew 421 s, allowed 300 s)").
+uint32_t krbap_display_status(uint32_t *minor_status,
+                              uint32_t status_value,
+                              int32_t status_type,
+                              uint32_t *message_context,
+                              struct krbap_buffer *status_string);
+
+// The library version, a static NUL-terminated string (do not free).
+const char *krbap_version(void);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
 #endif  /* KRBAP_H */
