@@ -13,6 +13,7 @@
 //! An attacker cannot produce a different valid ciphertext with the same MAC, and the MAC covers
 //! the authenticator's confounder, so two distinct authenticators collide only by chance.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
@@ -335,12 +336,18 @@ impl MemoryReplayCache {
         let retain_until = now.saturating_add(skew.max(0).saturating_mul(2));
 
         let mut shard = lock_ignoring_poison(&self.shards[shard_index]);
-        if let Some(&until) = shard.entries.get(&key) {
-            if until >= now {
-                return Err(replay_error("memory replay cache"));
+        // One lookup: a live entry is a replay; an expired one is reused for this store.
+        match shard.entries.entry(key) {
+            Entry::Occupied(mut entry) => {
+                if *entry.get() >= now {
+                    return Err(replay_error("memory replay cache"));
+                }
+                entry.insert(retain_until);
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(retain_until);
             }
         }
-        shard.entries.insert(key, retain_until);
         if shard.entries.len() >= shard.prune_at {
             shard.entries.retain(|_, until| *until >= now);
             shard.prune_at = (shard.entries.len() * 2).max(PRUNE_FLOOR);
@@ -644,6 +651,13 @@ fn store_locked(file: &File, tag: &[u8; FILE2_TAG_LEN], now: u32, skew: u32) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caches_are_send_and_sync() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<ReplayCache>();
+        shareable::<std::sync::Arc<ReplayCache>>();
+    }
 
     #[test]
     fn tables_follow_mit_layout() {
