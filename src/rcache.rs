@@ -30,9 +30,9 @@ use crate::error::{major, minor, Error, Result};
 
 /// MIT's `KRB5_RC_TYPE_NOTFOUND` ("Replay cache type is unknown"), returned by
 /// `k5_rc_resolve` for an unknown type. Not (yet) in `crate::error::minor`.
-pub const RC_TYPE_NOTFOUND: i32 = minor::KRB5_ERR_BASE + 161;
+pub const RC_TYPE_NOTFOUND: i32 = minor::RC_TYPE_NOTFOUND;
 /// MIT's `KRB5_RC_PARSE` ("Replay cache name parse/format error"): a name without a `:`.
-pub const RC_PARSE: i32 = minor::KRB5_ERR_BASE + 166;
+pub const RC_PARSE: i32 = minor::RC_PARSE;
 
 /// GSS major status of a replay. MIT 1.20's `gss_accept_sec_context` answers a replayed token
 /// with GSS_S_FAILURE (see tests/data/mit-capture/mutual/info.txt: major=0xd0000); the
