@@ -782,3 +782,158 @@ fn key_is_send_sync_and_shared_across_threads() {
         assert_eq!(h.join().unwrap(), b"shared");
     }
 }
+
+// ---------------------------------------------------------------------------
+// MIT krb5 1.20 ciphertexts and checksums (tests/data/mit-capture): ticket,
+// authenticator, AP-REP enc-part, RFC 4121 Wrap and MIC tokens, one case per enctype.
+// ---------------------------------------------------------------------------
+
+fn capture_file(case: &str, name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/data/mit-capture/{case}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The hex after " = " on the line of info.txt that starts with `prefix`.
+fn info_key(case: &str, prefix: &str) -> Vec<u8> {
+    let info = String::from_utf8(capture_file(case, "info.txt")).unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("{case}: no line {prefix}"));
+    hex(line.rsplit(" = ").next().unwrap())
+}
+
+/// Contents of every OCTET STRING in a DER encoding (minimal walker for the test).
+fn der_octet_strings(mut der: &[u8], out: &mut Vec<Vec<u8>>) {
+    while der.len() >= 2 {
+        let tag = der[0];
+        let (len, header) = match der[1] {
+            n if n < 0x80 => (n as usize, 2),
+            0x81 => (der[2] as usize, 3),
+            0x82 => (((der[2] as usize) << 8) | der[3] as usize, 4),
+            other => panic!("unexpected DER length octet {other:#x}"),
+        };
+        let content = &der[header..header + len];
+        if tag & 0x20 != 0 {
+            der_octet_strings(content, out);
+        } else if tag == 0x04 {
+            out.push(content.to_vec());
+        }
+        der = &der[header + len..];
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Decrypt the one OCTET STRING of `der` that `key` opens with `usage`.
+fn decrypt_the_one(der: &[u8], key: &Key, usage: u32) -> Vec<u8> {
+    let mut strings = Vec::new();
+    der_octet_strings(der, &mut strings);
+    let opened: Vec<Vec<u8>> = strings
+        .iter()
+        .filter_map(|s| key.decrypt(usage, s).ok())
+        .collect();
+    assert_eq!(
+        opened.len(),
+        1,
+        "exactly one ciphertext opens with usage {usage}"
+    );
+    opened.into_iter().next().unwrap()
+}
+
+#[test]
+fn mit_captured_messages_and_tokens() {
+    let cases = [
+        (
+            "aes128-sha1",
+            Enctype::Aes128CtsHmacSha196,
+            "2a8f56a62de2e7965f13c5ef4f4f2d5e",
+        ),
+        (
+            "aes256-sha1",
+            Enctype::Aes256CtsHmacSha196,
+            "876425842ab54431b417e4321cc784638fb48ef1e6eedd6230f7632aee8641dc",
+        ),
+        (
+            "aes128-sha256",
+            Enctype::Aes128CtsHmacSha256128,
+            "388a2013eff1585b1957b48b32c21456",
+        ),
+        (
+            "aes256-sha384",
+            Enctype::Aes256CtsHmacSha384192,
+            "8dc9a1ebc3ac228da009d937a1f3c207412dbc451a2e7c1c5eb875fef2a83930",
+        ),
+    ];
+    for (case, enctype, service_key) in cases {
+        let service_key = Key::new(enctype, &hex(service_key)).unwrap();
+        let session_bytes = info_key(case, "ticket session key");
+        let initiator_subkey = info_key(case, "initiator ctx_key");
+        let acceptor_subkey = info_key(case, "initiator acceptor_subkey");
+
+        // Ticket enc-part (usage 2) under the service key holds the session key.
+        let ap_req = capture_file(case, "ap_req.der");
+        let ticket = decrypt_the_one(&ap_req, &service_key, usage::KDC_REP_TICKET);
+        assert_eq!(ticket[0], 0x63, "{case}: EncTicketPart");
+        assert!(contains(&ticket, &session_bytes), "{case}: session key");
+
+        // Authenticator (usage 11) and AP-REP enc-part (usage 12) under the session key.
+        let session = Key::new(enctype, &session_bytes).unwrap();
+        let authenticator = decrypt_the_one(&ap_req, &session, usage::AP_REQ_AUTH);
+        assert_eq!(authenticator[0], 0x62, "{case}: Authenticator");
+        assert!(contains(&authenticator, &initiator_subkey));
+        let ap_rep = capture_file(case, "ap_rep.der");
+        let rep = decrypt_the_one(&ap_rep, &session, usage::AP_REP_ENCPART);
+        assert_eq!(rep[0], 0x7b, "{case}: EncAPRepPart");
+        assert!(contains(&rep, &acceptor_subkey));
+
+        // RFC 4121 tokens, all keyed by the acceptor subkey (flag 0x04).
+        let key = Key::new(enctype, &acceptor_subkey).unwrap();
+        let message = capture_file(case, "message.bin");
+        for (prefix, seal, sign) in [
+            ("c2s", usage::INITIATOR_SEAL, usage::INITIATOR_SIGN),
+            ("s2c", usage::ACCEPTOR_SEAL, usage::ACCEPTOR_SIGN),
+        ] {
+            // Wrap with confidentiality, RRC 0: E(data | header copy).
+            let token = capture_file(case, &format!("{prefix}_wrap_conf.bin"));
+            let plain = key.decrypt(seal, &token[16..]).unwrap();
+            assert_eq!(
+                &plain[..message.len()],
+                message.as_slice(),
+                "{case} {prefix}"
+            );
+            assert_eq!(&plain[message.len()..], &token[..16]);
+            assert_eq!(key.decrypt(sign, &token[16..]), Err(CryptoError::Integrity));
+
+            // Wrap without confidentiality: header | data | checksum over data | header
+            // with EC and RRC zeroed (RFC 4121 §4.2.4), seal usage.
+            let token = capture_file(case, &format!("{prefix}_wrap_noconf.bin"));
+            let mut header = token[..16].to_vec();
+            assert_eq!(
+                usize::from(u16::from_be_bytes([header[4], header[5]])),
+                enctype.mac_len()
+            );
+            header[4..8].fill(0);
+            let (data, checksum) = token[16..].split_at(message.len());
+            assert_eq!(data, message.as_slice());
+            key.verify_checksum_parts(seal, &[data, &header], checksum)
+                .unwrap();
+            assert_eq!(key.checksum_parts(seal, &[data, &header]), checksum);
+
+            // MIC: checksum over data | header, sign usage.
+            let token = capture_file(case, &format!("{prefix}_mic.bin"));
+            let (header, checksum) = token.split_at(16);
+            key.verify_checksum_parts(sign, &[&message, header], checksum)
+                .unwrap();
+            assert_eq!(
+                key.verify_checksum_parts(seal, &[&message, header], checksum),
+                Err(CryptoError::Integrity)
+            );
+        }
+    }
+}

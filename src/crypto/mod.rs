@@ -577,3 +577,61 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_keys_are_cached_per_usage_and_shared_by_clones() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            let clone = key.clone();
+            let a: *const EncKeys = &*key.enc_keys(usage::AP_REQ_AUTH);
+            let b: *const EncKeys = &*clone.enc_keys(usage::AP_REQ_AUTH);
+            assert!(std::ptr::eq(a, b), "Ke/Ki derived once");
+            let c: *const MacKey = &*key.checksum_key(usage::ACCEPTOR_SIGN);
+            let d: *const MacKey = &*clone.checksum_key(usage::ACCEPTOR_SIGN);
+            assert!(std::ptr::eq(c, d), "Kc derived once");
+            assert!(matches!(key.enc_keys(26), Derived::Owned(_)));
+            assert!(matches!(key.enc_keys(0), Derived::Owned(_)));
+        }
+    }
+
+    #[test]
+    fn cached_keys_equal_fresh_derivation() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            for u in [1u32, 11, 25] {
+                let kc = key.derived_key_bytes(u, KeyPurpose::Checksum);
+                assert_eq!(key.checksum_key(u).as_bytes(), kc.as_slice());
+                let ki = key.derived_key_bytes(u, KeyPurpose::Integrity);
+                assert_eq!(key.enc_keys(u).ki.as_bytes(), ki.as_slice());
+            }
+        }
+    }
+
+    #[test]
+    fn usage_zero_and_huge_usages_work() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            for u in [0u32, 26, u32::MAX] {
+                let ct = key.encrypt(u, b"x");
+                assert_eq!(key.decrypt(u, &ct).unwrap(), b"x");
+                let c = key.checksum(u, b"x");
+                key.verify_checksum(u, b"x", &c).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn random_keys_differ() {
+        let a = Key::random(Enctype::Aes256CtsHmacSha196);
+        let b = Key::random(Enctype::Aes256CtsHmacSha196);
+        assert_ne!(a.bytes(), b.bytes());
+        assert_eq!(
+            format!("{a:?}"),
+            "Key { enctype: aes256-cts-hmac-sha1-96, <redacted> }"
+        );
+    }
+}

@@ -225,4 +225,36 @@ mod tests {
         assert_ne!(state.key, key_before);
         assert_eq!(state.unused_from, 16);
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn child_after_fork_does_not_repeat_the_parent_stream() {
+        // Warm this thread's state so the child inherits a buffer with unused keystream.
+        let mut warm = [0u8; 8];
+        fill(&mut warm);
+        let mut fds = [0i32; 2];
+        // SAFETY: plain libc calls; the child only touches its own stack, the
+        // thread-local state (already initialised, no allocation) and the pipe, then _exits.
+        unsafe {
+            assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+            let pid = libc::fork();
+            assert!(pid >= 0);
+            if pid == 0 {
+                let mut child = [0u8; 32];
+                fill(&mut child);
+                libc::write(fds[1], child.as_ptr().cast(), child.len());
+                libc::_exit(0);
+            }
+            let mut parent = [0u8; 32];
+            fill(&mut parent);
+            let mut child = [0u8; 32];
+            let n = libc::read(fds[0], child.as_mut_ptr().cast(), child.len());
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+            assert_eq!(n, 32);
+            assert_ne!(parent, child);
+        }
+    }
 }
