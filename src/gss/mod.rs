@@ -2,5 +2,6 @@
 //! authenticator checksum 0x8003, security contexts, and per-message tokens (RFC 4121 §4.2).
 
 pub mod checksum;
+pub mod seqstate;
 pub mod token;
 pub mod wrap;
