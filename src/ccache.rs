@@ -424,7 +424,7 @@ impl Ccache {
             if !server_ok || (c.endtime as i64) < now {
                 continue;
             }
-            if best.map_or(true, |b| c.endtime > b.endtime) {
+            if best.is_none_or(|b| c.endtime > b.endtime) {
                 best = Some(c);
             }
         }

@@ -247,9 +247,15 @@ pub mod minor {
             G_TOK_TRUNC => "Token is truncated",
             G_REFLECT => "Token was reflected",
             G_WRONG_TOKID => "Received token ID does not match expected token ID",
-            G_CRED_USAGE_MISMATCH => "The given credential's usage does not match the requested usage",
-            G_STORE_ACCEPTOR_CRED_NOSUPP => "Storing of acceptor credentials is not supported by the mechanism",
-            G_STORE_NON_DEFAULT_CRED_NOSUPP => "Storing of non-default credentials is not supported by the mechanism",
+            G_CRED_USAGE_MISMATCH => {
+                "The given credential's usage does not match the requested usage"
+            }
+            G_STORE_ACCEPTOR_CRED_NOSUPP => {
+                "Storing of acceptor credentials is not supported by the mechanism"
+            }
+            G_STORE_NON_DEFAULT_CRED_NOSUPP => {
+                "Storing of non-default credentials is not supported by the mechanism"
+            }
             G_WRONG_MECH => "Wrong mechanism OID in token",
             ENOMEM => "Cannot allocate memory",
             EINVAL => "Invalid argument",
@@ -271,7 +277,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(major: u32, minor: i32, detail: impl Into<String>) -> Error {
-        Error { major, minor, detail: detail.into() }
+        Error {
+            major,
+            minor,
+            detail: detail.into(),
+        }
     }
     /// A failure whose only useful information is the minor code.
     pub fn minor(minor: i32, detail: impl Into<String>) -> Error {
@@ -298,7 +308,11 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Error {{ major: {:#x}, minor: {}, {} }}", self.major, self.minor, self)
+        write!(
+            f,
+            "Error {{ major: {:#x}, minor: {}, {} }}",
+            self.major, self.minor, self
+        )
     }
 }
 

@@ -319,7 +319,7 @@ impl Keytab {
         let candidates: Vec<usize> = (0..self.entries.len())
             .filter(|&i| {
                 let e = &self.entries[i];
-                principal.matches(&e.principal) && enctype.map_or(true, |t| t == e.enctype)
+                principal.matches(&e.principal) && enctype.is_none_or(|t| t == e.enctype)
             })
             .collect();
         match self.select(&candidates, kvno.unwrap_or(0)) {
@@ -344,7 +344,7 @@ impl Keytab {
         for &i in candidates {
             let e = &self.entries[i];
             if kvno == 0 || e.kvno == 0 {
-                if current.map_or(true, |c| more_recent(e, &self.entries[c])) {
+                if current.is_none_or(|c| more_recent(e, &self.entries[c])) {
                     current = Some(i);
                 }
             } else if e.kvno == kvno {
