@@ -389,19 +389,22 @@ impl SecurityContext {
         let part = ap::verify_ap_rep(&rep, &session_key, ctime, cusec)?;
         let acceptor_subkey = part.subkey.as_ref().map(ap::key_from_asn1).transpose()?;
         let recv_seq = part.seq_number.unwrap_or(seq);
-        let (key, is_acceptor_subkey) = match acceptor_subkey {
-            Some(k) => (k, true),
-            None => (subkey, false),
+        let new = |key, is_acceptor_subkey| {
+            MessageProtection::new(
+                key,
+                is_acceptor_subkey,
+                true,
+                seq as u64,
+                recv_seq as u64,
+                self.flags & ctx_flags::REPLAY != 0,
+                self.flags & ctx_flags::SEQUENCE != 0,
+            )
         };
-        self.state = State::Established(Box::new(MessageProtection::new(
-            key,
-            is_acceptor_subkey,
-            true,
-            seq as u64,
-            recv_seq as u64,
-            self.flags & ctx_flags::REPLAY != 0,
-            self.flags & ctx_flags::SEQUENCE != 0,
-        )));
+        let protection = match acceptor_subkey {
+            Some(k) => new(k, true).with_initiator_key(subkey),
+            None => new(subkey, false),
+        };
+        self.state = State::Established(Box::new(protection));
         Ok(())
     }
 
@@ -521,7 +524,8 @@ impl SecurityContext {
                 initiator_seq as u64,
                 flags & ctx_flags::REPLAY != 0,
                 flags & ctx_flags::SEQUENCE != 0,
-            );
+            )
+            .with_initiator_key(initiator_key);
             (p, Some(token))
         } else {
             let p = MessageProtection::new(
