@@ -104,6 +104,19 @@ else
   fail "kinit $REALM_UTF8_CLIENT"
 fi
 
+# Version-3 ccache (MIT writes it with ccache_type = 3).
+sed 's/^\[libdefaults\]$/[libdefaults]\n    ccache_type = 3/' "$RD/krb5.conf" >"$WORK/krb5-v3.conf"
+V3="$WORK/v3.ccache"
+if printf '%s\n' "$REALM_CLIENT_PASSWORD" | KRB5_CONFIG="$WORK/krb5-v3.conf" KRB5CCNAME="FILE:$V3" kinit "$REALM_CLIENT" >/dev/null 2>&1 \
+   && KRB5_CONFIG="$WORK/krb5-v3.conf" KRB5CCNAME="FILE:$V3" kvno test-aes128-sha1/localhost >/dev/null 2>&1; then
+  check "MIT wrote a version-3 ccache" bash -c "od -An -tx1 -N2 '$V3' | grep -q '05 03'"
+  klist -e -f -c "$V3" >"$WORK/v3.klist" 2>&1
+  cc_list "$V3" >"$WORK/v3.krbap" 2>&1
+  same "ccache list = klist -ef: version-3 ccache" "$WORK/v3.klist" "$WORK/v3.krbap"
+else
+  fail "kinit into a version-3 ccache"
+fi
+
 # ---------------------------------------------------------------- library reads + krbap writes
 if (cd "$ROOT" && KRBAP_TEST_REALM_DIR="$CHECK" KRBAP_TEST_OUT_DIR="$OUT" \
       cargo test -q --test mit_files >"$WORK/cargo.log" 2>&1); then
