@@ -150,7 +150,10 @@ pub mod minor {
     pub const G_STORE_NON_DEFAULT_CRED_NOSUPP: i32 = K5G_BASE + 17;
     pub const G_WRONG_MECH: i32 = K5G_BASE + 20;
     /// POSIX errno values are passed through as minor codes, as MIT does.
+    pub const ENOENT: i32 = 2;
+    pub const EIO: i32 = 5;
     pub const ENOMEM: i32 = 12;
+    pub const EACCES: i32 = 13;
     pub const EINVAL: i32 = 22;
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
@@ -257,7 +260,10 @@ pub mod minor {
                 "Storing of non-default credentials is not supported by the mechanism"
             }
             G_WRONG_MECH => "Wrong mechanism OID in token",
+            ENOENT => "No such file or directory",
+            EIO => "Input/output error",
             ENOMEM => "Cannot allocate memory",
+            EACCES => "Permission denied",
             EINVAL => "Invalid argument",
             _ => "Unknown code",
         }

@@ -17,6 +17,7 @@ pub mod ccache;
 pub mod config;
 pub mod cred;
 pub mod crypto;
+pub mod diagnose;
 pub mod error;
 pub mod ffi;
 pub mod gss;
