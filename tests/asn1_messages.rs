@@ -716,11 +716,25 @@ fn every_truncation_of_a_real_ap_req_fails_cleanly() {
         );
     }
     // One flipped byte anywhere: an error or a different value, never a panic.
-    for i in 0..req.len() {
-        for x in [0x01u8, 0x80, 0xff] {
-            let mut m = req.clone();
-            m[i] ^= x;
-            let _ = ApReq::from_der(&m);
+    let auth = plaintext("deleg", "authenticator.der").unwrap();
+    let tkt = plaintext("deleg", "enc_ticket_part.der").unwrap();
+    let cred = plaintext("deleg", "enc_krb_cred_part.der").unwrap();
+    for (msg, bytes) in [(0, &req), (1, &auth), (2, &tkt), (3, &cred)] {
+        for i in 0..bytes.len() {
+            for x in [0x01u8, 0x20, 0x80, 0xff] {
+                let mut m = bytes.clone();
+                m[i] ^= x;
+                let ok = match msg {
+                    0 => ApReq::from_der(&m).map(|v| v.to_der()),
+                    1 => Authenticator::from_der(&m).map(|v| v.to_der()),
+                    2 => EncTicketPart::from_der(&m).map(|v| v.to_der()),
+                    _ => EncKrbCredPart::from_der(&m).map(|v| v.to_der()),
+                };
+                // Whatever decodes must re-encode to a decodable value.
+                if let Ok(again) = ok {
+                    assert!(ApReq::from_der(&again).is_ok() || msg != 0);
+                }
+            }
         }
     }
 }
