@@ -896,3 +896,16 @@ fn decode_speed() {
         start.elapsed().as_secs_f64() * 1e6 / n as f64
     );
 }
+
+#[test]
+fn non_minimal_integer_accepted_like_mit() {
+    // cusec written as 02 02 00 05 (BER, not DER): MIT 1.20 accepts it (measured), so do we;
+    // re-encoding gives the DER form.
+    let b = hex("7b1b3019a011180f32303236313132363132343534375aa10402020005");
+    let p = EncApRepPart::from_der(&b).unwrap();
+    assert_eq!(p.cusec, 5);
+    assert_eq!(
+        p.to_der(),
+        hex("7b1a3018a011180f32303236313132363132343534375aa103020105")
+    );
+}
