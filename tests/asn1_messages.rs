@@ -716,11 +716,25 @@ fn every_truncation_of_a_real_ap_req_fails_cleanly() {
         );
     }
     // One flipped byte anywhere: an error or a different value, never a panic.
-    for i in 0..req.len() {
-        for x in [0x01u8, 0x80, 0xff] {
-            let mut m = req.clone();
-            m[i] ^= x;
-            let _ = ApReq::from_der(&m);
+    let auth = plaintext("deleg", "authenticator.der").unwrap();
+    let tkt = plaintext("deleg", "enc_ticket_part.der").unwrap();
+    let cred = plaintext("deleg", "enc_krb_cred_part.der").unwrap();
+    for (msg, bytes) in [(0, &req), (1, &auth), (2, &tkt), (3, &cred)] {
+        for i in 0..bytes.len() {
+            for x in [0x01u8, 0x20, 0x80, 0xff] {
+                let mut m = bytes.clone();
+                m[i] ^= x;
+                let ok = match msg {
+                    0 => ApReq::from_der(&m).map(|v| v.to_der()),
+                    1 => Authenticator::from_der(&m).map(|v| v.to_der()),
+                    2 => EncTicketPart::from_der(&m).map(|v| v.to_der()),
+                    _ => EncKrbCredPart::from_der(&m).map(|v| v.to_der()),
+                };
+                // Whatever decodes must re-encode to a decodable value.
+                if let Ok(again) = ok {
+                    assert!(ApReq::from_der(&again).is_ok() || msg != 0);
+                }
+            }
         }
     }
 }
@@ -880,5 +894,18 @@ fn decode_speed() {
     println!(
         "Authenticator encode: {:.3} us",
         start.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+#[test]
+fn non_minimal_integer_accepted_like_mit() {
+    // cusec written as 02 02 00 05 (BER, not DER): MIT 1.20 accepts it (measured), so do we;
+    // re-encoding gives the DER form.
+    let b = hex("7b1b3019a011180f32303236313132363132343534375aa10402020005");
+    let p = EncApRepPart::from_der(&b).unwrap();
+    assert_eq!(p.cusec, 5);
+    assert_eq!(
+        p.to_der(),
+        hex("7b1a3018a011180f32303236313132363132343534375aa103020105")
     );
 }

@@ -66,9 +66,15 @@ raw_primitive!(
     Tag::BIT_STRING
 );
 
-/// Key material: decoded straight into a zeroizing buffer.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Key material: decoded straight into a zeroizing buffer, never shown by Debug.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct KeyOctets(pub zeroize::Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for KeyOctets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyOctets(<{} bytes redacted>)", self.0.len())
+    }
+}
 
 impl AsnType for KeyOctets {
     const TAG: Tag = Tag::OCTET_STRING;

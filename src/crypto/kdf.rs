@@ -319,3 +319,41 @@ pub(crate) fn string_to_key(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_table_matches_direct_nfold() {
+        for usage in 1..=FOLDED_USAGES as u32 + 2 {
+            for purpose in [
+                KeyPurpose::Checksum,
+                KeyPurpose::Encryption,
+                KeyPurpose::Integrity,
+            ] {
+                let direct = nfold(&usage_constant(usage, purpose), BLOCK);
+                assert_eq!(
+                    folded_constant(usage, purpose).as_slice(),
+                    direct.as_slice()
+                );
+            }
+        }
+        // RFC 3961 A.1 style sanity: the constant for usage 2 / 0x99 as MIT computes it.
+        assert_eq!(usage_constant(2, KeyPurpose::Checksum), [0, 0, 0, 2, 0x99]);
+    }
+
+    #[test]
+    fn derived_lengths() {
+        for (enctype, kc, ke) in [
+            (Enctype::Aes128CtsHmacSha196, 16, 16),
+            (Enctype::Aes256CtsHmacSha196, 32, 32),
+            (Enctype::Aes128CtsHmacSha256128, 16, 16),
+            (Enctype::Aes256CtsHmacSha384192, 24, 32),
+        ] {
+            assert_eq!(derived_len(enctype, KeyPurpose::Checksum), kc);
+            assert_eq!(derived_len(enctype, KeyPurpose::Integrity), kc);
+            assert_eq!(derived_len(enctype, KeyPurpose::Encryption), ke);
+        }
+    }
+}

@@ -2,9 +2,12 @@
 //! aes128/aes256-cts-hmac-sha1-96) and RFC 8009 (aes128-cts-hmac-sha256-128,
 //! aes256-cts-hmac-sha384-192).
 //!
-//! CONTRACT (skeleton — the crypto owner replaces the bodies, keeps the signatures).
 //! A [`Key`] is cheap to clone (shared inner) and caches its derived keys per usage,
 //! so the hot paths never re-derive. Keys are zeroized on drop and never printed.
+//!
+//! Layout: `nfold` (RFC 3961 §5.1), `cts` (AES-CBC-CS3, RFC 3962 §5), `kdf` (DK for
+//! the SHA-1 enctypes, KDF-HMAC-SHA2 of RFC 8009 §3, string-to-key), `rng` (the
+//! per-thread ChaCha20 CSPRNG behind [`random_bytes`]).
 
 use std::fmt;
 use std::ops::Range;
