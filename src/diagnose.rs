@@ -38,11 +38,20 @@ fn time(t: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC ({t})", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC ({t})",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 fn flag_names(f: u32, table: &[(u32, &str)]) -> String {
-    let names: Vec<&str> = table.iter().filter(|(b, _)| f & b != 0).map(|(_, n)| *n).collect();
+    let names: Vec<&str> = table
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
     format!("{f:#x} [{}]", names.join(" "))
 }
 
@@ -58,7 +67,10 @@ const TICKET_FLAGS: &[(u32, &str)] = &[
     (flags::TKT_INITIAL, "initial"),
     (flags::TKT_PRE_AUTHENT, "pre-authent"),
     (flags::TKT_HW_AUTHENT, "hw-authent"),
-    (flags::TKT_TRANSITED_POLICY_CHECKED, "transited-policy-checked"),
+    (
+        flags::TKT_TRANSITED_POLICY_CHECKED,
+        "transited-policy-checked",
+    ),
     (flags::TKT_OK_AS_DELEGATE, "ok-as-delegate"),
 ];
 
@@ -84,12 +96,21 @@ pub fn describe(token: &[u8], cx: &DecodeContext) -> String {
 fn describe_into(o: &mut String, token: &[u8], cx: &DecodeContext) -> std::fmt::Result {
     writeln!(o, "token: {} bytes", token.len())?;
     if token.len() >= 2 && (token[..2] == TOK_WRAP || token[..2] == TOK_MIC) && token.len() >= 16 {
-        let kind = if token[..2] == TOK_WRAP { "Wrap" } else { "MIC" };
+        let kind = if token[..2] == TOK_WRAP {
+            "Wrap"
+        } else {
+            "MIC"
+        };
         let f = token[2];
         writeln!(o, "RFC 4121 {kind} token: flags {f:#04x} (sent-by-acceptor={}, sealed={}, acceptor-subkey={})",
             f & 1 != 0, f & 2 != 0, f & 4 != 0)?;
         if kind == "Wrap" {
-            writeln!(o, "  EC {} RRC {}", u16::from_be_bytes([token[4], token[5]]), u16::from_be_bytes([token[6], token[7]]))?;
+            writeln!(
+                o,
+                "  EC {} RRC {}",
+                u16::from_be_bytes([token[4], token[5]]),
+                u16::from_be_bytes([token[6], token[7]])
+            )?;
         }
         let seq = u64::from_be_bytes(token[8..16].try_into().unwrap_or_default());
         return writeln!(o, "  SND_SEQ {seq}");
@@ -98,18 +119,32 @@ fn describe_into(o: &mut String, token: &[u8], cx: &DecodeContext) -> std::fmt::
         Ok(v) => v,
         Err(e) => return writeln!(o, "REJECTED: not a krb5 GSS token: {e}"),
     };
-    writeln!(o, "framing: RFC 2743 InitialContextToken, mech 1.2.840.113554.1.2.2, TOK_ID {:02x} {:02x}", tok_id[0], tok_id[1])?;
+    writeln!(
+        o,
+        "framing: RFC 2743 InitialContextToken, mech 1.2.840.113554.1.2.2, TOK_ID {:02x} {:02x}",
+        tok_id[0], tok_id[1]
+    )?;
     match tok_id {
         TOK_AP_REQ => describe_ap_req(o, inner, cx),
         TOK_AP_REP => match ApRep::from_der(inner) {
-            Ok(r) => writeln!(o, "KRB_AP_REP: enc-part {} ({} bytes), decryptable only with the session key",
-                enctype_name(r.enc_part.etype), r.enc_part.cipher.len()),
+            Ok(r) => writeln!(
+                o,
+                "KRB_AP_REP: enc-part {} ({} bytes), decryptable only with the session key",
+                enctype_name(r.enc_part.etype),
+                r.enc_part.cipher.len()
+            ),
             Err(e) => writeln!(o, "REJECTED: AP-REP does not decode: {e}"),
         },
         TOK_KRB_ERROR => match KrbError::from_der(inner) {
             Ok(e) => {
                 let code = ap::krb_error_minor(&e);
-                writeln!(o, "KRB-ERROR: error-code {} ({}), server time {}", e.error_code, minor::message(code), time(e.stime))?;
+                writeln!(
+                    o,
+                    "KRB-ERROR: error-code {} ({}), server time {}",
+                    e.error_code,
+                    minor::message(code),
+                    time(e.stime)
+                )?;
                 if let Some(t) = &e.e_text {
                     writeln!(o, "  e-text: {}", String::from_utf8_lossy(t))?;
                 }
@@ -126,14 +161,36 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
         Ok(r) => r,
         Err(e) => return writeln!(o, "REJECTED: AP-REQ does not decode: {e}"),
     };
-    let server = Principal { realm: req.ticket.realm.clone(), name: req.ticket.sname.clone() };
-    writeln!(o, "KRB_AP_REQ: ap-options {:#010x}{}", req.ap_options,
-        if req.ap_options & flags::AP_MUTUAL_REQUIRED != 0 { " [mutual-required]" } else { "" })?;
-    writeln!(o, "  ticket: server {server}, {}, kvno {}, {} bytes of ciphertext",
+    let server = Principal {
+        realm: req.ticket.realm.clone(),
+        name: req.ticket.sname.clone(),
+    };
+    writeln!(
+        o,
+        "KRB_AP_REQ: ap-options {:#010x}{}",
+        req.ap_options,
+        if req.ap_options & flags::AP_MUTUAL_REQUIRED != 0 {
+            " [mutual-required]"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        o,
+        "  ticket: server {server}, {}, kvno {}, {} bytes of ciphertext",
         enctype_name(req.ticket.enc_part.etype),
-        req.ticket.enc_part.kvno.map_or("none".into(), |k| k.to_string()),
-        req.ticket.enc_part.cipher.len())?;
-    writeln!(o, "  authenticator: {}, {} bytes of ciphertext", enctype_name(req.authenticator.etype), req.authenticator.cipher.len())?;
+        req.ticket
+            .enc_part
+            .kvno
+            .map_or("none".into(), |k| k.to_string()),
+        req.ticket.enc_part.cipher.len()
+    )?;
+    writeln!(
+        o,
+        "  authenticator: {}, {} bytes of ciphertext",
+        enctype_name(req.authenticator.etype),
+        req.authenticator.cipher.len()
+    )?;
     let Some(keys) = cx.keys else {
         return writeln!(o, "(give --keytab to decrypt the ticket and authenticator)");
     };
@@ -142,7 +199,14 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
         Err(e) => return writeln!(o, "REJECTED: {e}"),
     };
     writeln!(o, "  ticket decrypted with the keytab key (usage 2):")?;
-    writeln!(o, "    client {}", Principal { realm: ticket.crealm.clone(), name: ticket.cname.clone() })?;
+    writeln!(
+        o,
+        "    client {}",
+        Principal {
+            realm: ticket.crealm.clone(),
+            name: ticket.cname.clone()
+        }
+    )?;
     writeln!(o, "    flags {}", flag_names(ticket.flags, TICKET_FLAGS))?;
     writeln!(o, "    session key {}", enctype_name(ticket.key.keytype))?;
     writeln!(o, "    authtime {}", time(ticket.authtime))?;
@@ -161,7 +225,10 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
         Some(a) => a,
         None => return writeln!(o, "REJECTED: the authenticator does not decrypt with the ticket's session key (KRB5KRB_AP_ERR_BAD_INTEGRITY)"),
     };
-    writeln!(o, "  authenticator decrypted with the session key (usage 11):")?;
+    writeln!(
+        o,
+        "  authenticator decrypted with the session key (usage 11):"
+    )?;
     writeln!(o, "    ctime {}.{:06}", time(auth.ctime), auth.cusec)?;
     if let Some(k) = &auth.subkey {
         writeln!(o, "    subkey {}", enctype_name(k.keytype))?;
@@ -172,14 +239,29 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
     match &auth.cksum {
         Some(c) if c.cksumtype == CKSUMTYPE_GSSAPI => match GssChecksum::decode(&c.checksum) {
             Ok(g) => {
-                writeln!(o, "    checksum 0x8003: Lgth 16, channel bindings {}, flags {}{}",
-                    if g.bindings_hash == [0; 16] { "none (all zero)" } else { "present (MD5)" },
+                writeln!(
+                    o,
+                    "    checksum 0x8003: Lgth 16, channel bindings {}, flags {}{}",
+                    if g.bindings_hash == [0; 16] {
+                        "none (all zero)"
+                    } else {
+                        "present (MD5)"
+                    },
                     flag_names(g.flags, GSS_FLAGS),
-                    if g.delegation.is_some() { ", delegated KRB-CRED present" } else { "" })?;
+                    if g.delegation.is_some() {
+                        ", delegated KRB-CRED present"
+                    } else {
+                        ""
+                    }
+                )?;
             }
             Err(e) => writeln!(o, "    checksum 0x8003 malformed: {e}")?,
         },
-        Some(c) => writeln!(o, "    checksum type {} (not the GSS type 0x8003)", c.cksumtype)?,
+        Some(c) => writeln!(
+            o,
+            "    checksum type {} (not the GSS type 0x8003)",
+            c.cksumtype
+        )?,
         None => writeln!(o, "    no checksum")?,
     }
     for e in auth.authorization_data.iter().flatten() {
@@ -189,17 +271,28 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
     let skew = (auth.ctime - cx.now).abs();
     let start = ticket.starttime.unwrap_or(ticket.authtime);
     let verdict = if auth.crealm != ticket.crealm || !auth.cname.same_components(&ticket.cname) {
-        "REJECTED: authenticator client differs from the ticket's (KRB5KRB_AP_ERR_BADMATCH)".to_string()
+        "REJECTED: authenticator client differs from the ticket's (KRB5KRB_AP_ERR_BADMATCH)"
+            .to_string()
     } else if skew > cx.skew {
         format!("REJECTED: clock skew of {skew} s between the authenticator and {} (allowed {} s) (KRB5KRB_AP_ERR_SKEW)", time(cx.now), cx.skew)
     } else if start - cx.now > cx.skew {
-        format!("REJECTED: ticket not yet valid for {} s (KRB5KRB_AP_ERR_TKT_NYV)", start - cx.now)
+        format!(
+            "REJECTED: ticket not yet valid for {} s (KRB5KRB_AP_ERR_TKT_NYV)",
+            start - cx.now
+        )
     } else if cx.now - ticket.endtime > cx.skew {
-        format!("REJECTED: ticket expired {} s before {} (KRB5KRB_AP_ERR_TKT_EXPIRED)", cx.now - ticket.endtime, time(cx.now))
+        format!(
+            "REJECTED: ticket expired {} s before {} (KRB5KRB_AP_ERR_TKT_EXPIRED)",
+            cx.now - ticket.endtime,
+            time(cx.now)
+        )
     } else if ticket.flags & flags::TKT_INVALID != 0 {
         "REJECTED: ticket has the INVALID flag (KRB5KRB_AP_ERR_TKT_INVALID)".to_string()
     } else {
-        format!("ACCEPTABLE at {} (skew {skew} s), unless it is a replay", time(cx.now))
+        format!(
+            "ACCEPTABLE at {} (skew {skew} s), unless it is a replay",
+            time(cx.now)
+        )
     };
     writeln!(o, "{verdict}")
 }
@@ -214,7 +307,12 @@ fn describe_ad(o: &mut String, e: &asn1::AuthorizationDataEntry, indent: &str) -
         ad_type::MANDATORY_FOR_KDC => "AD-MANDATORY-FOR-KDC",
         _ => "unknown",
     };
-    writeln!(o, "{indent}authorization-data type {} ({name}), {} bytes", e.ad_type, e.ad_data.len())?;
+    writeln!(
+        o,
+        "{indent}authorization-data type {} ({name}), {} bytes",
+        e.ad_type,
+        e.ad_data.len()
+    )?;
     if e.ad_type == ad_type::IF_RELEVANT && indent.len() < 12 {
         if let Ok(inner) = asn1::decode_authorization_data(&e.ad_data) {
             for i in &inner {

@@ -58,6 +58,7 @@ pub mod minor {
     const fn krb(n: i32) -> i32 {
         KRB5_ERR_BASE + n
     }
+    pub const KDC_ERR_BAD_PVNO: i32 = krb(3);
     pub const KDC_ERR_C_PRINCIPAL_UNKNOWN: i32 = krb(6);
     pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = krb(7);
     pub const KDC_ERR_PREAUTH_FAILED: i32 = krb(24);
@@ -123,6 +124,9 @@ pub mod minor {
     pub const KT_FORMAT: i32 = krb(235);
     pub const CC_NOSUPP: i32 = krb(247);
     /// MIT's ASN.1 table (asn1_err.et).
+    pub const ASN1_BAD_TIMEFORMAT: i32 = 1859794432;
+    pub const ASN1_MISSING_FIELD: i32 = 1859794433;
+    pub const ASN1_OVERFLOW: i32 = 1859794436;
     pub const ASN1_OVERRUN: i32 = 1859794437;
     pub const ASN1_BAD_ID: i32 = 1859794438;
     pub const ASN1_BAD_LENGTH: i32 = 1859794439;
@@ -166,6 +170,7 @@ pub mod minor {
     pub fn message(code: i32) -> &'static str {
         match code {
             0 => "Success",
+            KDC_ERR_BAD_PVNO => "Requested protocol version not supported",
             KDC_ERR_C_PRINCIPAL_UNKNOWN => "Client not found in Kerberos database",
             KDC_ERR_S_PRINCIPAL_UNKNOWN => "Server not found in Kerberos database",
             KDC_ERR_PREAUTH_FAILED => "Preauthentication failed",
@@ -230,7 +235,10 @@ pub mod minor {
             KT_KVNONOTFOUND => "Key version number for principal in key table is incorrect",
             KT_FORMAT => "Bad format in keytab",
             CC_NOSUPP => "Credential cache function not supported",
-            ASN1_OVERRUN => "ASN.1 value too large",
+            ASN1_BAD_TIMEFORMAT => "ASN.1 failed call to system time library",
+            ASN1_MISSING_FIELD => "ASN.1 structure is missing a required field",
+            ASN1_OVERFLOW => "ASN.1 value too large",
+            ASN1_OVERRUN => "ASN.1 encoding ended unexpectedly",
             ASN1_BAD_ID => "ASN.1 identifier doesn't match expected value",
             ASN1_BAD_LENGTH => "ASN.1 length doesn't match expected value",
             ASN1_BAD_FORMAT => "ASN.1 badly-formatted encoding",

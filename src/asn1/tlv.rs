@@ -16,13 +16,11 @@ pub const MAX_DEPTH: usize = 32;
 /// Far more elements than a real message holds (a PAC-bearing ticket has ~100).
 pub const MAX_ELEMENTS: usize = 1 << 16;
 
-/// MIT asn1_err.et codes not in crate::error (same numbering: base 1859794432).
+/// MIT codes the decoder uses beyond the common ones (all defined in crate::error).
 pub mod mit {
-    pub const ASN1_BAD_TIMEFORMAT: i32 = 1859794432;
-    pub const ASN1_MISSING_FIELD: i32 = 1859794433;
-    pub const ASN1_OVERFLOW: i32 = 1859794436;
-    /// KRB5KDC_ERR_BAD_PVNO (krb5_err.et 3): MIT's decoders return it for pvno != 5.
-    pub const KDC_ERR_BAD_PVNO: i32 = crate::error::minor::KRB5_ERR_BASE + 3;
+    pub use crate::error::minor::{
+        ASN1_BAD_TIMEFORMAT, ASN1_MISSING_FIELD, ASN1_OVERFLOW, KDC_ERR_BAD_PVNO,
+    };
 }
 
 pub fn err(minor: i32, detail: impl Into<String>) -> DecodeError {
