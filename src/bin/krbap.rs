@@ -19,6 +19,12 @@ const USAGE: &str = "usage:
         (without --password, the password is the first line of stdin)
   krbap keytab list [-K] [KEYTAB]      like klist -k -t -e [-K]
   krbap ccache list [CCACHE]           like klist -e -f, plus configuration entries
+  krbap decode [--keytab KEYTAB] [--time UNIX] [--skew SECONDS] TOKEN_FILE
+        explain a GSS token; with the keytab, decrypt it and say why an acceptor would reject it
+  krbap mint-ticket --keytab KEYTAB --service PRINCIPAL --client PRINCIPAL --ccache FILE
+        [--enctype NAME] [--lifetime SECONDS] [--time UNIX]
+        TEST HELPER: makes a service ticket with the service's own key, as a KDC would,
+        and writes it with its session key to a new FILE ccache (no KDC involved)
   krbap help";
 
 /// Why a subcommand stopped.
@@ -57,6 +63,8 @@ const SUBCOMMANDS: &[(&str, Option<&str>, Subcommand)] = &[
     ("string2key", None, cmd_string2key),
     ("keytab", Some("list"), cmd_keytab_list),
     ("ccache", Some("list"), cmd_ccache_list),
+    ("decode", None, cmd_decode),
+    ("mint-ticket", None, cmd_mint_ticket),
     ("help", None, cmd_help),
 ];
 
@@ -692,4 +700,153 @@ mod tests {
         }
         assert_eq!(enctype_name(99), "etype 99");
     }
+}
+
+/// Parses `--name value` / `--name=value` options into (name, value) pairs plus
+/// positional arguments, rejecting names not in `known`.
+fn parse_options(
+    args: &[String],
+    known: &[&str],
+) -> Result<(Vec<(String, String)>, Vec<String>), CliError> {
+    let mut opts = Vec::new();
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if let Some(body) = a.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            if !known.contains(&name) {
+                return Err(CliError::Usage(format!("unknown option --{name}")));
+            }
+            let v = option_value(args, &mut i, a, inline)?;
+            opts.push((name.to_string(), v));
+        } else {
+            positional.push(a.clone());
+        }
+        i += 1;
+    }
+    Ok((opts, positional))
+}
+
+fn opt<'a>(opts: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    opts.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn parse_num<T: std::str::FromStr>(v: Option<&str>, name: &str) -> Result<Option<T>, CliError> {
+    v.map(|v| {
+        v.parse()
+            .map_err(|_| CliError::Usage(format!("--{name} needs a number")))
+    })
+    .transpose()
+}
+
+fn now_secs() -> i64 {
+    krbap::cred::Clock::default().now().0
+}
+
+fn service_keys(keytab: &str) -> Result<Vec<krbap::ap::ServiceKey>, CliError> {
+    let kt = Keytab::load(&resolve_keytab_name(Some(keytab))?)?;
+    Ok(kt
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let enctype = Enctype::from_number(e.enctype)?;
+            Some(krbap::ap::ServiceKey {
+                principal: e.principal.clone(),
+                kvno: e.kvno,
+                key: Key::new(enctype, &e.key).ok()?,
+            })
+        })
+        .collect())
+}
+
+fn cmd_decode(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let (opts, pos) = parse_options(args, &["keytab", "time", "skew"])?;
+    let [file] = pos.as_slice() else {
+        return Err(CliError::Usage("decode takes one TOKEN_FILE".into()));
+    };
+    let token = std::fs::read(file).map_err(|e| CliError::Failed(format!("{file}: {e}")))?;
+    let keys = opt(&opts, "keytab").map(service_keys).transpose()?;
+    let cx = krbap::diagnose::DecodeContext {
+        keys: keys.as_deref(),
+        now: parse_num(opt(&opts, "time"), "time")?.unwrap_or_else(now_secs),
+        skew: parse_num(opt(&opts, "skew"), "skew")?.unwrap_or(krbap::ap::DEFAULT_CLOCK_SKEW),
+    };
+    out.write_all(krbap::diagnose::describe(&token, &cx).as_bytes())?;
+    Ok(())
+}
+
+fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let known = [
+        "keytab", "service", "client", "ccache", "enctype", "lifetime", "time",
+    ];
+    let (opts, pos) = parse_options(args, &known)?;
+    if !pos.is_empty() {
+        return Err(CliError::Usage("mint-ticket takes only options".into()));
+    }
+    let need =
+        |n: &str| opt(&opts, n).ok_or_else(|| CliError::Usage(format!("mint-ticket needs --{n}")));
+    let keys = service_keys(need("keytab")?)?;
+    let service = Principal::parse(need("service")?, None)?;
+    let client = Principal::parse(need("client")?, Some(&service.realm))?;
+    let ccache = resolve_ccache_name(Some(need("ccache")?))?;
+    let enctype = match opt(&opts, "enctype") {
+        Some(n) => Some(
+            Enctype::from_name(n).ok_or_else(|| CliError::Usage(format!("unknown enctype {n}")))?,
+        ),
+        None => None,
+    };
+    let now = parse_num(opt(&opts, "time"), "time")?.unwrap_or_else(now_secs);
+    let lifetime: i64 = parse_num(opt(&opts, "lifetime"), "lifetime")?.unwrap_or(36000);
+    // The newest kvno of the service, in the requested enctype (else its first key).
+    let sk = keys
+        .iter()
+        .filter(|k| k.principal.matches(&service))
+        .filter(|k| enctype.is_none_or(|e| k.key.enctype() == e))
+        .min_by_key(|k| std::cmp::Reverse(k.kvno)) // the first of the newest kvno
+        .ok_or_else(|| CliError::Failed(format!("no key for {service} in the keytab")))?;
+    let tflags = krbap::asn1::flags::TKT_FORWARDABLE
+        | krbap::asn1::flags::TKT_INITIAL
+        | krbap::asn1::flags::TKT_PRE_AUTHENT;
+    let (ticket, session_key) = krbap::ap::mint_ticket(&krbap::ap::MintRequest {
+        service_key: sk,
+        client: &client,
+        session_enctype: sk.key.enctype(),
+        authtime: now,
+        endtime: now + lifetime,
+        flags: tflags,
+        authorization_data: None,
+    });
+    let t32 = |t: i64| t.clamp(0, u32::MAX as i64) as u32;
+    let mut cc = Ccache::new(client.clone());
+    cc.store(Credential {
+        client: client.clone(),
+        server: service.clone(),
+        key: krbap::ap::key_to_asn1(&session_key),
+        authtime: t32(now),
+        starttime: t32(now),
+        endtime: t32(now + lifetime),
+        renew_till: 0,
+        is_skey: false,
+        ticket_flags: tflags,
+        addresses: Vec::new(),
+        authdata: Vec::new(),
+        ticket: krbap::asn1::Der::to_der(&ticket),
+        second_ticket: Vec::new(),
+    });
+    cc.save(&ccache)?;
+    writeln!(
+        out,
+        "minted a {} ticket for {client} to {service} (kvno {}), valid {lifetime} s, in {} (TEST HELPER: no KDC was involved)",
+        sk.key.enctype().name(),
+        sk.kvno,
+        ccache.display()
+    )?;
+    Ok(())
 }
