@@ -573,141 +573,12 @@ fn format_time(t: u32) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(s: &[&str]) -> Vec<String> {
-        s.iter().map(|a| a.to_string()).collect()
-    }
-
-    #[test]
-    fn string2key_arguments() {
-        let a = parse_string2key(&args(&[
-            "--enctype",
-            "aes256-cts",
-            "--salt",
-            "R.COMuser",
-            "--password",
-            "pw",
-        ]))
-        .unwrap();
-        assert_eq!(a.enctype, Enctype::Aes256CtsHmacSha196);
-        assert_eq!(a.salt, SaltSource::Salt("R.COMuser".into()));
-        assert_eq!(a.password.as_deref().map(String::as_str), Some("pw"));
-        assert_eq!(a.iterations, None);
-        let a = parse_string2key(&args(&[
-            "--enctype=20",
-            "--principal=a/b@R",
-            "--iterations",
-            "5",
-        ]))
-        .unwrap();
-        assert_eq!(a.enctype, Enctype::Aes256CtsHmacSha384192);
-        assert_eq!(a.salt, SaltSource::Principal("a/b@R".into()));
-        assert_eq!((a.iterations, a.password.is_none()), (Some(5), true));
-        for bad in [
-            &["--salt", "s"][..],
-            &["--enctype", "des-cbc-crc", "--salt", "s"],
-            &["--enctype", "aes128-cts"],
-            &["--enctype", "aes128-cts", "--salt"],
-            &[
-                "--enctype",
-                "aes128-cts",
-                "--salt",
-                "s",
-                "--iterations",
-                "0",
-            ],
-            &["--enctype", "aes128-cts", "--salt", "s", "extra"],
-        ] {
-            assert!(
-                matches!(parse_string2key(&args(bad)), Err(CliError::Usage(_))),
-                "{bad:?}"
-            );
-        }
-        let p = Principal::parse("test/localhost@TEST.LOCAL", None).unwrap();
-        assert_eq!(default_salt(&p), b"TEST.LOCALtestlocalhost");
-    }
-
-    #[test]
-    fn list_arguments_and_dispatch() {
-        assert_eq!(
-            parse_keytab_list(&args(&["-K", "/k"])).unwrap(),
-            KeytabListArgs {
-                show_keys: true,
-                name: Some("/k".into())
-            }
-        );
-        assert_eq!(
-            parse_keytab_list(&[]).unwrap(),
-            KeytabListArgs {
-                show_keys: false,
-                name: None
-            }
-        );
-        assert!(matches!(
-            parse_keytab_list(&args(&["-x"])),
-            Err(CliError::Usage(_))
-        ));
-        assert!(matches!(
-            parse_keytab_list(&args(&["a", "b"])),
-            Err(CliError::Usage(_))
-        ));
-        assert_eq!(
-            parse_ccache_list(&args(&["FILE:/c"]))
-                .unwrap()
-                .name
-                .as_deref(),
-            Some("FILE:/c")
-        );
-        assert!(matches!(
-            parse_ccache_list(&args(&["a", "b"])),
-            Err(CliError::Usage(_))
-        ));
-        let mut sink = Vec::new();
-        for bad in [
-            &[][..],
-            &["nope"],
-            &["keytab"],
-            &["keytab", "show"],
-            &["help", "x"],
-        ] {
-            assert!(
-                matches!(dispatch(&args(bad), &mut sink), Err(CliError::Usage(_))),
-                "{bad:?}"
-            );
-        }
-        assert!(matches!(
-            dispatch(&args(&["ccache", "list", "KEYRING:x"]), &mut sink),
-            Err(CliError::Failed(m)) if m.contains("unsupported credential cache type")
-        ));
-    }
-
-    #[test]
-    fn flags_and_etype_reader() {
-        // forwardable, renewable, initial, pre-authent
-        assert_eq!(flags_string(0x40e0_0000), "FRIA");
-        // A minimal Ticket: [APPLICATION 1] SEQ { [0] 5, [3] SEQ { [0] INTEGER 18 } }.
-        let enc = [0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x12];
-        let mut seq = vec![0xa0, 0x03, 0x02, 0x01, 0x05, 0xa3, enc.len() as u8];
-        seq.extend_from_slice(&enc);
-        let mut t = vec![0x61, (seq.len() + 2) as u8, 0x30, seq.len() as u8];
-        t.extend_from_slice(&seq);
-        assert_eq!(ticket_enc_part_etype(&t), Some(18));
-        for n in 0..t.len() {
-            assert_eq!(ticket_enc_part_etype(&t[..n]), None);
-        }
-        assert_eq!(enctype_name(99), "etype 99");
-    }
-}
-
 /// Parses `--name value` / `--name=value` options into (name, value) pairs plus
 /// positional arguments, rejecting names not in `known`.
-fn parse_options(
-    args: &[String],
-    known: &[&str],
-) -> Result<(Vec<(String, String)>, Vec<String>), CliError> {
+/// (`--name`, value) pairs and the positional arguments.
+type ParsedOptions = (Vec<(String, String)>, Vec<String>);
+
+fn parse_options(args: &[String], known: &[&str]) -> Result<ParsedOptions, CliError> {
     let mut opts = Vec::new();
     let mut positional = Vec::new();
     let mut i = 0;
@@ -849,4 +720,133 @@ fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError>
         ccache.display()
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn string2key_arguments() {
+        let a = parse_string2key(&args(&[
+            "--enctype",
+            "aes256-cts",
+            "--salt",
+            "R.COMuser",
+            "--password",
+            "pw",
+        ]))
+        .unwrap();
+        assert_eq!(a.enctype, Enctype::Aes256CtsHmacSha196);
+        assert_eq!(a.salt, SaltSource::Salt("R.COMuser".into()));
+        assert_eq!(a.password.as_deref().map(String::as_str), Some("pw"));
+        assert_eq!(a.iterations, None);
+        let a = parse_string2key(&args(&[
+            "--enctype=20",
+            "--principal=a/b@R",
+            "--iterations",
+            "5",
+        ]))
+        .unwrap();
+        assert_eq!(a.enctype, Enctype::Aes256CtsHmacSha384192);
+        assert_eq!(a.salt, SaltSource::Principal("a/b@R".into()));
+        assert_eq!((a.iterations, a.password.is_none()), (Some(5), true));
+        for bad in [
+            &["--salt", "s"][..],
+            &["--enctype", "des-cbc-crc", "--salt", "s"],
+            &["--enctype", "aes128-cts"],
+            &["--enctype", "aes128-cts", "--salt"],
+            &[
+                "--enctype",
+                "aes128-cts",
+                "--salt",
+                "s",
+                "--iterations",
+                "0",
+            ],
+            &["--enctype", "aes128-cts", "--salt", "s", "extra"],
+        ] {
+            assert!(
+                matches!(parse_string2key(&args(bad)), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+        let p = Principal::parse("test/localhost@TEST.LOCAL", None).unwrap();
+        assert_eq!(default_salt(&p), b"TEST.LOCALtestlocalhost");
+    }
+
+    #[test]
+    fn list_arguments_and_dispatch() {
+        assert_eq!(
+            parse_keytab_list(&args(&["-K", "/k"])).unwrap(),
+            KeytabListArgs {
+                show_keys: true,
+                name: Some("/k".into())
+            }
+        );
+        assert_eq!(
+            parse_keytab_list(&[]).unwrap(),
+            KeytabListArgs {
+                show_keys: false,
+                name: None
+            }
+        );
+        assert!(matches!(
+            parse_keytab_list(&args(&["-x"])),
+            Err(CliError::Usage(_))
+        ));
+        assert!(matches!(
+            parse_keytab_list(&args(&["a", "b"])),
+            Err(CliError::Usage(_))
+        ));
+        assert_eq!(
+            parse_ccache_list(&args(&["FILE:/c"]))
+                .unwrap()
+                .name
+                .as_deref(),
+            Some("FILE:/c")
+        );
+        assert!(matches!(
+            parse_ccache_list(&args(&["a", "b"])),
+            Err(CliError::Usage(_))
+        ));
+        let mut sink = Vec::new();
+        for bad in [
+            &[][..],
+            &["nope"],
+            &["keytab"],
+            &["keytab", "show"],
+            &["help", "x"],
+        ] {
+            assert!(
+                matches!(dispatch(&args(bad), &mut sink), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            dispatch(&args(&["ccache", "list", "KEYRING:x"]), &mut sink),
+            Err(CliError::Failed(m)) if m.contains("unsupported credential cache type")
+        ));
+    }
+
+    #[test]
+    fn flags_and_etype_reader() {
+        // forwardable, renewable, initial, pre-authent
+        assert_eq!(flags_string(0x40e0_0000), "FRIA");
+        // A minimal Ticket: [APPLICATION 1] SEQ { [0] 5, [3] SEQ { [0] INTEGER 18 } }.
+        let enc = [0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x12];
+        let mut seq = vec![0xa0, 0x03, 0x02, 0x01, 0x05, 0xa3, enc.len() as u8];
+        seq.extend_from_slice(&enc);
+        let mut t = vec![0x61, (seq.len() + 2) as u8, 0x30, seq.len() as u8];
+        t.extend_from_slice(&seq);
+        assert_eq!(ticket_enc_part_etype(&t), Some(18));
+        for n in 0..t.len() {
+            assert_eq!(ticket_enc_part_etype(&t[..n]), None);
+        }
+        assert_eq!(enctype_name(99), "etype 99");
+    }
 }
