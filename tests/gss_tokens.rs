@@ -221,7 +221,11 @@ fn unframe_every_captured_token() {
             seen += 1;
         }
     }
-    assert_eq!(seen, 9 + 8 + 1, "initial tokens, AP-REP tokens, KRB-ERROR token");
+    assert_eq!(
+        seen,
+        9 + 8 + 1,
+        "initial tokens, AP-REP tokens, KRB-ERROR token"
+    );
 }
 
 #[test]
@@ -406,7 +410,12 @@ fn produce_mit_tokens_byte_for_byte() {
                 };
                 assert_eq!(sender.next_send_seq(), initial + index as u64 + 1);
                 // MIT's RRC 28 token is ours once rotated back.
-                assert_eq!(ours, unrotate(&case.read(file)), "{} {file}", case.name);
+                let theirs = if file.contains("_mic") {
+                    case.read(file)
+                } else {
+                    unrotate(&case.read(file))
+                };
+                assert_eq!(ours, theirs, "{} {file}", case.name);
                 compared += 1;
             }
         }
@@ -648,7 +657,13 @@ fn framed_per_message_tokens_are_accepted_like_mit() {
     let mut a = case.acceptor();
     for file in &case.c2s_tokens {
         let raw = case.read(file);
-        let mut framed = vec![0x60, (token::KRB5_MECH_OID.len() + raw.len()) as u8];
+        // 0x60, DER length, OID, then the token itself (no TOK_ID of the framing).
+        let len = token::KRB5_MECH_OID.len() + raw.len();
+        let mut framed = if len < 0x80 {
+            vec![0x60, len as u8]
+        } else {
+            vec![0x60, 0x81, len as u8]
+        };
         framed.extend_from_slice(token::KRB5_MECH_OID);
         framed.extend_from_slice(&raw);
         assert_eq!(accept(&mut a, &case, file, &framed).unwrap(), 0, "{file}");
@@ -685,7 +700,7 @@ fn exchange(tx: &mut MessageProtection, rx: &mut MessageProtection, conf: bool, 
 
 #[test]
 fn round_trip_every_enctype_both_directions() {
-    let big: Vec<u8> = (0..16 * 1024 * 1024)
+    let data: Vec<u8> = (0..16 * 1024)
         .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     for enctype in Enctype::ALL {
@@ -705,12 +720,20 @@ fn round_trip_every_enctype_both_directions() {
                 MessageProtection::new(key, acceptor_subkey, false, u64::MAX - 2, 77, true, true);
             for conf in [true, false] {
                 for n in [0usize, 1, 15, 16, 17, 73, 1000, 16 * 1024] {
-                    exchange(&mut init, &mut acc, conf, &big[..n]);
-                    exchange(&mut acc, &mut init, conf, &big[..n]);
+                    exchange(&mut init, &mut acc, conf, &data[..n]);
+                    exchange(&mut acc, &mut init, conf, &data[..n]);
                 }
             }
         }
-        // 16 MiB, both directions, sealed and not.
+    }
+}
+
+#[test]
+fn sixteen_mib_round_trip_every_enctype_both_directions() {
+    let big: Vec<u8> = (0..16 * 1024 * 1024)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    for enctype in Enctype::ALL {
         let key = key_of(enctype, 4);
         let mut init = MessageProtection::new(key.clone(), true, true, 5, 6, true, true);
         let mut acc = MessageProtection::new(key, true, false, 6, 5, true, true);
