@@ -322,9 +322,10 @@ impl MessageProtection {
                 ));
             };
             let inner = &plaintext[plaintext.len() - HEADER_LEN..];
-            // Compare what MIT compares: TOK_ID, flags, filler and SND_SEQ (EC and RRC
-            // of the inner copy are not checked).
-            if inner[..4] != token[..4] || inner[8..] != token[8..16] {
+            // RFC 4121 §4.2.4: the encrypted copy is the header with RRC 0. MIT compares
+            // TOK_ID, flags, filler and SND_SEQ; we also compare EC, which every sender
+            // copies, so that a changed EC cannot shorten the message unnoticed.
+            if inner[..6] != token[..6] || inner[8..] != token[8..16] {
                 return Err(defective(
                     minor::G_BAD_TOK_HEADER,
                     "Wrap token header copy does not match",
