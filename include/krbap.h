@@ -22,55 +22,55 @@
 // `status_type` for `krbap_display_status`: a minor (mechanism) status.
 #define KRBAP_C_MECH_CODE 2
 
+#define KRBAP_S_COMPLETE 0
 
+#define KRBAP_S_CONTINUE_NEEDED 1
 
+#define KRBAP_S_DUPLICATE_TOKEN (1 << 1)
 
+#define KRBAP_S_OLD_TOKEN (1 << 2)
 
+#define KRBAP_S_UNSEQ_TOKEN (1 << 3)
 
+#define KRBAP_S_GAP_TOKEN (1 << 4)
 
+#define KRBAP_S_CALL_INACCESSIBLE_READ (1 << 24)
 
+#define KRBAP_S_CALL_INACCESSIBLE_WRITE (2 << 24)
 
+#define KRBAP_S_CALL_BAD_STRUCTURE (3 << 24)
 
+#define KRBAP_S_BAD_MECH (1 << 16)
 
+#define KRBAP_S_BAD_NAME (2 << 16)
 
+#define KRBAP_S_BAD_NAMETYPE (3 << 16)
 
+#define KRBAP_S_BAD_BINDINGS (4 << 16)
 
+#define KRBAP_S_BAD_STATUS (5 << 16)
 
+#define KRBAP_S_BAD_SIG (6 << 16)
 
+#define KRBAP_S_NO_CRED (7 << 16)
 
+#define KRBAP_S_NO_CONTEXT (8 << 16)
 
+#define KRBAP_S_DEFECTIVE_TOKEN (9 << 16)
 
+#define KRBAP_S_DEFECTIVE_CREDENTIAL (10 << 16)
 
+#define KRBAP_S_CREDENTIALS_EXPIRED (11 << 16)
 
+#define KRBAP_S_CONTEXT_EXPIRED (12 << 16)
 
+#define KRBAP_S_FAILURE (13 << 16)
 
+#define KRBAP_S_BAD_QOP (14 << 16)
 
+#define KRBAP_S_UNAUTHORIZED (15 << 16)
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+#define KRBAP_S_UNAVAILABLE (16 << 16)
 
 // The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
 // are treated as a corrupted buffer descriptor.

@@ -153,6 +153,8 @@ pub mod minor {
     pub const G_STORE_ACCEPTOR_CRED_NOSUPP: i32 = K5G_BASE + 16;
     pub const G_STORE_NON_DEFAULT_CRED_NOSUPP: i32 = K5G_BASE + 17;
     pub const G_WRONG_MECH: i32 = K5G_BASE + 20;
+    /// MIT's "kg" table (gssapi_err_krb5.et, second table).
+    pub const KG_BAD_LENGTH: i32 = 39_756_038;
     /// POSIX errno values are passed through as minor codes, as MIT does.
     pub const ENOENT: i32 = 2;
     pub const EIO: i32 = 5;
@@ -199,7 +201,7 @@ pub mod minor {
             ERR_FIELD_TOOLONG => "Field is too long for this implementation",
             PARSE_MALFORMED => "Malformed representation of principal",
             CONFIG_BADFORMAT => "Improper format of Kerberos configuration file",
-            BADMSGTYPE => "Message type is invalid for this operation",
+            BADMSGTYPE => "Invalid message type specified for encoding",
             CC_BADNAME => "Credential cache name malformed",
             CC_UNKNOWN_TYPE => "Unknown credential cache type",
             CC_NOTFOUND => "Matching credential not found",
@@ -226,15 +228,15 @@ pub mod minor {
             BAD_ENCTYPE => "Bad encryption type",
             BAD_KEYSIZE => "Key size is incompatible with encryption type",
             BAD_MSIZE => "Message size is incompatible with encryption type",
-            CC_IO => "Credentials cache I/O operation failed XXX",
+            CC_IO => "Credentials cache I/O operation failed",
             FCC_NOFILE => "No credentials cache found",
-            CC_NOMEM => "Internal credentials cache error",
+            CC_NOMEM => "No more memory to allocate (in credentials cache code)",
             CC_FORMAT => "Bad format in credentials cache",
-            NOCREDS_SUPPLIED => "No credentials supplied to library",
+            NOCREDS_SUPPLIED => "No credentials supplied to library routine",
             KT_NAME_TOOLONG => "Keytab name too long",
             KT_KVNONOTFOUND => "Key version number for principal in key table is incorrect",
             KT_FORMAT => "Bad format in keytab",
-            CC_NOSUPP => "Credential cache function not supported",
+            CC_NOSUPP => "Ccache function not supported: not implemented",
             ASN1_BAD_TIMEFORMAT => "ASN.1 failed call to system time library",
             ASN1_MISSING_FIELD => "ASN.1 structure is missing a required field",
             ASN1_OVERFLOW => "ASN.1 value too large",
@@ -268,6 +270,7 @@ pub mod minor {
                 "Storing of non-default credentials is not supported by the mechanism"
             }
             G_WRONG_MECH => "Wrong mechanism OID in token",
+            KG_BAD_LENGTH => "Invalid field length in token",
             ENOENT => "No such file or directory",
             EIO => "Input/output error",
             ENOMEM => "Cannot allocate memory",

@@ -34,32 +34,33 @@ pub const KRBAP_C_GSS_CODE: i32 = 1;
 /// `status_type` for `krbap_display_status`: a minor (mechanism) status.
 pub const KRBAP_C_MECH_CODE: i32 = 2;
 
-// Major status values, identical to RFC 2744 GSS_S_*.
-pub const KRBAP_S_COMPLETE: u32 = major::COMPLETE;
-pub const KRBAP_S_CONTINUE_NEEDED: u32 = major::CONTINUE_NEEDED;
-pub const KRBAP_S_DUPLICATE_TOKEN: u32 = major::DUPLICATE_TOKEN;
-pub const KRBAP_S_OLD_TOKEN: u32 = major::OLD_TOKEN;
-pub const KRBAP_S_UNSEQ_TOKEN: u32 = major::UNSEQ_TOKEN;
-pub const KRBAP_S_GAP_TOKEN: u32 = major::GAP_TOKEN;
-pub const KRBAP_S_CALL_INACCESSIBLE_READ: u32 = major::CALL_INACCESSIBLE_READ;
-pub const KRBAP_S_CALL_INACCESSIBLE_WRITE: u32 = major::CALL_INACCESSIBLE_WRITE;
-pub const KRBAP_S_CALL_BAD_STRUCTURE: u32 = major::CALL_BAD_STRUCTURE;
-pub const KRBAP_S_BAD_MECH: u32 = major::BAD_MECH;
-pub const KRBAP_S_BAD_NAME: u32 = major::BAD_NAME;
-pub const KRBAP_S_BAD_NAMETYPE: u32 = major::BAD_NAMETYPE;
-pub const KRBAP_S_BAD_BINDINGS: u32 = major::BAD_BINDINGS;
-pub const KRBAP_S_BAD_STATUS: u32 = major::BAD_STATUS;
-pub const KRBAP_S_BAD_SIG: u32 = major::BAD_SIG;
-pub const KRBAP_S_NO_CRED: u32 = major::NO_CRED;
-pub const KRBAP_S_NO_CONTEXT: u32 = major::NO_CONTEXT;
-pub const KRBAP_S_DEFECTIVE_TOKEN: u32 = major::DEFECTIVE_TOKEN;
-pub const KRBAP_S_DEFECTIVE_CREDENTIAL: u32 = major::DEFECTIVE_CREDENTIAL;
-pub const KRBAP_S_CREDENTIALS_EXPIRED: u32 = major::CREDENTIALS_EXPIRED;
-pub const KRBAP_S_CONTEXT_EXPIRED: u32 = major::CONTEXT_EXPIRED;
-pub const KRBAP_S_FAILURE: u32 = major::FAILURE;
-pub const KRBAP_S_BAD_QOP: u32 = major::BAD_QOP;
-pub const KRBAP_S_UNAUTHORIZED: u32 = major::UNAUTHORIZED;
-pub const KRBAP_S_UNAVAILABLE: u32 = major::UNAVAILABLE;
+// Major status values, identical to RFC 2744 GSS_S_* (literals: cbindgen cannot evaluate
+// paths; a unit test checks them against crate::error::major).
+pub const KRBAP_S_COMPLETE: u32 = 0;
+pub const KRBAP_S_CONTINUE_NEEDED: u32 = 1;
+pub const KRBAP_S_DUPLICATE_TOKEN: u32 = 1 << 1;
+pub const KRBAP_S_OLD_TOKEN: u32 = 1 << 2;
+pub const KRBAP_S_UNSEQ_TOKEN: u32 = 1 << 3;
+pub const KRBAP_S_GAP_TOKEN: u32 = 1 << 4;
+pub const KRBAP_S_CALL_INACCESSIBLE_READ: u32 = 1 << 24;
+pub const KRBAP_S_CALL_INACCESSIBLE_WRITE: u32 = 2 << 24;
+pub const KRBAP_S_CALL_BAD_STRUCTURE: u32 = 3 << 24;
+pub const KRBAP_S_BAD_MECH: u32 = 1 << 16;
+pub const KRBAP_S_BAD_NAME: u32 = 2 << 16;
+pub const KRBAP_S_BAD_NAMETYPE: u32 = 3 << 16;
+pub const KRBAP_S_BAD_BINDINGS: u32 = 4 << 16;
+pub const KRBAP_S_BAD_STATUS: u32 = 5 << 16;
+pub const KRBAP_S_BAD_SIG: u32 = 6 << 16;
+pub const KRBAP_S_NO_CRED: u32 = 7 << 16;
+pub const KRBAP_S_NO_CONTEXT: u32 = 8 << 16;
+pub const KRBAP_S_DEFECTIVE_TOKEN: u32 = 9 << 16;
+pub const KRBAP_S_DEFECTIVE_CREDENTIAL: u32 = 10 << 16;
+pub const KRBAP_S_CREDENTIALS_EXPIRED: u32 = 11 << 16;
+pub const KRBAP_S_CONTEXT_EXPIRED: u32 = 12 << 16;
+pub const KRBAP_S_FAILURE: u32 = 13 << 16;
+pub const KRBAP_S_BAD_QOP: u32 = 14 << 16;
+pub const KRBAP_S_UNAUTHORIZED: u32 = 15 << 16;
+pub const KRBAP_S_UNAVAILABLE: u32 = 16 << 16;
 
 /// The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
 /// are treated as a corrupted buffer descriptor.
@@ -1308,4 +1309,49 @@ pub extern "C" fn krbap_wrap_size_limit(
         write_out(max_input_size, n);
         Ok(major::COMPLETE)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_constants_equal_the_core_ones() {
+        let pairs = [
+            (KRBAP_S_COMPLETE, major::COMPLETE),
+            (KRBAP_S_CONTINUE_NEEDED, major::CONTINUE_NEEDED),
+            (KRBAP_S_DUPLICATE_TOKEN, major::DUPLICATE_TOKEN),
+            (KRBAP_S_OLD_TOKEN, major::OLD_TOKEN),
+            (KRBAP_S_UNSEQ_TOKEN, major::UNSEQ_TOKEN),
+            (KRBAP_S_GAP_TOKEN, major::GAP_TOKEN),
+            (
+                KRBAP_S_CALL_INACCESSIBLE_READ,
+                major::CALL_INACCESSIBLE_READ,
+            ),
+            (
+                KRBAP_S_CALL_INACCESSIBLE_WRITE,
+                major::CALL_INACCESSIBLE_WRITE,
+            ),
+            (KRBAP_S_CALL_BAD_STRUCTURE, major::CALL_BAD_STRUCTURE),
+            (KRBAP_S_BAD_MECH, major::BAD_MECH),
+            (KRBAP_S_BAD_NAME, major::BAD_NAME),
+            (KRBAP_S_BAD_NAMETYPE, major::BAD_NAMETYPE),
+            (KRBAP_S_BAD_BINDINGS, major::BAD_BINDINGS),
+            (KRBAP_S_BAD_STATUS, major::BAD_STATUS),
+            (KRBAP_S_BAD_SIG, major::BAD_SIG),
+            (KRBAP_S_NO_CRED, major::NO_CRED),
+            (KRBAP_S_NO_CONTEXT, major::NO_CONTEXT),
+            (KRBAP_S_DEFECTIVE_TOKEN, major::DEFECTIVE_TOKEN),
+            (KRBAP_S_DEFECTIVE_CREDENTIAL, major::DEFECTIVE_CREDENTIAL),
+            (KRBAP_S_CREDENTIALS_EXPIRED, major::CREDENTIALS_EXPIRED),
+            (KRBAP_S_CONTEXT_EXPIRED, major::CONTEXT_EXPIRED),
+            (KRBAP_S_FAILURE, major::FAILURE),
+            (KRBAP_S_BAD_QOP, major::BAD_QOP),
+            (KRBAP_S_UNAUTHORIZED, major::UNAUTHORIZED),
+            (KRBAP_S_UNAVAILABLE, major::UNAVAILABLE),
+        ];
+        for (c, core) in pairs {
+            assert_eq!(c, core);
+        }
+    }
 }

@@ -13,9 +13,7 @@ use crate::error::{major, Error};
 /// The checksum type of the GSS authenticator checksum (RFC 4121 §4.1.1).
 pub const CKSUMTYPE_GSSAPI: i32 = 0x8003;
 
-/// MIT's `KG_BAD_LENGTH` ("Invalid field length in token"), from the k5g com_err table
-/// (gssapi_err_krb5.et, base 39756032). Not (yet) in `crate::error::minor`.
-pub const KG_BAD_LENGTH: i32 = 39_756_032 + 6;
+pub use crate::error::minor::KG_BAD_LENGTH;
 
 /// Context flags carried in the checksum Flags field (RFC 2744 §5.19, RFC 4121 §4.1.1.1)
 /// plus MIT's / Microsoft's extensions.
