@@ -250,6 +250,19 @@ uint32_t krbap_init_sec_context(uint32_t *minor_status,
                                 uint32_t *time_rec,
                                 struct krbap_buffer *output_token);
 
+// Fixes a context's clock at `unix_time` (0: back to the system clock), e.g. to test
+// expiry or to process captured tokens.
+uint32_t krbap_ctx_set_time(uint32_t *minor_status, struct krbap_ctx *context, int64_t unix_time);
+
+// Information about a credential (RFC 2744 gss_inquire_cred): its principal (output
+// may be NULL; an acceptor credential for any principal gives NULL), remaining
+// lifetime (0xffffffff for an acceptor) and usage (KRBAP_C_*).
+uint32_t krbap_inquire_cred(uint32_t *minor_status,
+                            const struct krbap_cred *cred,
+                            struct krbap_name **name,
+                            uint32_t *lifetime,
+                            int32_t *cred_usage);
+
 // Accepts a context (RFC 2744 gss_accept_sec_context): verifies the initiator's
 // token (steps 2-5 of the AP exchange). On success `*context` is a new established
 // context and `output_token` holds the AP-REP when mutual authentication was asked

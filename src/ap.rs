@@ -1,10 +1,11 @@
 //! The Kerberos AP exchange itself (RFC 4120 §3.2), independent of GSS-API framing:
 //! building and verifying KRB_AP_REQ and KRB_AP_REP, and KRB-ERROR replies.
 //!
-//! The acceptor's checks follow the order MIT's krb5_rd_req_decoded uses, so that the
-//! same bad input yields the same error code from krbap and from MIT: ticket key
-//! lookup and decryption, authenticator decryption, client match, clock skew, replay,
-//! ticket validity times and the INVALID flag.
+//! The acceptor's checks: ticket key lookup and decryption, authenticator decryption,
+//! client match, ticket validity times and the INVALID flag, authenticator clock skew
+//! (the order in which MIT's krb5_rd_req_decoded reports them, so that the same bad
+//! input gives the same code), and last the replay cache, so that only authenticators
+//! that passed every other check are stored (MIT stores before the time checks).
 
 use crate::asn1::{
     flags, ApRep, ApReq, Authenticator, Der, EncApRepPart, EncTicketPart, EncryptedData,
@@ -220,22 +221,7 @@ pub fn verify_ap_req(
         realm: ticket.crealm.clone(),
         name: ticket.cname.clone(),
     };
-    let skew_seen = (authenticator.ctime - policy.now).abs();
-    if skew_seen > policy.skew {
-        return Err(Error::minor(
-            minor::AP_ERR_SKEW,
-            format!(
-                "authenticator time is {skew_seen} s from ours, {} s allowed",
-                policy.skew
-            ),
-        ));
-    }
-    policy.replay_cache.check_and_store(
-        &ap_req.authenticator.cipher,
-        session_key.enctype().mac_len(),
-        policy.now,
-        policy.skew,
-    )?;
+    // Ticket times first, then the authenticator's clock skew, as MIT reports them.
     let start = ticket.starttime.unwrap_or(ticket.authtime);
     if start - policy.now > policy.skew {
         return Err(Error::minor(
@@ -256,6 +242,23 @@ pub fn verify_ap_req(
             "ticket has the INVALID flag",
         ));
     }
+    let skew_seen = (authenticator.ctime - policy.now).abs();
+    if skew_seen > policy.skew {
+        return Err(Error::minor(
+            minor::AP_ERR_SKEW,
+            format!(
+                "authenticator time is {skew_seen} s from ours, {} s allowed",
+                policy.skew
+            ),
+        ));
+    }
+    // Last, so that only authenticators that passed every other check enter the cache.
+    policy.replay_cache.check_and_store(
+        &ap_req.authenticator.cipher,
+        session_key.enctype().mac_len(),
+        policy.now,
+        policy.skew,
+    )?;
     let subkey = authenticator
         .subkey
         .as_ref()

@@ -324,6 +324,26 @@ impl InitiatorCredential {
         &self.client
     }
 
+    /// Seconds until the latest ticket (usually the TGT) of this credential expires.
+    pub fn lifetime(&self) -> u32 {
+        let now = self.clock.now().0;
+        let end = match &self.source {
+            TicketSource::Explicit(creds) => creds.iter().map(|c| c.endtime as i64).max(),
+            TicketSource::Ccache { cached, .. } => cached
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .and_then(|(_, cc)| {
+                    cc.credentials
+                        .iter()
+                        .filter(|c| !c.is_config_entry())
+                        .map(|c| c.endtime as i64)
+                        .max()
+                }),
+        };
+        (end.unwrap_or(0) - now).clamp(0, u32::MAX as i64) as u32
+    }
+
     /// The ccache path, for a FILE-ccache credential.
     pub fn ccache_path(&self) -> Option<&Path> {
         match &self.source {

@@ -927,8 +927,74 @@ pub extern "C" fn krbap_init_sec_context(
     })
 }
 
-fn now_of(_ctx: &SecurityContext) -> i64 {
-    crate::cred::Clock::default().now().0
+fn now_of(ctx: &SecurityContext) -> i64 {
+    ctx.now()
+}
+
+/// Fixes a context's clock at `unix_time` (0: back to the system clock), e.g. to test
+/// expiry or to process captured tokens.
+#[no_mangle]
+pub extern "C" fn krbap_ctx_set_time(
+    minor_status: *mut u32,
+    context: *mut krbap_ctx,
+    unix_time: i64,
+) -> u32 {
+    guard(minor_status, || {
+        let c = ctx_mut(context)?;
+        c.ctx.set_fixed_time((unix_time != 0).then_some(unix_time));
+        Ok(major::COMPLETE)
+    })
+}
+
+/// Information about a credential (RFC 2744 gss_inquire_cred): its principal (output
+/// may be NULL; an acceptor credential for any principal gives NULL), remaining
+/// lifetime (0xffffffff for an acceptor) and usage (KRBAP_C_*).
+#[no_mangle]
+pub extern "C" fn krbap_inquire_cred(
+    minor_status: *mut u32,
+    cred: *const krbap_cred,
+    name: *mut *mut krbap_name,
+    lifetime: *mut u32,
+    cred_usage: *mut i32,
+) -> u32 {
+    guard(minor_status, || {
+        write_out(name, std::ptr::null_mut());
+        let c = cred_ref(cred)?
+            .ok_or_else(|| Error::new(major::NO_CRED, minor::EINVAL, "credential is NULL"))?;
+        let (principal, life, usage) = match &c.kind {
+            CredKind::Acceptor(a) => (a.name().cloned(), u32::MAX, KRBAP_C_ACCEPT),
+            CredKind::Initiator(i) => (
+                Some(Name::from_principal(i.client().clone())),
+                i.lifetime(),
+                KRBAP_C_INITIATE,
+            ),
+            CredKind::Both(i, _) => (
+                Some(Name::from_principal(i.client().clone())),
+                i.lifetime(),
+                KRBAP_C_BOTH,
+            ),
+            CredKind::Delegated(d) => {
+                let now = crate::cred::Clock::default().now().0;
+                let end = d
+                    .credentials
+                    .iter()
+                    .map(|c| c.endtime as i64)
+                    .max()
+                    .unwrap_or(0);
+                (
+                    Some(Name::from_principal(d.client.clone())),
+                    (end - now).clamp(0, u32::MAX as i64) as u32,
+                    KRBAP_C_INITIATE,
+                )
+            }
+        };
+        if let (Some(p), false) = (principal, name.is_null()) {
+            write_out(name, new_name(p));
+        }
+        write_out(lifetime, life);
+        write_out(cred_usage, usage);
+        Ok(major::COMPLETE)
+    })
 }
 
 /// Accepts a context (RFC 2744 gss_accept_sec_context): verifies the initiator's

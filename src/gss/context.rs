@@ -601,7 +601,8 @@ impl SecurityContext {
         self.delegated.take()
     }
 
-    fn now(&self) -> i64 {
+    /// The context's notion of now: its fixed time if one was set, else the system clock.
+    pub fn now(&self) -> i64 {
         self.clock_fixed
             .unwrap_or_else(|| crate::cred::Clock::default().now().0)
     }
