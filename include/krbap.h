@@ -76,12 +76,66 @@
 // are treated as a corrupted buffer descriptor.
 #define KRBAP_MAX_BUFFER (1 << 30)
 
+// `name_type` for `krbap_import_name`: `service@host` (GSS_C_NT_HOSTBASED_SERVICE).
+#define KRBAP_NT_HOSTBASED_SERVICE 1
+
+// `name_type` for `krbap_import_name`: `comp/comp@REALM` (GSS_KRB5_NT_PRINCIPAL_NAME).
+#define KRBAP_NT_KRB5_PRINCIPAL 2
+
+// `name_type` for `krbap_import_name`: a user name (GSS_C_NT_USER_NAME).
+#define KRBAP_NT_USER_NAME 3
+
+// `cred_usage` for `krbap_acquire_cred` (RFC 2744 values).
+#define KRBAP_C_BOTH 0
+
+#define KRBAP_C_INITIATE 1
+
+#define KRBAP_C_ACCEPT 2
+
+// Context flags (RFC 2744 GSS_C_*_FLAG values).
+#define KRBAP_C_DELEG_FLAG 1
+
+#define KRBAP_C_MUTUAL_FLAG 2
+
+#define KRBAP_C_REPLAY_FLAG 4
+
+#define KRBAP_C_SEQUENCE_FLAG 8
+
+#define KRBAP_C_CONF_FLAG 16
+
+#define KRBAP_C_INTEG_FLAG 32
+
+#define KRBAP_C_ANON_FLAG 64
+
+#define KRBAP_C_PROT_READY_FLAG 128
+
+#define KRBAP_C_TRANS_FLAG 256
+
+// An opaque credential handle. May be shared between threads.
+typedef struct krbap_cred krbap_cred;
+
+// An opaque security-context handle. Use from one thread at a time.
+typedef struct krbap_ctx krbap_ctx;
+
+// An opaque name handle. Immutable; may be shared between threads.
+typedef struct krbap_name krbap_name;
+
 // A byte buffer (RFC 2744 gss_buffer_desc). Buffers returned by krbap own their bytes
 // and must be released with `krbap_buffer_free`; input buffers are borrowed.
 typedef struct krbap_buffer {
   size_t length;
   void *value;
 } krbap_buffer;
+
+// Channel bindings (RFC 2744 gss_channel_bindings_struct). Address buffers and
+// application data may be empty.
+typedef struct krbap_channel_bindings {
+  uint32_t initiator_addrtype;
+  struct krbap_buffer initiator_address;
+  uint32_t acceptor_addrtype;
+  struct krbap_buffer acceptor_address;
+  struct krbap_buffer application_data;
+} krbap_channel_bindings;
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,6 +159,207 @@ uint32_t krbap_display_status(uint32_t *minor_status,
 
 // The library version, a static NUL-terminated string (do not free).
 const char *krbap_version(void);
+
+// Imports a name (RFC 2744 gss_import_name). `name_type` is one of KRBAP_NT_*.
+// A principal without `@REALM` gets the default realm of krb5.conf (if any); a
+// host-based name matches its principal in any realm.
+uint32_t krbap_import_name(uint32_t *minor_status,
+                           const struct krbap_buffer *input_name,
+                           int32_t name_type,
+                           struct krbap_name **output_name);
+
+// The display form of a name: `comp/comp@REALM` (MIT escaping).
+uint32_t krbap_display_name(uint32_t *minor_status,
+                            const struct krbap_name *name,
+                            struct krbap_buffer *output_name);
+
+// Releases a name and sets `*name` to NULL; a NULL `*name` is a no-op.
+uint32_t krbap_release_name(uint32_t *minor_status, struct krbap_name **name);
+
+// Acquires a credential (RFC 2744 gss_acquire_cred). `cred_usage`: KRBAP_C_ACCEPT
+// reads the keytab `location` (`FILE:path` or a path; NULL: `KRB5_KTNAME`, then
+// /etc/krb5.keytab); KRBAP_C_INITIATE reads the FILE ccache `location` (NULL:
+// `KRB5CCNAME`, then /tmp/krb5cc_UID); KRBAP_C_BOTH needs both defaults (`location`
+// must be NULL). `desired_name` NULL: any principal in the keytab / the ccache's own.
+// `time_rec` (may be NULL) receives 0xffffffff (GSS_C_INDEFINITE) for an acceptor.
+uint32_t krbap_acquire_cred(uint32_t *minor_status,
+                            const struct krbap_name *desired_name,
+                            int32_t cred_usage,
+                            const char *location,
+                            struct krbap_cred **output_cred,
+                            uint32_t *time_rec);
+
+// Creates an acceptor credential with no keys, to be filled by `krbap_cred_add_key`
+// (keys supplied in memory rather than from a keytab).
+uint32_t krbap_acquire_acceptor_cred_empty(uint32_t *minor_status,
+                                           const struct krbap_name *desired_name,
+                                           struct krbap_cred **output_cred);
+
+// Adds a service key (principal as `comp/comp@REALM`, kvno, enctype number, key bytes)
+// to an acceptor credential made by `krbap_acquire_acceptor_cred_empty`.
+uint32_t krbap_cred_add_key(uint32_t *minor_status,
+                            const struct krbap_cred *cred,
+                            const char *principal,
+                            uint32_t kvno,
+                            int32_t enctype,
+                            const uint8_t *key,
+                            size_t key_length);
+
+// Sets the maximum clock skew (seconds, default 300) an acceptor allows.
+uint32_t krbap_cred_set_clock_skew(uint32_t *minor_status,
+                                   const struct krbap_cred *cred,
+                                   int64_t seconds);
+
+// Sets the acceptor's replay cache: "memory:" (default, per credential), "none:",
+// "file2:/path" (MIT's format, shareable with MIT servers) or "dfl:" (MIT's default
+// file). NULL selects what KRB5RCACHENAME / KRB5RCACHETYPE say, as MIT does.
+uint32_t krbap_cred_set_replay_cache(uint32_t *minor_status,
+                                     const struct krbap_cred *cred,
+                                     const char *name);
+
+// Fixes the clock of a credential (and the contexts made from it) at `unix_time`;
+// 0 returns to the system clock. For tests and for replaying captured tokens.
+uint32_t krbap_cred_set_time(uint32_t *minor_status,
+                             const struct krbap_cred *cred,
+                             int64_t unix_time);
+
+// Releases a credential and sets `*cred` to NULL; a NULL `*cred` is a no-op. Key
+// material is wiped when the last user (credential or context) lets go of it.
+uint32_t krbap_release_cred(uint32_t *minor_status, struct krbap_cred **cred);
+
+// Writes a delegated credential (from `krbap_accept_sec_context`) to a FILE ccache
+// (`FILE:path` or a path; NULL: the default ccache), replacing its contents.
+uint32_t krbap_store_cred(uint32_t *minor_status,
+                          const struct krbap_cred *cred,
+                          const char *location);
+
+// Initiates a context (RFC 2744 gss_init_sec_context). First call with `*context ==
+// NULL` and no input token: produces the initial token (AP-REQ) and returns
+// KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
+// Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
+// failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
+// ccache. `target` names the acceptor (host-based `service@host` or a principal).
+uint32_t krbap_init_sec_context(uint32_t *minor_status,
+                                const struct krbap_cred *cred,
+                                struct krbap_ctx **context,
+                                const struct krbap_name *target,
+                                uint32_t req_flags,
+                                const struct krbap_channel_bindings *channel_bindings,
+                                const struct krbap_buffer *input_token,
+                                uint32_t *ret_flags,
+                                uint32_t *time_rec,
+                                struct krbap_buffer *output_token);
+
+// Accepts a context (RFC 2744 gss_accept_sec_context): verifies the initiator's
+// token (steps 2-5 of the AP exchange). On success `*context` is a new established
+// context and `output_token` holds the AP-REP when mutual authentication was asked
+// for (else it is empty). On failure `*context` stays NULL, the minor status is MIT's
+// code (e.g. KRB5KRB_AP_ERR_SKEW), and `output_token` may hold a KRB-ERROR token to
+// send back, as MIT does. `acceptor_cred` NULL: the default keytab. `src_name`,
+// `ret_flags`, `time_rec`, `delegated_cred` may be NULL; `*delegated_cred` is set when
+// the initiator delegated (KRBAP_C_DELEG_FLAG in ret_flags) and must be released.
+uint32_t krbap_accept_sec_context(uint32_t *minor_status,
+                                  struct krbap_ctx **context,
+                                  const struct krbap_cred *acceptor_cred,
+                                  const struct krbap_buffer *input_token,
+                                  const struct krbap_channel_bindings *channel_bindings,
+                                  struct krbap_name **src_name,
+                                  uint32_t *ret_flags,
+                                  uint32_t *time_rec,
+                                  struct krbap_buffer *output_token,
+                                  struct krbap_cred **delegated_cred);
+
+// Deletes a context and sets `*context` to NULL (RFC 2744 gss_delete_sec_context).
+// Session keys are wiped. `output_token` (may be NULL) is always empty, as for MIT.
+uint32_t krbap_delete_sec_context(uint32_t *minor_status,
+                                  struct krbap_ctx **context,
+                                  struct krbap_buffer *output_token);
+
+// Information about a context (RFC 2744 gss_inquire_context). Any output may be NULL;
+// names returned must be released with krbap_release_name.
+uint32_t krbap_inquire_context(uint32_t *minor_status,
+                               const struct krbap_ctx *context,
+                               struct krbap_name **src_name,
+                               struct krbap_name **targ_name,
+                               uint32_t *lifetime_rec,
+                               uint32_t *ctx_flags,
+                               int32_t *locally_initiated,
+                               int32_t *open);
+
+// Seconds the context remains valid (RFC 2744 gss_context_time); 0 and
+// KRBAP_S_CONTEXT_EXPIRED once the ticket has expired.
+uint32_t krbap_context_time(uint32_t *minor_status,
+                            const struct krbap_ctx *context,
+                            uint32_t *time_rec);
+
+// The session key's enctype number (e.g. 18 for aes256-cts-hmac-sha1-96) and the
+// ticket's end time (Unix seconds). Either output may be NULL.
+uint32_t krbap_inquire_session(uint32_t *minor_status,
+                               const struct krbap_ctx *context,
+                               int32_t *session_enctype,
+                               int64_t *ticket_endtime);
+
+// The number of authorization-data elements of an accepted context (ticket and
+// authenticator, AD-IF-RELEVANT unwrapped).
+uint32_t krbap_inquire_authz_count(uint32_t *minor_status,
+                                   const struct krbap_ctx *context,
+                                   size_t *count);
+
+// Authorization-data element `index`: its ad-type, whether it came from the ticket
+// (1) or the authenticator (0), and its data. Past the end: KRBAP_S_UNAVAILABLE.
+uint32_t krbap_inquire_authz_element(uint32_t *minor_status,
+                                     const struct krbap_ctx *context,
+                                     size_t index,
+                                     int32_t *ad_type,
+                                     int32_t *from_ticket,
+                                     struct krbap_buffer *data);
+
+// The raw AD-WIN2K-PAC blob of the ticket; KRBAP_S_UNAVAILABLE when there is none.
+uint32_t krbap_inquire_pac(uint32_t *minor_status,
+                           const struct krbap_ctx *context,
+                           struct krbap_buffer *pac);
+
+// Wraps a message (RFC 2744 gss_wrap): with confidentiality when `conf_req_flag` is
+// non-zero. `conf_state` (may be NULL) tells whether it was applied.
+uint32_t krbap_wrap(uint32_t *minor_status,
+                    struct krbap_ctx *context,
+                    int32_t conf_req_flag,
+                    uint32_t qop_req,
+                    const struct krbap_buffer *input_message,
+                    int32_t *conf_state,
+                    struct krbap_buffer *output_message);
+
+// Unwraps a Wrap token (RFC 2744 gss_unwrap). The major status may carry the
+// supplementary bits KRBAP_S_DUPLICATE_TOKEN / OLD_TOKEN / UNSEQ_TOKEN / GAP_TOKEN.
+uint32_t krbap_unwrap(uint32_t *minor_status,
+                      struct krbap_ctx *context,
+                      const struct krbap_buffer *input_message,
+                      struct krbap_buffer *output_message,
+                      int32_t *conf_state,
+                      uint32_t *qop_state);
+
+// Computes a MIC token over a message (RFC 2744 gss_get_mic).
+uint32_t krbap_get_mic(uint32_t *minor_status,
+                       struct krbap_ctx *context,
+                       uint32_t qop_req,
+                       const struct krbap_buffer *message,
+                       struct krbap_buffer *message_token);
+
+// Verifies a MIC token (RFC 2744 gss_verify_mic); supplementary bits as for unwrap.
+uint32_t krbap_verify_mic(uint32_t *minor_status,
+                          struct krbap_ctx *context,
+                          const struct krbap_buffer *message,
+                          const struct krbap_buffer *message_token,
+                          uint32_t *qop_state);
+
+// The largest message whose Wrap token fits in `req_output_size` bytes (RFC 2744
+// gss_wrap_size_limit).
+uint32_t krbap_wrap_size_limit(uint32_t *minor_status,
+                               struct krbap_ctx *context,
+                               int32_t conf_req_flag,
+                               uint32_t qop_req,
+                               uint32_t req_output_size,
+                               uint32_t *max_input_size);
 
 #ifdef __cplusplus
 }  // extern "C"

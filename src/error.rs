@@ -58,6 +58,7 @@ pub mod minor {
     const fn krb(n: i32) -> i32 {
         KRB5_ERR_BASE + n
     }
+    pub const KDC_ERR_BAD_PVNO: i32 = krb(3);
     pub const KDC_ERR_C_PRINCIPAL_UNKNOWN: i32 = krb(6);
     pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = krb(7);
     pub const KDC_ERR_PREAUTH_FAILED: i32 = krb(24);
@@ -96,9 +97,11 @@ pub mod minor {
     pub const AP_ERR_TKT_INVALID: i32 = krb(145);
     pub const PRINC_NOMATCH: i32 = krb(146);
     pub const PROG_ETYPE_NOSUPP: i32 = krb(150);
+    pub const RC_TYPE_NOTFOUND: i32 = krb(161);
     pub const RC_UNKNOWN: i32 = krb(162);
     pub const RC_REPLAY: i32 = krb(163);
     pub const RC_IO: i32 = krb(164);
+    pub const RC_PARSE: i32 = krb(166);
     pub const RC_IO_EOF: i32 = krb(167);
     pub const RC_IO_PERM: i32 = krb(169);
     pub const CRYPTO_INTERNAL: i32 = krb(178);
@@ -121,6 +124,9 @@ pub mod minor {
     pub const KT_FORMAT: i32 = krb(235);
     pub const CC_NOSUPP: i32 = krb(247);
     /// MIT's ASN.1 table (asn1_err.et).
+    pub const ASN1_BAD_TIMEFORMAT: i32 = 1859794432;
+    pub const ASN1_MISSING_FIELD: i32 = 1859794433;
+    pub const ASN1_OVERFLOW: i32 = 1859794436;
     pub const ASN1_OVERRUN: i32 = 1859794437;
     pub const ASN1_BAD_ID: i32 = 1859794438;
     pub const ASN1_BAD_LENGTH: i32 = 1859794439;
@@ -148,7 +154,10 @@ pub mod minor {
     pub const G_STORE_NON_DEFAULT_CRED_NOSUPP: i32 = K5G_BASE + 17;
     pub const G_WRONG_MECH: i32 = K5G_BASE + 20;
     /// POSIX errno values are passed through as minor codes, as MIT does.
+    pub const ENOENT: i32 = 2;
+    pub const EIO: i32 = 5;
     pub const ENOMEM: i32 = 12;
+    pub const EACCES: i32 = 13;
     pub const EINVAL: i32 = 22;
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
@@ -161,6 +170,7 @@ pub mod minor {
     pub fn message(code: i32) -> &'static str {
         match code {
             0 => "Success",
+            KDC_ERR_BAD_PVNO => "Requested protocol version not supported",
             KDC_ERR_C_PRINCIPAL_UNKNOWN => "Client not found in Kerberos database",
             KDC_ERR_S_PRINCIPAL_UNKNOWN => "Server not found in Kerberos database",
             KDC_ERR_PREAUTH_FAILED => "Preauthentication failed",
@@ -199,11 +209,13 @@ pub mod minor {
             AP_ERR_TKT_INVALID => "Ticket has invalid flag set",
             PRINC_NOMATCH => "Requested principal and ticket don't match",
             PROG_ETYPE_NOSUPP => "Program lacks support for encryption type",
-            RC_UNKNOWN => "Unknown replay cache type",
-            RC_REPLAY => "Replay cache type is already registered",
+            RC_TYPE_NOTFOUND => "Replay cache type is unknown",
+            RC_UNKNOWN => "Generic unknown RC error",
+            RC_REPLAY => "Message is a replay",
             RC_IO => "Replay cache I/O operation failed",
-            RC_IO_EOF => "Replay cache I/O operation failed (end of file)",
-            RC_IO_PERM => "Replay cache I/O operation failed (permission denied)",
+            RC_PARSE => "Replay cache name parse/format error",
+            RC_IO_EOF => "End-of-file on replay cache I/O",
+            RC_IO_PERM => "Permission denied in replay cache code",
             CRYPTO_INTERNAL => "Cryptosystem internal error",
             KT_BADNAME => "Key table name malformed",
             KT_UNKNOWN_TYPE => "Unknown Key table type",
@@ -223,7 +235,10 @@ pub mod minor {
             KT_KVNONOTFOUND => "Key version number for principal in key table is incorrect",
             KT_FORMAT => "Bad format in keytab",
             CC_NOSUPP => "Credential cache function not supported",
-            ASN1_OVERRUN => "ASN.1 value too large",
+            ASN1_BAD_TIMEFORMAT => "ASN.1 failed call to system time library",
+            ASN1_MISSING_FIELD => "ASN.1 structure is missing a required field",
+            ASN1_OVERFLOW => "ASN.1 value too large",
+            ASN1_OVERRUN => "ASN.1 encoding ended unexpectedly",
             ASN1_BAD_ID => "ASN.1 identifier doesn't match expected value",
             ASN1_BAD_LENGTH => "ASN.1 length doesn't match expected value",
             ASN1_BAD_FORMAT => "ASN.1 badly-formatted encoding",
@@ -243,11 +258,20 @@ pub mod minor {
             G_TOK_TRUNC => "Token is truncated",
             G_REFLECT => "Token was reflected",
             G_WRONG_TOKID => "Received token ID does not match expected token ID",
-            G_CRED_USAGE_MISMATCH => "The given credential's usage does not match the requested usage",
-            G_STORE_ACCEPTOR_CRED_NOSUPP => "Storing of acceptor credentials is not supported by the mechanism",
-            G_STORE_NON_DEFAULT_CRED_NOSUPP => "Storing of non-default credentials is not supported by the mechanism",
+            G_CRED_USAGE_MISMATCH => {
+                "The given credential's usage does not match the requested usage"
+            }
+            G_STORE_ACCEPTOR_CRED_NOSUPP => {
+                "Storing of acceptor credentials is not supported by the mechanism"
+            }
+            G_STORE_NON_DEFAULT_CRED_NOSUPP => {
+                "Storing of non-default credentials is not supported by the mechanism"
+            }
             G_WRONG_MECH => "Wrong mechanism OID in token",
+            ENOENT => "No such file or directory",
+            EIO => "Input/output error",
             ENOMEM => "Cannot allocate memory",
+            EACCES => "Permission denied",
             EINVAL => "Invalid argument",
             _ => "Unknown code",
         }
@@ -267,7 +291,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(major: u32, minor: i32, detail: impl Into<String>) -> Error {
-        Error { major, minor, detail: detail.into() }
+        Error {
+            major,
+            minor,
+            detail: detail.into(),
+        }
     }
     /// A failure whose only useful information is the minor code.
     pub fn minor(minor: i32, detail: impl Into<String>) -> Error {
@@ -294,7 +322,11 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Error {{ major: {:#x}, minor: {}, {} }}", self.major, self.minor, self)
+        write!(
+            f,
+            "Error {{ major: {:#x}, minor: {}, {} }}",
+            self.major, self.minor, self
+        )
     }
 }
 

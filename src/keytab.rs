@@ -1,1 +1,795 @@
-//! (being written)
+//! MIT/Heimdal FILE keytabs (format: MIT's keytab_file_format.rst, kept in
+//! shared/specs/mit-keytab_file_format.rst).
+//!
+//! File layout: `05 02` (or `05 01`, native byte order, read only), then records, each a
+//! signed 32-bit length followed by that many bytes. A negative length is a hole left by a
+//! deleted entry (skipped), 0 ends the file. A record holds
+//! `principal, timestamp u32, kvno u8, enctype i16, key (u16 length + bytes)` and, since MIT
+//! 1.14, an optional 32-bit kvno that overrides the 8-bit one when present and non-zero.
+//!
+//! Parsing never trusts a length: every length is checked against the bytes that remain
+//! before anything is sliced or allocated, and every error names the file and byte offset.
+
+use crate::error::{minor, Error, Result};
+use crate::principal::{name_type, Principal, PrincipalName};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Largest keytab file `load` reads; real keytabs are a few KiB, and a bound keeps a
+/// pathological path (a device, a huge file) from exhausting memory.
+pub const MAX_KEYTAB_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// The largest component/realm/key length and component count MIT reads back: it reads
+/// these fields as signed 16-bit integers and rejects negative values.
+const MAX_FIELD_LEN: usize = i16::MAX as usize;
+
+/// One key of one principal.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeytabEntry {
+    pub principal: Principal,
+    /// When the entry was written (Unix seconds, as MIT's `krb5_timestamp`).
+    pub timestamp: u32,
+    /// Key version; the full 32 bits when the file carries the 1.14+ extension.
+    pub kvno: u32,
+    pub enctype: i32,
+    pub key: Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for KeytabEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeytabEntry")
+            .field("principal", &self.principal)
+            .field("timestamp", &self.timestamp)
+            .field("kvno", &self.kvno)
+            .field("enctype", &self.enctype)
+            .field("key", &format_args!("<{} bytes redacted>", self.key.len()))
+            .finish()
+    }
+}
+
+/// The entries of a keytab file, in file order (holes dropped).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Keytab {
+    pub entries: Vec<KeytabEntry>,
+}
+
+/// (realm, name components, enctype): the entries `find` chooses among.
+type GroupKey<'a> = (&'a [u8], &'a [Vec<u8>], i32);
+
+#[derive(Clone, Copy)]
+enum ByteOrder {
+    Big,
+    Native,
+}
+
+/// A bounds-checked cursor over a byte slice; `base` is the slice's offset in the file so
+/// that errors report absolute offsets.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    base: usize,
+    order: ByteOrder,
+    file: &'a str,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, what: &str) -> Error {
+        format_error(self.file, self.base + self.pos, what)
+    }
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(self.err(&format!(
+                "{what}: need {n} bytes, only {} left in the record",
+                self.remaining()
+            )));
+        }
+        let out = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u16(&mut self, what: &str) -> Result<u16> {
+        let b: [u8; 2] = self.take(2, what)?.try_into().expect("2 bytes");
+        Ok(match self.order {
+            ByteOrder::Big => u16::from_be_bytes(b),
+            ByteOrder::Native => u16::from_ne_bytes(b),
+        })
+    }
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        let b: [u8; 4] = self.take(4, what)?.try_into().expect("4 bytes");
+        Ok(match self.order {
+            ByteOrder::Big => u32::from_be_bytes(b),
+            ByteOrder::Native => u32::from_ne_bytes(b),
+        })
+    }
+    /// A 16-bit length followed by that many bytes.
+    fn data16(&mut self, what: &str) -> Result<&'a [u8]> {
+        let len = self.u16(what)? as usize;
+        self.take(len, what)
+    }
+}
+
+fn format_error(file: &str, offset: usize, what: &str) -> Error {
+    Error::minor(
+        minor::KT_FORMAT,
+        format!("keytab {file}: {what} at byte offset {offset}"),
+    )
+}
+
+impl Keytab {
+    /// Parses a whole keytab file; `name` (usually the path) is used in error messages.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<Keytab> {
+        if bytes.len() < 2 {
+            return Err(format_error(
+                name,
+                0,
+                "file too short for the version header",
+            ));
+        }
+        if bytes[0] != 5 {
+            return Err(format_error(
+                name,
+                0,
+                &format!("first byte is {:#04x}, not 0x05: not a keytab", bytes[0]),
+            ));
+        }
+        let order = match bytes[1] {
+            2 => ByteOrder::Big,
+            1 => ByteOrder::Native,
+            v => {
+                return Err(format_error(
+                    name,
+                    1,
+                    &format!("unsupported keytab version 5.{v}"),
+                ))
+            }
+        };
+        let version = bytes[1];
+        let mut entries = Vec::new();
+        let mut pos = 2usize;
+        while pos < bytes.len() {
+            let left = bytes.len() - pos;
+            if left < 4 {
+                return Err(format_error(
+                    name,
+                    pos,
+                    &format!("truncated record length ({left} bytes)"),
+                ));
+            }
+            let raw: [u8; 4] = bytes[pos..pos + 4].try_into().expect("4 bytes");
+            let len = match order {
+                ByteOrder::Big => i32::from_be_bytes(raw),
+                ByteOrder::Native => i32::from_ne_bytes(raw),
+            };
+            let body = pos + 4;
+            let avail = bytes.len() - body;
+            if len == 0 {
+                // A zero length marks the end of the entries; MIT ignores what follows.
+                break;
+            }
+            if len < 0 {
+                // A hole left by a deleted entry; i32::MIN has no positive inverse (MIT
+                // rejects it too).
+                let hole = len
+                    .checked_neg()
+                    .ok_or_else(|| format_error(name, pos, "record length -2^31 (invalid hole)"))?
+                    as usize;
+                if hole > avail {
+                    return Err(format_error(
+                        name,
+                        pos,
+                        &format!(
+                            "hole of {hole} bytes runs past the end of the file ({avail} left)"
+                        ),
+                    ));
+                }
+                pos = body + hole;
+                continue;
+            }
+            let len = len as usize;
+            if len > avail {
+                return Err(format_error(
+                    name,
+                    pos,
+                    &format!("record length {len} exceeds the {avail} bytes left"),
+                ));
+            }
+            let record = &bytes[body..body + len];
+            let mut r = Reader {
+                bytes: record,
+                pos: 0,
+                base: body,
+                order,
+                file: name,
+            };
+            entries.push(parse_entry(&mut r, version)?);
+            pos = body + len;
+        }
+        Ok(Keytab { entries })
+    }
+
+    /// Reads and parses a keytab file. A missing or unreadable file gives the errno as
+    /// the minor code (as MIT does: ENOENT with "Key table file '...' not found").
+    pub fn load(path: &Path) -> Result<Keytab> {
+        let bytes = read_bounded(path, MAX_KEYTAB_FILE_SIZE, "Key table file")?;
+        Keytab::parse(&bytes, &path.display().to_string())
+    }
+
+    /// Serializes as format 0x0502 with the 32-bit kvno extension on every entry.
+    /// Entries MIT could not read back (a realm, component or key longer than 32767 bytes,
+    /// or more than 32767 components) are left out; [`Keytab::save`] refuses them instead.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![5u8, 2];
+        for e in &self.entries {
+            if encodable(e).is_ok() {
+                let rec = encode_entry(e);
+                out.extend_from_slice(&(rec.len() as i32).to_be_bytes());
+                out.extend_from_slice(&rec);
+            }
+        }
+        out
+    }
+
+    /// Writes the keytab atomically: a temporary file (mode 0600) in the same directory,
+    /// fsync, then rename over `path`.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        for e in &self.entries {
+            encodable(e)?;
+        }
+        let bytes = Zeroizing::new(self.to_bytes());
+        write_atomic(path, &bytes).map_err(|err| {
+            Error::minor(
+                minor::KT_IOERR,
+                format!("writing keytab {}: {err}", path.display()),
+            )
+        })
+    }
+
+    /// Appends an entry (MIT's krb5_kt_add_entry appends too; duplicates are kept).
+    pub fn add(&mut self, e: KeytabEntry) {
+        self.entries.push(e);
+    }
+
+    /// The entries MIT's `krb5_kt_get_entry` would pick, one per (principal, enctype) pair
+    /// among the entries that match the filters, in file order. Rules (MIT 1.20 kt_file.c,
+    /// krb5_ktfile_get_entry):
+    /// - `principal`: realm and components must match; the name type is ignored. `None`
+    ///   matches every principal.
+    /// - `enctype`: exact match; `None` matches all.
+    /// - `kvno` `None` or `Some(0)` (MIT's IGNORE_VNO): the most recent entry, where
+    ///   "more recent" is the larger kvno except for 8-bit wrap-around: a kvno < 128 written
+    ///   at the same time or later than a kvno > 240 is taken as newer (and vice versa).
+    /// - `kvno` `Some(k)`: an entry with kvno == k wins at once; otherwise the first entry
+    ///   whose kvno equals `k & 0xff` (its kvno was truncated by the pre-1.14 format or
+    ///   the old kadmin protocol). Entries with kvno 0 are wildcards: they compete as in
+    ///   the "most recent" rule even when a kvno is asked for.
+    pub fn find(
+        &self,
+        principal: Option<&Principal>,
+        kvno: Option<u32>,
+        enctype: Option<i32>,
+    ) -> Vec<&KeytabEntry> {
+        // Group candidate indexes per (realm, components, enctype), keeping file order.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut index: HashMap<GroupKey<'_>, usize> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if principal.is_some_and(|p| !p.matches(&e.principal)) {
+                continue;
+            }
+            if enctype.is_some_and(|t| t != e.enctype) {
+                continue;
+            }
+            let key = (
+                &e.principal.realm[..],
+                &e.principal.name.components[..],
+                e.enctype,
+            );
+            let g = *index.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(i);
+        }
+        let mut chosen: Vec<usize> = groups
+            .iter()
+            .filter_map(|g| self.select(g, kvno.unwrap_or(0)).ok())
+            .collect();
+        chosen.sort_unstable();
+        chosen.into_iter().map(|i| &self.entries[i]).collect()
+    }
+
+    /// One entry, as MIT's `krb5_kt_get_entry` returns it (enctype `None` = any enctype,
+    /// the rules of [`Keytab::find`] applied across all of them). Errors as MIT:
+    /// KRB5_KT_KVNONOTFOUND when the principal has keys but not of that kvno, otherwise
+    /// KRB5_KT_NOTFOUND.
+    pub fn get(
+        &self,
+        principal: &Principal,
+        kvno: Option<u32>,
+        enctype: Option<i32>,
+    ) -> Result<&KeytabEntry> {
+        let candidates: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                principal.matches(&e.principal) && enctype.is_none_or(|t| t == e.enctype)
+            })
+            .collect();
+        match self.select(&candidates, kvno.unwrap_or(0)) {
+            Ok(i) => Ok(&self.entries[i]),
+            Err(code) => {
+                let what = match code {
+                    minor::KT_KVNONOTFOUND => format!(
+                        "no key with kvno {} for {principal} in the keytab",
+                        kvno.unwrap_or(0)
+                    ),
+                    _ => format!("No key table entry found for {principal}"),
+                };
+                Err(Error::minor(code, what))
+            }
+        }
+    }
+
+    /// MIT's selection loop over `candidates` (indexes in file order); `kvno` 0 = newest.
+    fn select(&self, candidates: &[usize], kvno: u32) -> std::result::Result<usize, i32> {
+        let mut current: Option<usize> = None;
+        let mut wrong_kvno = false;
+        for &i in candidates {
+            let e = &self.entries[i];
+            if kvno == 0 || e.kvno == 0 {
+                if current.is_none_or(|c| more_recent(e, &self.entries[c])) {
+                    current = Some(i);
+                }
+            } else if e.kvno == kvno {
+                current = Some(i);
+                break;
+            } else if e.kvno == (kvno & 0xff) && current.is_none() {
+                current = Some(i);
+            } else {
+                wrong_kvno = true;
+            }
+        }
+        match current {
+            Some(i) => Ok(i),
+            None if wrong_kvno => Err(minor::KT_KVNONOTFOUND),
+            None => Err(minor::KT_NOTFOUND),
+        }
+    }
+}
+
+/// MIT's `ts_after`: timestamps compared modulo 2^32 (they are unsigned since 1.17).
+fn ts_after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+/// MIT's `more_recent` (kt_file.c): kvno order with a wrap-around heuristic, since an
+/// 8-bit (or 16-bit, in the KDB) kvno can wrap from 255 to small values.
+fn more_recent(k1: &KeytabEntry, k2: &KeytabEntry) -> bool {
+    if !ts_after(k2.timestamp, k1.timestamp) && k1.kvno < 128 && k2.kvno > 240 {
+        return true;
+    }
+    if !ts_after(k1.timestamp, k2.timestamp) && k1.kvno > 240 && k2.kvno < 128 {
+        return false;
+    }
+    k1.kvno > k2.kvno
+}
+
+fn parse_entry(r: &mut Reader<'_>, version: u8) -> Result<KeytabEntry> {
+    let mut count = r.u16("principal component count")? as usize;
+    if version == 1 {
+        // Version 1 counts the realm as a component.
+        count = count
+            .checked_sub(1)
+            .ok_or_else(|| r.err("component count 0 in a v1 entry"))?;
+    }
+    if count == 0 {
+        return Err(r.err("principal with no name components"));
+    }
+    let realm = r.data16("realm")?.to_vec();
+    // Each component needs at least its 2-byte length: bound the count before allocating.
+    if count > r.remaining() / 2 {
+        return Err(r.err(&format!("component count {count} exceeds the record")));
+    }
+    let mut components = Vec::with_capacity(count);
+    for _ in 0..count {
+        components.push(r.data16("principal component")?.to_vec());
+    }
+    let ntype = if version == 1 {
+        name_type::UNKNOWN
+    } else {
+        r.u32("principal name type")? as i32
+    };
+    let timestamp = r.u32("timestamp")?;
+    let kvno8 = r.u8("key version")?;
+    // MIT reads the enctype as a signed 16-bit value.
+    let enctype = r.u16("enctype")? as i16 as i32;
+    let key = Zeroizing::new(r.data16("key")?.to_vec());
+    // The 32-bit kvno is present when at least 4 bytes remain in the record and it is
+    // non-zero (zero bytes are padding of a reused hole).
+    let mut kvno = kvno8 as u32;
+    if r.remaining() >= 4 {
+        let kvno32 = r.u32("32-bit key version")?;
+        if kvno32 != 0 {
+            kvno = kvno32;
+        }
+    }
+    Ok(KeytabEntry {
+        principal: Principal {
+            realm,
+            name: PrincipalName {
+                name_type: ntype,
+                components,
+            },
+        },
+        timestamp,
+        kvno,
+        enctype,
+        key,
+    })
+}
+
+fn encodable(e: &KeytabEntry) -> Result<()> {
+    let p = &e.principal;
+    let too_long = p.realm.len() > MAX_FIELD_LEN
+        || p.name.components.len() > MAX_FIELD_LEN
+        || p.name.components.is_empty()
+        || p.name.components.iter().any(|c| c.len() > MAX_FIELD_LEN)
+        || e.key.len() > MAX_FIELD_LEN;
+    if too_long {
+        return Err(Error::minor(
+            minor::KT_IOERR,
+            format!("keytab entry for {p} cannot be written: empty name or a field over {MAX_FIELD_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+fn put16(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n as u16).to_be_bytes());
+}
+
+/// One record body in format 0x0502 (lengths already checked by `encodable`).
+fn encode_entry(e: &KeytabEntry) -> Zeroizing<Vec<u8>> {
+    let p = &e.principal;
+    let mut out = Zeroizing::new(Vec::with_capacity(64 + e.key.len()));
+    put16(&mut out, p.name.components.len());
+    put16(&mut out, p.realm.len());
+    out.extend_from_slice(&p.realm);
+    for c in &p.name.components {
+        put16(&mut out, c.len());
+        out.extend_from_slice(c);
+    }
+    out.extend_from_slice(&p.name.name_type.to_be_bytes());
+    out.extend_from_slice(&e.timestamp.to_be_bytes());
+    out.push(e.kvno as u8); // low 8 bits; the full value follows the key
+    out.extend_from_slice(&(e.enctype as u16).to_be_bytes());
+    put16(&mut out, e.key.len());
+    out.extend_from_slice(&e.key);
+    out.extend_from_slice(&e.kvno.to_be_bytes());
+    out
+}
+
+/// Reads at most `limit` bytes of a file; a larger file or an I/O error is an error whose
+/// minor code is the errno (MIT passes errno through for keytab opens).
+fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let io_err = |e: std::io::Error| {
+        let code = e.raw_os_error().unwrap_or(minor::KT_IOERR);
+        let text = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("{what} '{}' not found", path.display())
+        } else {
+            format!("{what} '{}': {e}", path.display())
+        };
+        Error::minor(code, text)
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::minor(
+            minor::KT_FORMAT,
+            format!("{what} '{}' is larger than {limit} bytes", path.display()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Writes `bytes` to a fresh 0600 file next to `path`, syncs it and renames it over `path`,
+/// so readers see either the old or the new file, never a partial one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(
+        ".tmp.{}.{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Resolves a keytab name as MIT's krb5_kt_resolve does for the FILE type: `FILE:path`,
+/// `WRFILE:path`, or a bare path (no colon, or starting with `/`). `None` uses
+/// `KRB5_KTNAME`, else `/etc/krb5.keytab` (MIT's built-in default; krb5.conf's
+/// default_keytab_name is not read). Other types (MEMORY:, KEYRING:, ...) are refused with
+/// KRB5_KT_UNKNOWN_TYPE.
+pub fn resolve_keytab_name(name: Option<&str>) -> Result<PathBuf> {
+    let from_env = std::env::var("KRB5_KTNAME").ok().filter(|s| !s.is_empty());
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => from_env.unwrap_or_else(|| "FILE:/etc/krb5.keytab".to_string()),
+    };
+    let path = match name.split_once(':') {
+        None => name.as_str(),
+        Some(_) if name.starts_with('/') => name.as_str(),
+        Some((prefix, rest)) if prefix == "FILE" || prefix == "WRFILE" => rest,
+        Some((prefix, _)) => {
+            return Err(Error::minor(
+                minor::KT_UNKNOWN_TYPE,
+                format!("unsupported keytab type {prefix:?} in {name:?} (only FILE is supported)"),
+            ))
+        }
+    };
+    if path.is_empty() {
+        return Err(Error::minor(
+            minor::KT_BADNAME,
+            format!("empty keytab path in {name:?}"),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn princ(s: &str) -> Principal {
+        Principal::parse(s, None).unwrap()
+    }
+
+    fn entry(p: &str, kvno: u32, enctype: i32, ts: u32) -> KeytabEntry {
+        KeytabEntry {
+            principal: princ(p),
+            timestamp: ts,
+            kvno,
+            enctype,
+            key: Zeroizing::new(vec![kvno as u8; 16]),
+        }
+    }
+
+    #[test]
+    fn round_trip_with_32bit_kvno() {
+        let mut kt = Keytab::default();
+        kt.add(entry("host/a@R", 1, 18, 100));
+        kt.add(entry("host/a@R", 300, 17, 200));
+        let bytes = kt.to_bytes();
+        assert_eq!(&bytes[..2], &[5, 2]);
+        let back = Keytab::parse(&bytes, "mem").unwrap();
+        assert_eq!(back, kt);
+        assert_eq!(back.entries[1].kvno, 300);
+    }
+
+    #[test]
+    fn debug_hides_key() {
+        let mut e = entry("a@R", 1, 18, 0);
+        e.key = Zeroizing::new(vec![0xab; 16]);
+        let s = format!("{e:?}");
+        assert!(
+            !s.to_lowercase().contains("ab, ") && !s.contains("171"),
+            "{s}"
+        );
+        assert!(s.contains("redacted"));
+    }
+
+    /// A record whose 32-bit kvno field is zero keeps the 8-bit kvno.
+    #[test]
+    fn zero_kvno32_is_padding() {
+        let mut kt = Keytab::default();
+        kt.add(entry("a@R", 7, 18, 0));
+        let mut bytes = kt.to_bytes();
+        let n = bytes.len();
+        bytes[n - 4..].copy_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(Keytab::parse(&bytes, "m").unwrap().entries[0].kvno, 7);
+        // Without the extension at all (record shortened by 4).
+        let mut short = bytes[..n - 4].to_vec();
+        let len = i32::from_be_bytes(short[2..6].try_into().unwrap()) - 4;
+        short[2..6].copy_from_slice(&len.to_be_bytes());
+        assert_eq!(Keytab::parse(&short, "m").unwrap().entries[0].kvno, 7);
+    }
+
+    #[test]
+    fn holes_are_skipped_and_zero_length_ends() {
+        let mut kt = Keytab::default();
+        kt.add(entry("a@R", 1, 18, 0));
+        let one = kt.to_bytes();
+        let mut bytes = vec![5, 2];
+        bytes.extend_from_slice(&(-10i32).to_be_bytes());
+        bytes.extend_from_slice(&[0; 10]);
+        bytes.extend_from_slice(&one[2..]);
+        bytes.extend_from_slice(&0i32.to_be_bytes());
+        bytes.extend_from_slice(b"trailing junk after the end marker");
+        let back = Keytab::parse(&bytes, "m").unwrap();
+        assert_eq!(back.entries.len(), 1);
+        assert_eq!(back.entries[0].principal, princ("a@R"));
+    }
+
+    #[test]
+    fn version_1_native_order() {
+        // One v1 entry: count includes the realm, no name type, native byte order.
+        let mut b = vec![5u8, 1];
+        let mut rec = Vec::new();
+        rec.extend_from_slice(&2u16.to_ne_bytes()); // realm + 1 component
+        rec.extend_from_slice(&1u16.to_ne_bytes());
+        rec.push(b'R');
+        rec.extend_from_slice(&5u16.to_ne_bytes());
+        rec.extend_from_slice(b"alice");
+        rec.extend_from_slice(&1234u32.to_ne_bytes());
+        rec.push(3);
+        rec.extend_from_slice(&17u16.to_ne_bytes());
+        rec.extend_from_slice(&16u16.to_ne_bytes());
+        rec.extend_from_slice(&[9; 16]);
+        b.extend_from_slice(&(rec.len() as i32).to_ne_bytes());
+        b.extend_from_slice(&rec);
+        let kt = Keytab::parse(&b, "v1").unwrap();
+        let e = &kt.entries[0];
+        assert!(e.principal.matches(&princ("alice@R")));
+        assert_eq!(e.principal.name.name_type, name_type::UNKNOWN);
+        assert_eq!((e.timestamp, e.kvno, e.enctype), (1234, 3, 17));
+        assert_eq!(&e.key[..], &[9; 16]);
+        // Writing always produces 0x0502.
+        assert_eq!(&kt.to_bytes()[..2], &[5, 2]);
+    }
+
+    #[test]
+    fn hostile_lengths_are_errors() {
+        for len in [i32::MAX, i32::MIN, -1000] {
+            let mut b = vec![5u8, 2];
+            b.extend_from_slice(&len.to_be_bytes());
+            b.extend_from_slice(&[0; 8]);
+            let e = Keytab::parse(&b, "hostile").unwrap_err();
+            assert_eq!(e.minor, minor::KT_FORMAT);
+            assert!(
+                e.detail.contains("hostile") && e.detail.contains("offset 2"),
+                "{e}"
+            );
+        }
+        for bad in [&b""[..], &[5], &[4, 2], &[5, 3], &[5, 2, 0]] {
+            assert_eq!(Keytab::parse(bad, "x").unwrap_err().minor, minor::KT_FORMAT);
+        }
+    }
+
+    #[test]
+    fn find_kvno_rules() {
+        let mut kt = Keytab::default();
+        kt.add(entry("s/h@R", 1, 18, 10));
+        kt.add(entry("s/h@R", 2, 18, 20));
+        kt.add(entry("s/h@R", 1, 17, 10));
+        kt.add(entry("other@R", 9, 18, 10));
+        let p = princ("s/h@R");
+        let newest: Vec<_> = kt
+            .find(Some(&p), None, None)
+            .iter()
+            .map(|e| (e.kvno, e.enctype))
+            .collect();
+        assert_eq!(newest, vec![(2, 18), (1, 17)]);
+        assert_eq!(kt.find(Some(&p), Some(0), Some(18))[0].kvno, 2);
+        assert_eq!(kt.find(Some(&p), Some(1), Some(18))[0].kvno, 1);
+        assert!(kt.find(Some(&p), Some(3), None).is_empty());
+        assert_eq!(kt.find(None, None, Some(18)).len(), 2);
+        assert_eq!(
+            kt.get(&p, Some(3), None).unwrap_err().minor,
+            minor::KT_KVNONOTFOUND
+        );
+        assert_eq!(
+            kt.get(&princ("x@R"), None, None).unwrap_err().minor,
+            minor::KT_NOTFOUND
+        );
+        assert_eq!(kt.get(&p, None, None).unwrap().kvno, 2);
+        // The name type does not matter.
+        let mut p3 = p.clone();
+        p3.name.name_type = name_type::SRV_HST;
+        assert_eq!(kt.get(&p3, Some(1), Some(17)).unwrap().kvno, 1);
+    }
+
+    #[test]
+    fn find_kvno_wraparound_and_low_bits() {
+        // 8-bit wrap: kvno 2 written after kvno 255 is newer.
+        let mut kt = Keytab::default();
+        kt.add(entry("a@R", 255, 18, 100));
+        kt.add(entry("a@R", 2, 18, 200));
+        assert_eq!(kt.find(None, None, None)[0].kvno, 2);
+        // ...but not when it is older.
+        let mut kt2 = Keytab::default();
+        kt2.add(entry("a@R", 255, 18, 300));
+        kt2.add(entry("a@R", 2, 18, 200));
+        assert_eq!(kt2.find(None, None, None)[0].kvno, 255);
+        // A request for kvno 300 matches an entry truncated to 300 & 0xff = 44, but an
+        // exact match later in the file wins.
+        let mut kt3 = Keytab::default();
+        kt3.add(entry("a@R", 44, 18, 1));
+        assert_eq!(kt3.find(None, Some(300), None)[0].kvno, 44);
+        kt3.add(entry("a@R", 300, 18, 1));
+        assert_eq!(kt3.find(None, Some(300), None)[0].kvno, 300);
+        // kvno-0 entries are wildcards.
+        let mut kt4 = Keytab::default();
+        kt4.add(entry("a@R", 0, 18, 1));
+        assert_eq!(kt4.find(None, Some(5), None)[0].kvno, 0);
+    }
+
+    #[test]
+    fn resolve_names() {
+        assert_eq!(
+            resolve_keytab_name(Some("FILE:/x/y")).unwrap(),
+            PathBuf::from("/x/y")
+        );
+        assert_eq!(
+            resolve_keytab_name(Some("WRFILE:/x/y")).unwrap(),
+            PathBuf::from("/x/y")
+        );
+        assert_eq!(
+            resolve_keytab_name(Some("rel/kt")).unwrap(),
+            PathBuf::from("rel/kt")
+        );
+        assert_eq!(
+            resolve_keytab_name(Some("/a:b")).unwrap(),
+            PathBuf::from("/a:b")
+        );
+        for bad in ["MEMORY:x", "KEYRING:persistent:0", "KDB:"] {
+            let e = resolve_keytab_name(Some(bad)).unwrap_err();
+            assert_eq!(e.minor, minor::KT_UNKNOWN_TYPE);
+            assert!(e.detail.contains("unsupported"));
+        }
+        assert_eq!(
+            resolve_keytab_name(Some("FILE:")).unwrap_err().minor,
+            minor::KT_BADNAME
+        );
+    }
+
+    #[test]
+    fn save_and_load() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("krbap-kt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kt");
+        let mut kt = Keytab::default();
+        kt.add(entry("a@R", 1, 18, 5));
+        kt.save(&path).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(Keytab::load(&path).unwrap(), kt);
+        let missing = Keytab::load(&dir.join("nope")).unwrap_err();
+        assert_eq!(missing.minor, libc::ENOENT);
+        assert!(missing.detail.contains("not found"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -11,9 +11,13 @@
 //! - [`error`]: GSS major status and MIT com_err minor codes.
 //! - `ffi`: the C ABI (no protocol logic).
 
+pub mod ap;
 pub mod asn1;
 pub mod ccache;
+pub mod config;
+pub mod cred;
 pub mod crypto;
+pub mod diagnose;
 pub mod error;
 pub mod ffi;
 pub mod gss;

@@ -37,7 +37,10 @@ pub struct Principal {
 
 impl PrincipalName {
     pub fn new(name_type: i32, components: &[&[u8]]) -> PrincipalName {
-        PrincipalName { name_type, components: components.iter().map(|c| c.to_vec()).collect() }
+        PrincipalName {
+            name_type,
+            components: components.iter().map(|c| c.to_vec()).collect(),
+        }
     }
 
     /// Component equality, ignoring the name type (as MIT's krb5_principal_compare does).
@@ -48,7 +51,10 @@ impl PrincipalName {
 
 impl Principal {
     pub fn new(realm: &[u8], name: PrincipalName) -> Principal {
-        Principal { realm: realm.to_vec(), name }
+        Principal {
+            realm: realm.to_vec(),
+            name,
+        }
     }
 
     /// Parses `a/b@REALM`; without `@`, `default_realm` is used (an error when it is `None`).
@@ -72,7 +78,11 @@ impl Principal {
         while i < s.len() {
             let b = s[i];
             i += 1;
-            let out = if in_realm { realm.get_or_insert_with(Vec::new) } else { &mut current };
+            let out = if in_realm {
+                realm.get_or_insert_with(Vec::new)
+            } else {
+                &mut current
+            };
             match b {
                 b'\\' => {
                     let e = *s.get(i).ok_or_else(|| malformed("trailing backslash"))?;
@@ -98,12 +108,20 @@ impl Principal {
         let realm = match realm {
             Some(r) if !r.is_empty() => r,
             Some(_) => return Err(malformed("empty realm")),
-            None => default_realm.ok_or_else(|| malformed("no realm and no default realm"))?.to_vec(),
+            None => default_realm
+                .ok_or_else(|| malformed("no realm and no default realm"))?
+                .to_vec(),
         };
         if components.iter().all(|c| c.is_empty()) {
             return Err(malformed("empty name"));
         }
-        Ok(Principal { realm, name: PrincipalName { name_type: name_type::PRINCIPAL, components } })
+        Ok(Principal {
+            realm,
+            name: PrincipalName {
+                name_type: name_type::PRINCIPAL,
+                components,
+            },
+        })
     }
 
     /// The unparsed form, MIT-escaped; bytes that are not UTF-8 are shown lossily.
@@ -172,8 +190,11 @@ impl fmt::Debug for Principal {
 
 impl fmt::Debug for PrincipalName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> =
-            self.components.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        let parts: Vec<String> = self
+            .components
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
         write!(f, "PrincipalName({}, {})", self.name_type, parts.join("/"))
     }
 }
@@ -186,7 +207,10 @@ mod tests {
     fn parse_and_unparse_round_trip() {
         let p = Principal::parse("host/www.example.com@EXAMPLE.COM", None).unwrap();
         assert_eq!(p.realm, b"EXAMPLE.COM");
-        assert_eq!(p.name.components, vec![b"host".to_vec(), b"www.example.com".to_vec()]);
+        assert_eq!(
+            p.name.components,
+            vec![b"host".to_vec(), b"www.example.com".to_vec()]
+        );
         assert_eq!(p.to_string(), "host/www.example.com@EXAMPLE.COM");
     }
 

@@ -9,6 +9,13 @@
 use crate::principal::PrincipalName;
 use zeroize::Zeroizing;
 
+mod convert;
+mod time;
+mod tlv;
+mod wire;
+
+pub use tlv::mit as mit_minor;
+
 /// Errors decoding DER; mapped to MIT's asn1 minor codes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
@@ -18,7 +25,12 @@ pub struct DecodeError {
 
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", crate::error::minor::message(self.minor), self.detail)
+        write!(
+            f,
+            "{} ({})",
+            crate::error::minor::message(self.minor),
+            self.detail
+        )
     }
 }
 impl std::error::Error for DecodeError {}
@@ -101,7 +113,11 @@ pub struct EncryptionKey {
 
 impl std::fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EncryptionKey {{ keytype: {}, keyvalue: <redacted> }}", self.keytype)
+        write!(
+            f,
+            "EncryptionKey {{ keytype: {}, keyvalue: <redacted> }}",
+            self.keytype
+        )
     }
 }
 
@@ -250,19 +266,15 @@ pub struct KrbCredInfo {
 
 /// AD-IF-RELEVANT / AD-KDCIssued etc. contain a nested AuthorizationData.
 pub fn decode_authorization_data(bytes: &[u8]) -> Result<AuthorizationData, DecodeError> {
-    let _ = bytes;
-    todo!("asn1 owner")
+    convert::decode::<convert::AdSeq>(bytes).map(|a| a.0)
 }
 pub fn encode_authorization_data(ad: &AuthorizationData) -> Vec<u8> {
-    let _ = ad;
-    todo!("asn1 owner")
+    convert::encode(&convert::AdSeq(ad.clone()))
 }
 /// EtypeList ::= SEQUENCE OF Int32 (RFC 4537, the data of AD-ETYPE-NEGOTIATION).
 pub fn decode_etype_list(bytes: &[u8]) -> Result<Vec<i32>, DecodeError> {
-    let _ = bytes;
-    todo!("asn1 owner")
+    convert::decode::<convert::EtypeSeq>(bytes).map(|e| e.0)
 }
 pub fn encode_etype_list(etypes: &[i32]) -> Vec<u8> {
-    let _ = etypes;
-    todo!("asn1 owner")
+    convert::encode(&convert::EtypeSeq(etypes.to_vec()))
 }

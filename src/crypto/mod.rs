@@ -2,11 +2,29 @@
 //! aes128/aes256-cts-hmac-sha1-96) and RFC 8009 (aes128-cts-hmac-sha256-128,
 //! aes256-cts-hmac-sha384-192).
 //!
-//! CONTRACT (skeleton — the crypto owner replaces the bodies, keeps the signatures).
 //! A [`Key`] is cheap to clone (shared inner) and caches its derived keys per usage,
 //! so the hot paths never re-derive. Keys are zeroized on drop and never printed.
+//!
+//! Layout: `nfold` (RFC 3961 §5.1), `cts` (AES-CBC-CS3, RFC 3962 §5), `kdf` (DK for
+//! the SHA-1 enctypes, KDF-HMAC-SHA2 of RFC 8009 §3, string-to-key), `rng` (the
+//! per-thread ChaCha20 CSPRNG behind [`random_bytes`]).
 
 use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use zeroize::{Zeroize, Zeroizing};
+
+mod cts;
+mod kdf;
+mod nfold;
+mod rng;
+
+pub use cts::{aes_cts_decrypt, aes_cts_encrypt};
+pub use kdf::KeyPurpose;
+pub use nfold::nfold;
+
+use kdf::{EncKeys, MacHash, MacKey};
 
 /// Key usage numbers (RFC 4120 §7.5.1, RFC 4121 §2).
 pub mod usage {
@@ -184,19 +202,80 @@ impl From<CryptoError> for crate::error::Error {
 /// A protocol key of one enctype. Cloning shares the key and its derived-key cache.
 #[derive(Clone)]
 pub struct Key {
-    _todo: std::sync::Arc<()>,
+    inner: Arc<KeyInner>,
 }
+
+/// Usages 1..=CACHED_USAGES keep their derived keys (RFC 4120 §7.5.1 and RFC 4121 §2
+/// cover 1..=25); other usages derive on demand.
+const CACHED_USAGES: usize = 25;
+
+struct KeyInner {
+    enctype: Enctype,
+    bytes: Zeroizing<[u8; 32]>,
+    /// Ke (expanded) and Ki per usage. Boxed: an AES-256 schedule is large and most
+    /// usages are never used with a given key.
+    enc_keys: [OnceLock<Box<EncKeys>>; CACHED_USAGES],
+    /// Kc per usage.
+    checksum_keys: [OnceLock<MacKey>; CACHED_USAGES],
+}
+
+/// Either a cached derived key or one derived for this call only.
+enum Derived<'a, T> {
+    Cached(&'a T),
+    Owned(T),
+}
+
+impl<T> std::ops::Deref for Derived<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Derived::Cached(t) => t,
+            Derived::Owned(t) => t,
+        }
+    }
+}
+
+fn cache_index(usage: u32) -> Option<usize> {
+    let i = usize::try_from(usage).ok()?.checked_sub(1)?;
+    (i < CACHED_USAGES).then_some(i)
+}
+
+/// The all-zero cipher state: IV of the RFC 8009 §5 MAC input.
+const ZERO_IV: [u8; Enctype::CONFOUNDER_LEN] = [0; Enctype::CONFOUNDER_LEN];
+/// Largest truncated MAC (aes256-cts-hmac-sha384-192).
+const MAX_MAC_LEN: usize = 24;
 
 impl Key {
     /// A key from its bytes (length must equal `enctype.key_len()`).
     pub fn new(enctype: Enctype, bytes: &[u8]) -> Result<Key, CryptoError> {
-        let _ = (enctype, bytes);
-        todo!("crypto owner")
+        if bytes.len() != enctype.key_len() {
+            return Err(CryptoError::BadKeySize);
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        key[..bytes.len()].copy_from_slice(bytes);
+        Ok(Key {
+            inner: Arc::new(KeyInner {
+                enctype,
+                bytes: key,
+                enc_keys: std::array::from_fn(|_| OnceLock::new()),
+                checksum_keys: std::array::from_fn(|_| OnceLock::new()),
+            }),
+        })
+    }
+    /// random-to-key: the identity for the AES enctypes (RFC 3962 §6, RFC 8009 §4);
+    /// the length must equal `enctype.key_len()`.
+    pub fn random_to_key(enctype: Enctype, random: &[u8]) -> Result<Key, CryptoError> {
+        Key::new(enctype, random)
     }
     /// A fresh random key from the process CSPRNG.
     pub fn random(enctype: Enctype) -> Key {
-        let _ = enctype;
-        todo!("crypto owner")
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        let bytes = &mut bytes[..enctype.key_len()];
+        random_bytes(bytes);
+        match Key::new(enctype, bytes) {
+            Ok(key) => key,
+            Err(_) => unreachable!("the buffer has the enctype's key length"),
+        }
     }
     /// string-to-key (RFC 3962 §4 / RFC 8009 §4); `iterations` None = enctype default.
     pub fn from_password(
@@ -205,68 +284,278 @@ impl Key {
         salt: &[u8],
         iterations: Option<u32>,
     ) -> Result<Key, CryptoError> {
-        let _ = (enctype, password, salt, iterations);
-        todo!("crypto owner")
+        let iterations = iterations.unwrap_or(enctype.default_iterations());
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        let bytes = &mut bytes[..enctype.key_len()];
+        kdf::string_to_key(enctype, password, salt, iterations, bytes)?;
+        Key::new(enctype, bytes)
     }
     pub fn enctype(&self) -> Enctype {
-        todo!("crypto owner")
+        self.inner.enctype
     }
     /// The raw key bytes (for keytab/ccache writing and KRB-CRED). Handle with care.
     pub fn bytes(&self) -> &[u8] {
-        todo!("crypto owner")
+        &self.inner.bytes[..self.inner.enctype.key_len()]
     }
+    /// The raw bytes of the derived key Kc, Ke or Ki for `usage` (RFC 3961 §5.3), freshly
+    /// derived (not from the cache). For test vectors and diagnostics; handle with care.
+    pub fn derived_key_bytes(&self, usage: u32, purpose: KeyPurpose) -> Zeroizing<Vec<u8>> {
+        match kdf::derive_bytes(self.enctype(), self.bytes(), usage, purpose) {
+            Ok(k) => k,
+            Err(_) => unreachable!("a Key always has a valid length"),
+        }
+    }
+
+    fn enc_keys(&self, usage: u32) -> Derived<'_, EncKeys> {
+        let derive = || match kdf::derive_enc(self.enctype(), self.bytes(), usage) {
+            Ok(k) => k,
+            Err(_) => unreachable!("a Key always has a valid length"),
+        };
+        match cache_index(usage) {
+            Some(i) => Derived::Cached(self.inner.enc_keys[i].get_or_init(|| Box::new(derive()))),
+            None => Derived::Owned(derive()),
+        }
+    }
+
+    fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
+        let derive = || match kdf::derive_checksum_key(self.enctype(), self.bytes(), usage) {
+            Ok(k) => k,
+            Err(_) => unreachable!("a Key always has a valid length"),
+        };
+        match cache_index(usage) {
+            Some(i) => Derived::Cached(self.inner.checksum_keys[i].get_or_init(derive)),
+            None => Derived::Owned(derive()),
+        }
+    }
+
     /// RFC 3961 encrypt: confounder || plaintext, CBC-CS3, truncated HMAC appended.
     pub fn encrypt(&self, usage: u32, plaintext: &[u8]) -> Vec<u8> {
         self.encrypt_parts(usage, &[plaintext])
     }
     /// Encrypt the concatenation of `parts` without concatenating them first.
     pub fn encrypt_parts(&self, usage: u32, parts: &[&[u8]]) -> Vec<u8> {
-        let _ = (usage, parts);
-        todo!("crypto owner")
+        let mut out = Vec::new();
+        self.encrypt_parts_append(usage, parts, &mut out);
+        out
+    }
+    /// Encrypt the concatenation of `parts` and append the ciphertext to `out` (e.g. after
+    /// a token header already written there). Reserves exactly the needed space.
+    pub fn encrypt_parts_append(&self, usage: u32, parts: &[&[u8]], out: &mut Vec<u8>) {
+        let mut confounder = [0u8; Enctype::CONFOUNDER_LEN];
+        random_bytes(&mut confounder);
+        self.seal(usage, &confounder, parts, out);
     }
     /// Encrypt with a given confounder (for test vectors).
-    pub fn encrypt_with_confounder(&self, usage: u32, confounder: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let _ = (usage, confounder, plaintext);
-        todo!("crypto owner")
+    ///
+    /// # Panics
+    /// If `confounder` is not 16 bytes long.
+    pub fn encrypt_with_confounder(
+        &self,
+        usage: u32,
+        confounder: &[u8],
+        plaintext: &[u8],
+    ) -> Vec<u8> {
+        let confounder: &[u8; Enctype::CONFOUNDER_LEN] = match confounder.try_into() {
+            Ok(c) => c,
+            Err(_) => panic!("the confounder is one AES block (16 bytes)"),
+        };
+        let mut out = Vec::new();
+        self.seal(usage, confounder, &[plaintext], &mut out);
+        out
     }
+
+    /// RFC 3961 §5.3 encryption, appended to `out`:
+    /// C = E(Ke, conf | plaintext) | H, where H = HMAC(Ki, conf | plaintext) for the SHA-1
+    /// enctypes and H = HMAC(Ki, IV | C) for the SHA-2 enctypes (RFC 8009 §5).
+    fn seal(
+        &self,
+        usage: u32,
+        confounder: &[u8; Enctype::CONFOUNDER_LEN],
+        parts: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) {
+        let enctype = self.enctype();
+        let mac_len = enctype.mac_len();
+        let plaintext_len: usize = parts.iter().map(|p| p.len()).sum();
+        out.reserve_exact(Enctype::CONFOUNDER_LEN + plaintext_len + mac_len);
+        let start = out.len();
+        out.extend_from_slice(confounder);
+        for p in parts {
+            out.extend_from_slice(p);
+        }
+        let keys = self.enc_keys(usage);
+        let hash = MacHash::of(enctype);
+        let mut mac = [0u8; MAX_MAC_LEN];
+        let mac = &mut mac[..mac_len];
+        let body = &mut out[start..];
+        let is_sha1 = matches!(hash, MacHash::Sha1);
+        if is_sha1 {
+            hash.mac(keys.ki.as_bytes(), &[body], mac);
+        }
+        if let Some((head, rest)) = body.split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>() {
+            keys.ke.encrypt_cs3(head, rest);
+        }
+        if !is_sha1 {
+            hash.mac(keys.ki.as_bytes(), &[&ZERO_IV, body], mac);
+        }
+        out.extend_from_slice(mac);
+    }
+
+    /// Verify and decrypt `head || rest` (ciphertext without its MAC) in place.
+    /// On failure the buffers are wiped, so no unauthenticated plaintext escapes.
+    fn open(
+        &self,
+        usage: u32,
+        head: &mut [u8; Enctype::CONFOUNDER_LEN],
+        rest: &mut [u8],
+        received_mac: &[u8],
+    ) -> Result<(), CryptoError> {
+        let enctype = self.enctype();
+        let hash = MacHash::of(enctype);
+        let keys = self.enc_keys(usage);
+        let mut mac = [0u8; MAX_MAC_LEN];
+        let mac = &mut mac[..enctype.mac_len()];
+        let verified = match hash {
+            MacHash::Sha1 => {
+                // RFC 3961 §5.3: the MAC covers the plaintext (confounder included).
+                keys.ke.decrypt_cs3(head, rest);
+                hash.mac(keys.ki.as_bytes(), &[head, rest], mac);
+                ct_eq(mac, received_mac)
+            }
+            _ => {
+                // RFC 8009 §5: the MAC covers IV | ciphertext; check before decrypting.
+                hash.mac(keys.ki.as_bytes(), &[&ZERO_IV, head, rest], mac);
+                let ok = ct_eq(mac, received_mac);
+                if ok {
+                    keys.ke.decrypt_cs3(head, rest);
+                }
+                ok
+            }
+        };
+        if verified {
+            Ok(())
+        } else {
+            head.zeroize();
+            rest.zeroize();
+            Err(CryptoError::Integrity)
+        }
+    }
+
+    /// Split a ciphertext into (confounder block, rest of the CBC-CS3 body, MAC).
+    fn split_ciphertext(&self, ciphertext_len: usize) -> Result<(usize, usize), CryptoError> {
+        let mac_len = self.enctype().mac_len();
+        if ciphertext_len < Enctype::CONFOUNDER_LEN + mac_len {
+            return Err(CryptoError::BadLength);
+        }
+        let body_len = ciphertext_len - mac_len;
+        Ok((body_len, body_len - Enctype::CONFOUNDER_LEN))
+    }
+
     /// RFC 3961 decrypt; returns the plaintext without the confounder.
     pub fn decrypt(&self, usage: u32, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let _ = (usage, ciphertext);
-        todo!("crypto owner")
+        let (body_len, _) = self.split_ciphertext(ciphertext.len())?;
+        let (body, mac) = ciphertext.split_at(body_len);
+        let (head, rest) = body
+            .split_first_chunk::<{ Enctype::CONFOUNDER_LEN }>()
+            .ok_or(CryptoError::BadLength)?;
+        let mut head = *head;
+        let mut plaintext = rest.to_vec();
+        self.open(usage, &mut head, &mut plaintext, mac)?;
+        Ok(plaintext)
+    }
+    /// Decrypt into a caller buffer: the plaintext is written to `out[..n]` and `n`
+    /// returned. `out` must hold `ciphertext.len() - enctype.ciphertext_overhead()` bytes.
+    pub fn decrypt_into(
+        &self,
+        usage: u32,
+        ciphertext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, CryptoError> {
+        let (body_len, plaintext_len) = self.split_ciphertext(ciphertext.len())?;
+        let out = out.get_mut(..plaintext_len).ok_or(CryptoError::BadLength)?;
+        let (body, mac) = ciphertext.split_at(body_len);
+        let (head, rest) = body
+            .split_first_chunk::<{ Enctype::CONFOUNDER_LEN }>()
+            .ok_or(CryptoError::BadLength)?;
+        let mut head = *head;
+        out.copy_from_slice(rest);
+        self.open(usage, &mut head, out, mac)?;
+        Ok(plaintext_len)
+    }
+    /// Decrypt `buf` (a whole ciphertext) in place; the plaintext is `buf[range]`.
+    /// On error the buffer content is unspecified (partly wiped).
+    pub fn decrypt_in_place(
+        &self,
+        usage: u32,
+        buf: &mut [u8],
+    ) -> Result<Range<usize>, CryptoError> {
+        let (body_len, _) = self.split_ciphertext(buf.len())?;
+        let (body, mac) = buf.split_at_mut(body_len);
+        let (head, rest) = body
+            .split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>()
+            .ok_or(CryptoError::BadLength)?;
+        self.open(usage, head, rest, mac)?;
+        Ok(Enctype::CONFOUNDER_LEN..body_len)
     }
     /// Keyed checksum (get_mic of the simplified profile) over the concatenation of `parts`.
     pub fn checksum_parts(&self, usage: u32, parts: &[&[u8]]) -> Vec<u8> {
-        let _ = (usage, parts);
-        todo!("crypto owner")
+        let mut out = vec![0u8; self.enctype().mac_len()];
+        self.checksum_parts_into(usage, parts, &mut out);
+        out
+    }
+    /// RFC 3961 §5.3 get_mic: HMAC(Kc, data) truncated to the enctype's MAC length.
+    fn checksum_parts_into(&self, usage: u32, parts: &[&[u8]], out: &mut [u8]) {
+        let kc = self.checksum_key(usage);
+        MacHash::of(self.enctype()).mac(kc.as_bytes(), parts, out);
     }
     pub fn checksum(&self, usage: u32, data: &[u8]) -> Vec<u8> {
         self.checksum_parts(usage, &[data])
     }
     /// Constant-time verification of a keyed checksum over `parts`.
+    /// A checksum of the wrong length is `BadLength` (MIT: KRB5_BAD_MSIZE).
     pub fn verify_checksum_parts(
         &self,
         usage: u32,
         parts: &[&[u8]],
         checksum: &[u8],
     ) -> Result<(), CryptoError> {
-        let _ = (usage, parts, checksum);
-        todo!("crypto owner")
+        let mac_len = self.enctype().mac_len();
+        if checksum.len() != mac_len {
+            return Err(CryptoError::BadLength);
+        }
+        let mut expected = [0u8; MAX_MAC_LEN];
+        let expected = &mut expected[..mac_len];
+        self.checksum_parts_into(usage, parts, expected);
+        if ct_eq(expected, checksum) {
+            Ok(())
+        } else {
+            Err(CryptoError::Integrity)
+        }
     }
-    pub fn verify_checksum(&self, usage: u32, data: &[u8], checksum: &[u8]) -> Result<(), CryptoError> {
+    pub fn verify_checksum(
+        &self,
+        usage: u32,
+        data: &[u8],
+        checksum: &[u8],
+    ) -> Result<(), CryptoError> {
         self.verify_checksum_parts(usage, &[data], checksum)
     }
 }
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Key { <redacted> }")
+        // Never the key bytes.
+        write!(
+            f,
+            "Key {{ enctype: {}, <redacted> }}",
+            self.enctype().name()
+        )
     }
 }
 
 /// Fill `buf` from the process CSPRNG (seeded once from the OS, reseeded after fork).
 pub fn random_bytes(buf: &mut [u8]) {
-    let _ = buf;
-    todo!("crypto owner")
+    rng::fill(buf);
 }
 
 /// A random u32 from the process CSPRNG.
@@ -290,4 +579,62 @@ pub fn md5(parts: &[&[u8]]) -> [u8; 16] {
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_keys_are_cached_per_usage_and_shared_by_clones() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            let clone = key.clone();
+            let a: *const EncKeys = &*key.enc_keys(usage::AP_REQ_AUTH);
+            let b: *const EncKeys = &*clone.enc_keys(usage::AP_REQ_AUTH);
+            assert!(std::ptr::eq(a, b), "Ke/Ki derived once");
+            let c: *const MacKey = &*key.checksum_key(usage::ACCEPTOR_SIGN);
+            let d: *const MacKey = &*clone.checksum_key(usage::ACCEPTOR_SIGN);
+            assert!(std::ptr::eq(c, d), "Kc derived once");
+            assert!(matches!(key.enc_keys(26), Derived::Owned(_)));
+            assert!(matches!(key.enc_keys(0), Derived::Owned(_)));
+        }
+    }
+
+    #[test]
+    fn cached_keys_equal_fresh_derivation() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            for u in [1u32, 11, 25] {
+                let kc = key.derived_key_bytes(u, KeyPurpose::Checksum);
+                assert_eq!(key.checksum_key(u).as_bytes(), kc.as_slice());
+                let ki = key.derived_key_bytes(u, KeyPurpose::Integrity);
+                assert_eq!(key.enc_keys(u).ki.as_bytes(), ki.as_slice());
+            }
+        }
+    }
+
+    #[test]
+    fn usage_zero_and_huge_usages_work() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            for u in [0u32, 26, u32::MAX] {
+                let ct = key.encrypt(u, b"x");
+                assert_eq!(key.decrypt(u, &ct).unwrap(), b"x");
+                let c = key.checksum(u, b"x");
+                key.verify_checksum(u, b"x", &c).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn random_keys_differ() {
+        let a = Key::random(Enctype::Aes256CtsHmacSha196);
+        let b = Key::random(Enctype::Aes256CtsHmacSha196);
+        assert_ne!(a.bytes(), b.bytes());
+        assert_eq!(
+            format!("{a:?}"),
+            "Key { enctype: aes256-cts-hmac-sha1-96, <redacted> }"
+        );
+    }
 }

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The driver behind `make test` (and `make test-asan` with --asan). Stages, in order:
+#   deps      scripts/install-deps.sh (apt-get, only what is missing)
+#   lint      cargo fmt --check; cargo clippy --all-targets -- -D warnings
+#   build     cargo build --release (libkrbap.so, libkrbap.a, the krbap CLI, the header)
+#   rust      cargo test --release (reuses the release build of the dependencies)
+#   header    the committed include/krbap.h equals the one the build generated
+#   c         every c-tests/*.c built against the shared library, the static library and
+#             as C++17, each run; the shared build under valgrind; an ASan+UBSan build
+#   install   make install into a temporary prefix; a C test built with pkg-config
+#   scripts   every executable tests/*.sh, sorted, each printing "N passed, N failed"
+# Then ONE line "N passed, N failed" (C checks + scripts' counts + one per gate: fmt,
+# clippy, header, install; a failed cargo test adds one failure, its passes are counted
+# by cargo's own summary lines). Exits non-zero if anything failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+root=$PWD
+release=$root/target/release
+build=$root/build/c-tests
+mode=full
+case "${1:-}" in
+    "") ;;
+    --asan) mode=asan ;;
+    *) echo "usage: $0 [--asan]" >&2; exit 2 ;;
+esac
+
+passed=0
+failed=0
+failures=()
+
+pass() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    failures+=("$1")
+    echo "  FAIL $1"
+}
+stage() { echo "== $1 (at ${SECONDS}s)"; }
+# Runs a gate command: one pass or one failure.
+gate() {
+    local name=$1
+    shift
+    if "$@"; then pass; else fail "$name"; fi
+}
+fatal() {
+    echo "test: $1: cannot go on" >&2
+    echo "$passed passed, $((failed + 1)) failed"
+    exit 1
+}
+
+# Adds the counts of the last "N passed, N failed" line of $2 (a log) under the name $1;
+# a missing line or a non-zero exit status $3 without a counted failure is one failure.
+count_run() {
+    local name=$1 log=$2 status=$3 line p f
+    line=$(grep -E '^[[:space:]]*([A-Za-z]+:[[:space:]]*)?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        fail "$name (no 'N passed, N failed' line, exit status $status)"
+        return
+    fi
+    p=$(sed -E 's/^[^0-9]*([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("$name ($f failed)")
+        echo "  FAIL $name: $p passed, $f failed"
+    elif [ "$status" -ne 0 ]; then
+        fail "$name (exit status $status)"
+    else
+        echo "  ok   $name: $p checks"
+    fi
+}
+
+# Runs one built test program (cwd = repository root) and counts it; shows its output
+# when it failed.
+run_c() {
+    local name=$1 log=$build/$2.log status
+    shift 2
+    "$@" >"$log" 2>&1 </dev/null
+    status=$?
+    local before=$failed
+    count_run "$name" "$log" "$status"
+    if [ "$failed" -ne "$before" ]; then sed 's/^/  | /' "$log" | tail -n 60; fi
+}
+
+# Compiles with the given command; a compile error is one failure (and shows it).
+compile() {
+    local name=$1 log=$build/$2.compile.log
+    shift 2
+    if "$@" >"$log" 2>&1; then
+        return 0
+    fi
+    fail "$name does not compile"
+    sed 's/^/  | /' "$log" | head -n 40
+    return 1
+}
+
+cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -pthread -I"$root/include" -I"$root/c-tests")
+cxxflags=(-x c++ -std=c++17 -Wall -Wextra -Werror -pedantic -pthread -I"$root/include"
+    -I"$root/c-tests")
+shared_libs=(-L"$release" -lkrbap -Wl,-rpath,"$release")
+sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -g)
+native_static_libs=${NATIVE_STATIC_LIBS:-$(make -s --no-print-directory print-native-static-libs)}
+read -r -a static_libs <<<"$release/libkrbap.a $native_static_libs"
+
+# Extra pkg-config modules a test names on a "// krbap-test-pkgs: ..." line.
+test_pkgs() {
+    local modules
+    modules=$(sed -n 's|^// krbap-test-pkgs:||p' "$1" | head -n 1)
+    [ -n "$modules" ] || return 0
+    # shellcheck disable=SC2086  # a list of module names
+    pkg-config --cflags --libs $modules
+}
+
+c_tests() {
+    local with_asan=$1 src name extra
+    mkdir -p "$build"
+    shopt -s nullglob
+    local sources=("$root"/c-tests/*.c)
+    shopt -u nullglob
+    if [ ${#sources[@]} -eq 0 ]; then
+        fail "no C tests in c-tests/"
+        return
+    fi
+    for src in "${sources[@]}"; do
+        name=$(basename "$src" .c)
+        if ! extra=$(test_pkgs "$src"); then
+            fail "$name: pkg-config modules missing"
+            continue
+        fi
+        local -a extra_libs=()
+        read -r -a extra_libs <<<"$extra"
+        if [ "$with_asan" = only ]; then
+            :
+        else
+            if compile "$name [shared]" "$name.shared" \
+                gcc "${cflags[@]}" "$src" -o "$build/$name.shared" "${shared_libs[@]}" "${extra_libs[@]}"; then
+                run_c "$name [shared]" "$name.shared" "$build/$name.shared"
+                # Only definite and indirect leaks count: "still reachable" blocks are the
+                # one-time allocations of the Rust runtime and of MIT's libraries.
+                run_c "$name [shared, valgrind]" "$name.valgrind" \
+                    valgrind -q --error-exitcode=1 --leak-check=full \
+                    --errors-for-leak-kinds=definite,indirect \
+                    --suppressions="$root/c-tests/valgrind.supp" "$build/$name.shared"
+            fi
+            if compile "$name [static]" "$name.static" \
+                gcc "${cflags[@]}" "$src" -o "$build/$name.static" "${static_libs[@]}" "${extra_libs[@]}"; then
+                run_c "$name [static]" "$name.static" "$build/$name.static"
+            fi
+            if compile "$name [C++]" "$name.cxx" \
+                g++ "${cxxflags[@]}" "$src" -x none -o "$build/$name.cxx" "${shared_libs[@]}" "${extra_libs[@]}"; then
+                run_c "$name [C++]" "$name.cxx" "$build/$name.cxx"
+            fi
+        fi
+        if [ "$with_asan" != no ]; then
+            if compile "$name [ASan+UBSan]" "$name.asan" \
+                gcc "${cflags[@]}" "${sanitize[@]}" "$src" -o "$build/$name.asan" "${shared_libs[@]}" "${extra_libs[@]}"; then
+                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+                    LSAN_OPTIONS="suppressions=$root/c-tests/lsan.supp:print_suppressions=0" \
+                    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                    run_c "$name [ASan+UBSan]" "$name.asan" "$build/$name.asan"
+            fi
+        fi
+    done
+}
+
+header_check() {
+    if ! git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        echo "  (not a git checkout: header check skipped)"
+        return 0
+    fi
+    if ! git -C "$root" ls-files --error-unmatch include/krbap.h >/dev/null 2>&1; then
+        echo "  include/krbap.h is not committed: commit the header the build generated" >&2
+        return 1
+    fi
+    if ! git -C "$root" diff --exit-code --stat -- include/krbap.h; then
+        echo "  include/krbap.h is stale: the build regenerated it from src/ffi.rs;" >&2
+        echo "  review \`git diff include/krbap.h\` and commit the regenerated header" >&2
+        return 1
+    fi
+}
+
+install_check() {
+    local prefix status=0
+    prefix=$(mktemp -d "${TMPDIR:-/tmp}/krbap-install.XXXXXX") || return 1
+    if ! make -s --no-print-directory install PREFIX="$prefix" >"$build/install.log" 2>&1; then
+        sed 's/^/  | /' "$build/install.log"
+        rm -rf "$prefix"
+        return 1
+    fi
+    local pc_path=$prefix/lib/pkgconfig
+    (
+        set -e
+        export PKG_CONFIG_PATH=$pc_path
+        cmp "$prefix/include/krbap.h" "$root/include/krbap.h"
+        [ "$(pkg-config --modversion krbap)" = "$(make -s --no-print-directory print-version)" ]
+        read -r -a flags <<<"$(pkg-config --cflags --libs krbap)"
+        gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/c-tests" "$root/c-tests/test_status.c" \
+            -o "$build/installed.shared" "${flags[@]}" -Wl,-rpath,"$prefix/lib"
+        "$build/installed.shared" >"$build/installed.shared.log"
+        # Static: the installed archive plus the Libs.private of krbap.pc.
+        read -r -a flags <<<"$(pkg-config --static --cflags --libs krbap | sed 's/-lkrbap\b/-l:libkrbap.a/')"
+        gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/c-tests" "$root/c-tests/test_status.c" \
+            -o "$build/installed.static" "${flags[@]}"
+        "$build/installed.static" >"$build/installed.static.log"
+        ! ldd "$build/installed.static" | grep -q libkrbap
+    ) || status=1
+    rm -rf "$prefix"
+    return $status
+}
+
+script_tests() {
+    local script log status
+    shopt -s nullglob
+    local scripts=("$root"/tests/*.sh)
+    shopt -u nullglob
+    if [ ${#scripts[@]} -eq 0 ]; then
+        echo "  (no tests/*.sh)"
+        return
+    fi
+    export KRBAP_RELEASE_DIR=$release KRBAP_CLI=$release/krbap
+    for script in "${scripts[@]}"; do
+        [ -x "$script" ] || { echo "  (skipped, not executable: ${script#"$root"/})"; continue; }
+        log=$build/$(basename "$script").log
+        echo "  -- ${script#"$root"/}"
+        "$script" </dev/null 2>&1 | tee "$log" | sed 's/^/  | /'
+        status=${PIPESTATUS[0]}
+        count_run "${script#"$root"/}" "$log" "$status"
+    done
+}
+
+mkdir -p "$build"
+if [ "$mode" = full ]; then
+    stage deps
+    scripts/install-deps.sh || fatal "installing the test dependencies failed"
+    stage "cargo fmt --check"
+    gate "cargo fmt --check" cargo fmt --check
+    stage "cargo clippy --all-targets -- -D warnings"
+    gate "cargo clippy" cargo clippy --all-targets -- -D warnings
+fi
+stage "cargo build --release"
+cargo build --release || fatal "cargo build --release failed"
+if [ "$mode" = full ]; then
+    stage "cargo test --release"
+    cargo test --release || fail "cargo test --release"
+    stage "header"
+    gate "include/krbap.h is up to date" header_check
+    stage "C tests (shared, valgrind, static, C++, ASan+UBSan)"
+    c_tests yes
+    stage "make install + pkg-config"
+    gate "make install + pkg-config" install_check
+    stage "tests/*.sh"
+    script_tests
+else
+    stage "C tests (ASan+UBSan)"
+    c_tests only
+fi
+
+stage "done"
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "Failures:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,246 @@
+//! AES in CBC mode with ciphertext stealing, "CBC-CS3" (RFC 3962 §5), zero IV.
+//!
+//! Kerberos always steals from the last two blocks: a message whose length is a multiple
+//! of 16 comes out as plain CBC with the last two ciphertext blocks swapped, and a
+//! message of exactly one block is plain AES (ECB) of that block. Messages shorter than
+//! a block never occur (the confounder alone is one block) and are rejected.
+//!
+//! The data is passed as `head` (the first block) and `rest`, so that a caller can keep
+//! the first block somewhere else (decrypt drops the confounder without a memmove).
+
+use aes::cipher::consts::U16;
+use aes::cipher::typenum::Unsigned;
+use aes::cipher::{
+    Block, BlockBackend, BlockClosure, BlockDecrypt, BlockEncrypt, BlockSizeUser, KeyInit,
+    ParBlocks,
+};
+use aes::{Aes128, Aes256};
+
+use super::CryptoError;
+
+pub(crate) const BLOCK: usize = 16;
+
+/// An expanded AES key (the schedule is zeroized on drop by aes' `zeroize` feature).
+// The variants differ by ~250 bytes; boxing the larger one would add a pointer chase to
+// every block operation, and the cached EncKeys that holds this is boxed already.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum AesKey {
+    Aes128(Aes128),
+    Aes256(Aes256),
+}
+
+impl AesKey {
+    pub(crate) fn new(key: &[u8]) -> Result<AesKey, CryptoError> {
+        match key.len() {
+            16 => Ok(AesKey::Aes128(
+                Aes128::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
+            )),
+            32 => Ok(AesKey::Aes256(
+                Aes256::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
+            )),
+            _ => Err(CryptoError::BadKeySize),
+        }
+    }
+
+    /// One raw AES block encryption (DR of RFC 3961 §5.1 uses it on one block).
+    pub(crate) fn encrypt_block(&self, block: &mut [u8; BLOCK]) {
+        let b = Block::<Aes128>::from_mut_slice(block);
+        match self {
+            AesKey::Aes128(c) => c.encrypt_block(b),
+            AesKey::Aes256(c) => c.encrypt_block(b),
+        }
+    }
+
+    /// CBC-CS3 encrypt `head || rest` in place.
+    pub(crate) fn encrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]) {
+        let job = Cs3Encrypt { head, rest };
+        match self {
+            AesKey::Aes128(c) => c.encrypt_with_backend(job),
+            AesKey::Aes256(c) => c.encrypt_with_backend(job),
+        }
+    }
+
+    /// CBC-CS3 decrypt `head || rest` in place.
+    pub(crate) fn decrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]) {
+        let job = Cs3Decrypt { head, rest };
+        match self {
+            AesKey::Aes128(c) => c.decrypt_with_backend(job),
+            AesKey::Aes256(c) => c.decrypt_with_backend(job),
+        }
+    }
+}
+
+/// Encrypt `buf` in place with AES-CBC-CS3 under `key` (16 or 32 bytes) and a zero IV.
+/// `buf` must hold at least one block.
+pub fn aes_cts_encrypt(key: &[u8], buf: &mut [u8]) -> Result<(), CryptoError> {
+    let aes = AesKey::new(key)?;
+    let (head, rest) = buf
+        .split_first_chunk_mut::<BLOCK>()
+        .ok_or(CryptoError::BadLength)?;
+    aes.encrypt_cs3(head, rest);
+    Ok(())
+}
+
+/// Decrypt `buf` in place with AES-CBC-CS3 under `key` (16 or 32 bytes) and a zero IV.
+/// `buf` must hold at least one block.
+pub fn aes_cts_decrypt(key: &[u8], buf: &mut [u8]) -> Result<(), CryptoError> {
+    let aes = AesKey::new(key)?;
+    let (head, rest) = buf
+        .split_first_chunk_mut::<BLOCK>()
+        .ok_or(CryptoError::BadLength)?;
+    aes.decrypt_cs3(head, rest);
+    Ok(())
+}
+
+/// Length of the final (possibly partial) block of `rest`, when `rest` is not empty.
+fn tail_len(rest_len: usize) -> usize {
+    (rest_len - 1) % BLOCK + 1
+}
+
+fn xor_into(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d ^= s;
+    }
+}
+
+struct Cs3Encrypt<'a> {
+    head: &'a mut [u8; BLOCK],
+    rest: &'a mut [u8],
+}
+
+impl BlockSizeUser for Cs3Encrypt<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockClosure for Cs3Encrypt<'_> {
+    fn call<B: BlockBackend<BlockSize = U16>>(self, backend: &mut B) {
+        let Cs3Encrypt { head, rest } = self;
+        // First block: IV is zero, so C_1 = E(P_1).
+        let mut chain = Block::<Self>::from(*head);
+        backend.proc_block_inplace(&mut chain);
+        head.copy_from_slice(&chain);
+        if rest.is_empty() {
+            return; // exactly one block: plain AES (RFC 3962 §5)
+        }
+        let d = tail_len(rest.len());
+        let split = rest.len() - d;
+        let (body, tail) = rest.split_at_mut(split);
+        // Plain CBC up to and including the last full block.
+        for block in body.chunks_exact_mut(BLOCK) {
+            xor_into(&mut chain, block);
+            backend.proc_block_inplace(&mut chain);
+            block.copy_from_slice(&chain);
+        }
+        // chain = C_{n-1}. The last block, zero-padded, is chained to it:
+        // C_n = E(C_{n-1} XOR (P_n || 0...)); the output ends with C_n, then the
+        // first d bytes of C_{n-1} (the last two blocks swapped, C_{n-1} truncated).
+        let mut last = chain;
+        xor_into(&mut last[..d], tail);
+        backend.proc_block_inplace(&mut last);
+        tail.copy_from_slice(&chain[..d]);
+        let penultimate: &mut [u8] = if body.is_empty() {
+            head
+        } else {
+            let at = body.len() - BLOCK;
+            &mut body[at..]
+        };
+        penultimate.copy_from_slice(&last);
+    }
+}
+
+struct Cs3Decrypt<'a> {
+    head: &'a mut [u8; BLOCK],
+    rest: &'a mut [u8],
+}
+
+impl BlockSizeUser for Cs3Decrypt<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockClosure for Cs3Decrypt<'_> {
+    fn call<B: BlockBackend<BlockSize = U16>>(self, backend: &mut B) {
+        let Cs3Decrypt { head, rest } = self;
+        let mut block = Block::<Self>::from(*head);
+        if rest.is_empty() {
+            backend.proc_block_inplace(&mut block);
+            head.copy_from_slice(&block);
+            return;
+        }
+        let d = tail_len(rest.len());
+        let split = rest.len() - d;
+        let (body, tail) = rest.split_at_mut(split);
+        if body.is_empty() {
+            // Two blocks in all: the head holds the stolen C_n.
+            decrypt_stolen_pair(backend, head, tail, &Block::<Self>::default());
+            return;
+        }
+        // Plain CBC for every block before the last full one; chain starts at IV = 0.
+        backend.proc_block_inplace(&mut block);
+        let chain_start = Block::<Self>::from(*head);
+        head.copy_from_slice(&block);
+        let mut chain = chain_start;
+        let (normal, penultimate) = body.split_at_mut(body.len() - BLOCK);
+        cbc_decrypt_blocks(backend, normal, &mut chain);
+        if let Some(penultimate) = penultimate.first_chunk_mut::<BLOCK>() {
+            decrypt_stolen_pair(backend, penultimate, tail, &chain);
+        }
+    }
+}
+
+/// Plain CBC decryption of whole blocks in place, several blocks at a time where the
+/// backend is parallel (CBC decryption, unlike encryption, parallelises).
+fn cbc_decrypt_blocks<B: BlockBackend<BlockSize = U16>>(
+    backend: &mut B,
+    blocks: &mut [u8],
+    chain: &mut Block<B>,
+) {
+    let par = B::ParBlocksSize::USIZE;
+    let mut chunks = blocks.chunks_exact_mut(BLOCK * par);
+    for chunk in &mut chunks {
+        let mut work = ParBlocks::<B>::default();
+        for (w, c) in work.iter_mut().zip(chunk.chunks_exact(BLOCK)) {
+            w.copy_from_slice(c);
+        }
+        backend.proc_par_blocks_inplace(&mut work);
+        let next_chain = Block::<B>::clone_from_slice(&chunk[chunk.len() - BLOCK..]);
+        // Backwards, so that ciphertext block j-1 is still intact when block j needs it.
+        for j in (1..par).rev() {
+            let (before, at) = chunk.split_at_mut(j * BLOCK);
+            let out = &mut at[..BLOCK];
+            out.copy_from_slice(&work[j]);
+            xor_into(out, &before[(j - 1) * BLOCK..]);
+        }
+        let first = &mut chunk[..BLOCK];
+        first.copy_from_slice(&work[0]);
+        xor_into(first, chain);
+        *chain = next_chain;
+    }
+    for block in chunks.into_remainder().chunks_exact_mut(BLOCK) {
+        let cipher_block = Block::<B>::clone_from_slice(block);
+        let mut work = cipher_block;
+        backend.proc_block_inplace(&mut work);
+        xor_into(&mut work, chain);
+        block.copy_from_slice(&work);
+        *chain = cipher_block;
+    }
+}
+
+/// Undo the stealing on the last two blocks: `stolen` holds C_n (a full block), `tail`
+/// the first d bytes of C_{n-1}; `chain` is the ciphertext block before C_{n-1}.
+fn decrypt_stolen_pair<B: BlockBackend<BlockSize = U16>>(
+    backend: &mut B,
+    stolen: &mut [u8; BLOCK],
+    tail: &mut [u8],
+    chain: &Block<B>,
+) {
+    let d = tail.len();
+    // D(C_n) = C_{n-1} XOR (P_n || 0...): its last 16-d bytes are those of C_{n-1}.
+    let mut padded = Block::<B>::from(*stolen);
+    backend.proc_block_inplace(&mut padded);
+    let mut prev_cipher = padded;
+    prev_cipher[..d].copy_from_slice(tail);
+    xor_into(tail, &padded[..d]); // P_n
+    backend.proc_block_inplace(&mut prev_cipher);
+    xor_into(&mut prev_cipher, chain); // P_{n-1}
+    stolen.copy_from_slice(&prev_cipher);
+}

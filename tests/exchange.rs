@@ -1,0 +1,403 @@
+//! The AP exchange end to end in Rust: MIT's captured initial tokens accepted by krbap,
+//! krbap initiator to krbap acceptor with MIT's ccache, and every failure path.
+
+use krbap::ap::{mint_ticket, MintRequest, ServiceKey};
+use krbap::asn1::{flags, Der};
+use krbap::ccache::{Ccache, Credential};
+use krbap::cred::{AcceptorCredential, InitiatorCredential};
+use krbap::crypto::{Enctype, Key};
+use krbap::error::{major, minor};
+use krbap::gss::checksum::{ctx_flags, ChannelBindings};
+use krbap::gss::context::{InitOptions, SecurityContext};
+use krbap::gss::name::{Name, NameType};
+use krbap::principal::Principal;
+use krbap::rcache::ReplayCache;
+use std::path::{Path, PathBuf};
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/mit-capture")
+        .join(p)
+}
+
+/// The capture time recorded in a case's info.txt.
+fn capture_time() -> i64 {
+    let info = std::fs::read_to_string(data("mutual/info.txt")).unwrap();
+    let at = info.find("captured at unix time ").unwrap() + "captured at unix time ".len();
+    info[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn acceptor(t: i64) -> AcceptorCredential {
+    let kt = data("service.keytab");
+    let cred = AcceptorCredential::from_keytab(Some(kt.to_str().unwrap()), None).unwrap();
+    cred.clock.set_fixed(Some(t));
+    cred
+}
+
+fn initiator(t: i64) -> InitiatorCredential {
+    let cc = data("alice.ccache");
+    let cred = InitiatorCredential::from_ccache(Some(cc.to_str().unwrap()), None).unwrap();
+    cred.clock.set_fixed(Some(t));
+    cred
+}
+
+fn target(s: &str) -> Name {
+    Name::import(s.as_bytes(), NameType::HostbasedService, None).unwrap()
+}
+
+const CASES: [&str; 9] = [
+    "mutual",
+    "nomutual",
+    "noconf",
+    "deleg",
+    "aes256-sha1",
+    "aes128-sha1",
+    "aes256-sha384",
+    "aes128-sha256",
+    "aes256-sha384-default-subkey",
+];
+
+#[test]
+fn accepts_every_mit_initial_token() {
+    let t = capture_time();
+    for case in CASES {
+        let cred = acceptor(t);
+        let token = std::fs::read(data(&format!("{case}/initial_token.bin"))).unwrap();
+        let (ctx, reply) = SecurityContext::accept(&cred, &token, None)
+            .unwrap_or_else(|f| panic!("{case}: {:?}", f.error));
+        assert_eq!(ctx.client().to_string(), "alice@TEST.LOCAL", "{case}");
+        assert!(ctx.is_established());
+        let mutual = case != "nomutual";
+        assert_eq!(
+            reply.is_some(),
+            mutual,
+            "{case}: AP-REP only with mutual auth"
+        );
+        assert_eq!(ctx.flags() & ctx_flags::MUTUAL != 0, mutual, "{case}");
+        assert_ne!(ctx.flags() & ctx_flags::TRANS, 0);
+        assert!(
+            ctx.pac().is_some(),
+            "{case}: MIT's KDC puts a PAC in every ticket"
+        );
+        let expect_enctype = match case {
+            "aes128-sha1" => Enctype::Aes128CtsHmacSha196,
+            "aes256-sha384" | "aes256-sha384-default-subkey" => Enctype::Aes256CtsHmacSha384192,
+            "aes128-sha256" => Enctype::Aes128CtsHmacSha256128,
+            _ => Enctype::Aes256CtsHmacSha196,
+        };
+        assert_eq!(ctx.session_enctype(), expect_enctype, "{case}");
+        if case == "deleg" {
+            let d = ctx.delegated_credential().expect("delegated TGT");
+            assert_eq!(d.credentials.len(), 1);
+            assert_eq!(
+                d.credentials[0].server.to_string(),
+                "krbtgt/TEST.LOCAL@TEST.LOCAL"
+            );
+            let dir = tempdir();
+            let path = dir.join("deleg.ccache");
+            d.store(&path).unwrap();
+            let cc = Ccache::load(&path).unwrap();
+            assert_eq!(cc.default_principal.to_string(), "alice@TEST.LOCAL");
+            assert_eq!(cc.credentials.len(), 1);
+        } else {
+            assert!(ctx.delegated_credential().is_none());
+        }
+        // The replay cache now refuses the same token.
+        let f = SecurityContext::accept(&cred, &token, None).unwrap_err();
+        assert_eq!(f.error.minor, minor::AP_ERR_REPEAT, "{case}");
+        assert_ne!(f.error.major & major::DUPLICATE_TOKEN, 0);
+        assert!(major::is_error(f.error.major));
+        let err_tok = f.token.expect("KRB-ERROR token");
+        assert_eq!(&err_tok[13..15], &[3, 0]);
+    }
+}
+
+#[test]
+fn unwraps_mit_tokens_after_accepting_mit_initial_token() {
+    let t = capture_time();
+    let cred = acceptor(t);
+    let token = std::fs::read(data("nomutual/initial_token.bin")).unwrap();
+    let (mut ctx, _) = SecurityContext::accept(&cred, &token, None).unwrap();
+    ctx.set_fixed_time(Some(t));
+    let msg = std::fs::read(data("nomutual/message.bin")).unwrap();
+    let conf = std::fs::read(data("nomutual/c2s_wrap_conf.bin")).unwrap();
+    let u = ctx.unwrap(&conf).unwrap();
+    assert_eq!(u.message, msg);
+    assert!(u.conf);
+    let noconf = std::fs::read(data("nomutual/c2s_wrap_noconf.bin")).unwrap();
+    let u = ctx.unwrap(&noconf).unwrap();
+    assert_eq!(u.message, msg);
+    assert!(!u.conf);
+    let mic = std::fs::read(data("nomutual/c2s_mic.bin")).unwrap();
+    assert_eq!(ctx.verify_mic(&msg, &mic).unwrap(), 0);
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "krbap-test-{}-{}",
+        std::process::id(),
+        krbap::crypto::random_u32()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn exchange(mutual: bool, tgt: &str) {
+    let t = capture_time() + 60;
+    let ic = initiator(t);
+    let ac = acceptor(t);
+    let req_flags =
+        ctx_flags::REPLAY | ctx_flags::SEQUENCE | if mutual { ctx_flags::MUTUAL } else { 0 };
+    let opts = InitOptions {
+        req_flags,
+        channel_bindings: None,
+    };
+    let (mut ictx, tok) = SecurityContext::initiate(&ic, &target(tgt), &opts).unwrap();
+    assert_eq!(ictx.is_established(), !mutual);
+    let (mut actx, rep) = SecurityContext::accept(&ac, &tok, None).unwrap();
+    assert_eq!(actx.client().to_string(), "alice@TEST.LOCAL");
+    if mutual {
+        ictx.continue_init(&rep.unwrap()).unwrap();
+    } else {
+        assert!(rep.is_none());
+    }
+    assert!(ictx.is_established());
+    ictx.set_fixed_time(Some(t));
+    actx.set_fixed_time(Some(t));
+    for conf in [true, false] {
+        let w = ictx.wrap(conf, b"hello acceptor").unwrap();
+        let u = actx.unwrap(&w).unwrap();
+        assert_eq!(u.message, b"hello acceptor");
+        assert_eq!(u.conf, conf);
+        let w = actx.wrap(conf, b"hello initiator").unwrap();
+        assert_eq!(ictx.unwrap(&w).unwrap().message, b"hello initiator");
+    }
+    let mic = actx.get_mic(b"m").unwrap();
+    assert_eq!(ictx.verify_mic(b"m", &mic).unwrap(), 0);
+}
+
+#[test]
+fn krbap_to_krbap_mutual_and_not() {
+    exchange(true, "test@localhost");
+    exchange(false, "test@localhost");
+    exchange(true, "test-aes128-sha256@localhost");
+    exchange(true, "test-aes256-sha384@localhost");
+}
+
+fn initial_token(t: i64, bindings: Option<ChannelBindings>) -> Vec<u8> {
+    let ic = initiator(t);
+    let opts = InitOptions {
+        req_flags: ctx_flags::MUTUAL,
+        channel_bindings: bindings,
+    };
+    SecurityContext::initiate(&ic, &target("test@localhost"), &opts)
+        .unwrap()
+        .1
+}
+
+#[test]
+fn failures_have_mit_codes_and_leave_the_acceptor_working() {
+    let t = capture_time() + 60;
+    let ac = acceptor(t);
+    let check = |token: &[u8], ac: &AcceptorCredential, want_minor: i32| {
+        let f = SecurityContext::accept(ac, token, None).unwrap_err();
+        assert_eq!(f.error.minor, want_minor, "{:?}", f.error);
+        // The same acceptor still accepts a fresh valid token made at its own time.
+        let now = ac.clock.now().0;
+        SecurityContext::accept(ac, &initial_token(now, None), None).unwrap();
+    };
+    // Clock skew both ways.
+    ac.clock.set_fixed(Some(t + 301));
+    check(&initial_token(t, None), &ac, minor::AP_ERR_SKEW);
+    ac.clock.set_fixed(Some(t));
+    // Expired ticket: a minted ticket that ended an hour ago, whose ccache entry claims
+    // otherwise (an initiator would not send a ticket it knows to be expired).
+    let token = minted_token(t, t - 7200, t - 3600);
+    let f = SecurityContext::accept(&ac, &token, None).unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_TKT_EXPIRED);
+    assert_eq!(f.error.major, major::CREDENTIALS_EXPIRED);
+    // Not yet valid.
+    let token = minted_token(t, t + 3600, t + 7200);
+    let f = SecurityContext::accept(&ac, &token, None).unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_TKT_NYV);
+    // Truncated and garbage tokens.
+    let good = initial_token(t, None);
+    for n in 0..good.len() {
+        let f = SecurityContext::accept(&ac, &good[..n], None).unwrap_err();
+        assert!(major::is_error(f.error.major));
+    }
+    // Tampered authenticator MAC (last byte of the token).
+    let mut bad = initial_token(t, None);
+    *bad.last_mut().unwrap() ^= 1;
+    check(&bad, &ac, minor::AP_ERR_BAD_INTEGRITY);
+    // Channel bindings: the acceptor's differ from the initiator's.
+    let cb = |d: &[u8]| ChannelBindings {
+        application_data: d.to_vec(),
+        ..Default::default()
+    };
+    let tok = initial_token(t, Some(cb(b"tls-server-end-point:A")));
+    let f = SecurityContext::accept(&ac, &tok, Some(&cb(b"tls-server-end-point:B"))).unwrap_err();
+    assert_eq!(f.error.major, major::BAD_BINDINGS);
+    let tok = initial_token(t, Some(cb(b"same")));
+    SecurityContext::accept(&ac, &tok, Some(&cb(b"same"))).unwrap();
+}
+
+/// An initial token at time `now` for a ticket minted with the fixture's service key
+/// (test/localhost kvno 1 aes256) valid from `start` to `end`.
+fn minted_token(now: i64, start: i64, end: i64) -> Vec<u8> {
+    let kt = krbap::keytab::Keytab::load(&data("service.keytab")).unwrap();
+    let e = kt
+        .entries
+        .iter()
+        .find(|e| e.principal.to_string() == "test/localhost@TEST.LOCAL" && e.enctype == 18)
+        .unwrap();
+    let sk = ServiceKey {
+        principal: e.principal.clone(),
+        kvno: e.kvno,
+        key: Key::new(Enctype::Aes256CtsHmacSha196, &e.key).unwrap(),
+    };
+    let client = Principal::parse("alice@TEST.LOCAL", None).unwrap();
+    let (ticket, session_key) = mint_ticket(&MintRequest {
+        service_key: &sk,
+        client: &client,
+        session_enctype: Enctype::Aes256CtsHmacSha196,
+        authtime: start,
+        endtime: end,
+        flags: 0,
+        authorization_data: None,
+    });
+    let cred = Credential {
+        client: client.clone(),
+        server: sk.principal.clone(),
+        key: krbap::ap::key_to_asn1(&session_key),
+        authtime: start as u32,
+        starttime: start as u32,
+        endtime: now as u32 + 3600,
+        renew_till: 0,
+        is_skey: false,
+        ticket_flags: 0,
+        addresses: vec![],
+        authdata: vec![],
+        ticket: ticket.to_der(),
+        second_ticket: vec![],
+    };
+    let ic = InitiatorCredential::from_credentials(client, vec![cred]);
+    ic.clock.set_fixed(Some(now));
+    let opts = InitOptions {
+        req_flags: ctx_flags::MUTUAL,
+        channel_bindings: None,
+    };
+    SecurityContext::initiate(&ic, &target("test@localhost"), &opts)
+        .unwrap()
+        .1
+}
+
+fn service(kvno: u32, enctype: Enctype) -> ServiceKey {
+    ServiceKey {
+        principal: Principal::parse("test/localhost@TEST.LOCAL", None).unwrap(),
+        kvno,
+        key: Key::random(enctype),
+    }
+}
+
+#[test]
+fn key_selection_errors() {
+    let t = capture_time() + 60;
+    let tok = || initial_token(t, None);
+    let mk = |keys: Vec<ServiceKey>| {
+        let c = AcceptorCredential::from_keys(None, keys);
+        c.clock.set_fixed(Some(t));
+        c
+    };
+    let f = SecurityContext::accept(
+        &mk(vec![service(1, Enctype::Aes256CtsHmacSha196)]),
+        &tok(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_BAD_INTEGRITY);
+    let f = SecurityContext::accept(
+        &mk(vec![service(7, Enctype::Aes256CtsHmacSha196)]),
+        &tok(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_BADKEYVER);
+    let f = SecurityContext::accept(
+        &mk(vec![service(1, Enctype::Aes128CtsHmacSha196)]),
+        &tok(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_NOKEY);
+    let mut other = service(1, Enctype::Aes256CtsHmacSha196);
+    other.principal = Principal::parse("other/localhost@TEST.LOCAL", None).unwrap();
+    let f = SecurityContext::accept(&mk(vec![other]), &tok(), None).unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_NOT_US);
+    let named = AcceptorCredential::from_keys(Some(target("other@localhost")), vec![]);
+    named.clock.set_fixed(Some(t));
+    let f = SecurityContext::accept(&named, &tok(), None).unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_NOT_US);
+}
+
+#[test]
+fn replay_cache_none_accepts_replays() {
+    let t = capture_time() + 60;
+    let ac = acceptor(t);
+    ac.set_replay_cache(ReplayCache::none());
+    let tok = initial_token(t, None);
+    SecurityContext::accept(&ac, &tok, None).unwrap();
+    SecurityContext::accept(&ac, &tok, None).unwrap();
+}
+
+#[test]
+fn minted_tickets_for_every_enctype() {
+    let now = 1_800_000_000;
+    for e in Enctype::ALL {
+        let sk = service(3, e);
+        let client = Principal::parse("jürgen@TEST.LOCAL", None).unwrap();
+        let (ticket, session_key) = mint_ticket(&MintRequest {
+            service_key: &sk,
+            client: &client,
+            session_enctype: e,
+            authtime: now,
+            endtime: now + 3600,
+            flags: flags::TKT_FORWARDABLE | flags::TKT_INITIAL,
+            authorization_data: None,
+        });
+        let cred = Credential {
+            client: client.clone(),
+            server: sk.principal.clone(),
+            key: krbap::ap::key_to_asn1(&session_key),
+            authtime: now as u32,
+            starttime: now as u32,
+            endtime: now as u32 + 3600,
+            renew_till: 0,
+            is_skey: false,
+            ticket_flags: flags::TKT_FORWARDABLE | flags::TKT_INITIAL,
+            addresses: vec![],
+            authdata: vec![],
+            ticket: ticket.to_der(),
+            second_ticket: vec![],
+        };
+        let ic = InitiatorCredential::from_credentials(client.clone(), vec![cred]);
+        ic.clock.set_fixed(Some(now));
+        let ac = AcceptorCredential::from_keys(None, vec![sk]);
+        ac.clock.set_fixed(Some(now));
+        let opts = InitOptions {
+            req_flags: ctx_flags::MUTUAL,
+            channel_bindings: None,
+        };
+        let (mut ictx, tok) =
+            SecurityContext::initiate(&ic, &target("test@localhost"), &opts).unwrap();
+        let (actx, rep) = SecurityContext::accept(&ac, &tok, None).unwrap();
+        ictx.continue_init(&rep.unwrap()).unwrap();
+        assert_eq!(actx.client().to_string(), "jürgen@TEST.LOCAL");
+        assert_eq!(actx.session_enctype(), e);
+    }
+}
