@@ -48,6 +48,7 @@
     do {                                                                                   \
         int fx_ok_ = (cond) ? 1 : 0;                                                       \
         printf("%s %s\n", fx_ok_ ? "ok  " : "FAIL", (msg));                                \
+        fflush(stdout);                                                                    \
         CHECK(fx_ok_, (msg));                                                              \
     } while (0)
 
