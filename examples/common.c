@@ -412,6 +412,34 @@ void name_to_text(const krbap_name *name, char *out, size_t out_size) {
     (void)krbap_buffer_free(&minor, &text);
 }
 
+int gss_token_id(const unsigned char *token, size_t length) {
+    size_t pos = 2;
+    size_t inner;
+    if (token == NULL || length < 2 || token[0] != 0x60) {
+        return -1;
+    }
+    /* RFC 2743 §3.1: [APPLICATION 0] with a DER length, then the mech OID. */
+    if (token[1] & 0x80) {
+        size_t n = token[1] & 0x7f;
+        if (n == 0 || n > 4 || length < 2 + n) {
+            return -1;
+        }
+        pos = 2 + n;
+    }
+    if (length < pos + 2 || token[pos] != 0x06) {
+        return -1;
+    }
+    inner = token[pos + 1];
+    if (inner & 0x80) {
+        return -1;
+    }
+    pos += 2 + inner;
+    if (length < pos + 2) {
+        return -1;
+    }
+    return (token[pos] << 8) | token[pos + 1];
+}
+
 void print_hex(const unsigned char *data, size_t length) {
     size_t i;
     for (i = 0; i < length; i++) {

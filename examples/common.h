@@ -103,6 +103,10 @@ void format_time(int64_t unix_time, char *out, size_t out_size);
 /* Prints a name with krbap_display_name into out ("?" on failure). */
 void name_to_text(const krbap_name *name, char *out, size_t out_size);
 
+/* The RFC 4121 TOK_ID of a GSS framed token (0x60, DER length, mech OID, TOK_ID), e.g.
+ * 0x0200 for KRB_AP_REP and 0x0300 for KRB-ERROR; -1 when it is not one. */
+int gss_token_id(const unsigned char *token, size_t length);
+
 /* Hex dump of a token, 16 bytes a line (MIT's print_token). */
 void print_hex(const unsigned char *data, size_t length);
 

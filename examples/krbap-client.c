@@ -198,15 +198,22 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
         out.value = NULL;
         major = krbap_init_sec_context(&minor, cred, ctx, target, opt->req_flags, NULL, &in,
                                        &ret_flags, NULL, &out);
-        free(tok);
         free_buffer(&out);
         if (MAJOR_IS_ERROR(major)) {
-            printf("[client] step 6 failed: the server's reply (%zu bytes) is not a valid "
-                   "KRB_AP_REP\n",
-                   tok_len);
+            if (gss_token_id(tok, tok_len) == 0x0300) {
+                printf("[client] step 6 failed: the server rejected our KRB_AP_REQ and "
+                       "replied with a KRB-ERROR (%zu bytes)\n",
+                       tok_len);
+            } else {
+                printf("[client] step 6 failed: the server's reply (%zu bytes) is not a valid "
+                       "KRB_AP_REP\n",
+                       tok_len);
+            }
+            free(tok);
             display_status("initializing context", major, minor);
             goto done;
         }
+        free(tok);
         printf("[client] step 6: KRB_AP_REP (%zu bytes) decrypted with the session key, "
                "times match: server is genuine\n",
                tok_len);
