@@ -19,6 +19,8 @@ const USAGE: &str = "usage:
         (without --password, the password is the first line of stdin)
   krbap keytab list [-K] [KEYTAB]      like klist -k -t -e [-K]
   krbap ccache list [CCACHE]           like klist -e -f, plus configuration entries
+  krbap keytab add --principal NAME [--kvno N] [--enctype NAME]... [--password P] KEYTAB
+        add string-to-key keys (default salt; password from stdin without --password), like ktutil addent -password
   krbap decode [--keytab KEYTAB] [--time UNIX] [--skew SECONDS] TOKEN_FILE
         explain a GSS token; with the keytab, decrypt it and say why an acceptor would reject it
   krbap mint-ticket --keytab KEYTAB --service PRINCIPAL --client PRINCIPAL --ccache FILE
@@ -62,6 +64,7 @@ type Subcommand = fn(&[String], &mut dyn Write) -> Result<(), CliError>;
 const SUBCOMMANDS: &[(&str, Option<&str>, Subcommand)] = &[
     ("string2key", None, cmd_string2key),
     ("keytab", Some("list"), cmd_keytab_list),
+    ("keytab", Some("add"), cmd_keytab_add),
     ("ccache", Some("list"), cmd_ccache_list),
     ("decode", None, cmd_decode),
     ("mint-ticket", None, cmd_mint_ticket),
@@ -81,10 +84,13 @@ fn dispatch(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             Some(word) if args.get(1).map(String::as_str) == Some(*word) => {
                 handler(&args[2..], out)
             }
-            Some(word) => Err(CliError::Usage(format!("expected `{name} {word}`"))),
+            Some(_) => continue,
         };
     }
-    Err(CliError::Usage(format!("unknown subcommand {first:?}")))
+    Err(CliError::Usage(format!(
+        "unknown subcommand {:?}",
+        args.join(" ")
+    )))
 }
 
 fn main() {
@@ -718,6 +724,62 @@ fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError>
         sk.key.enctype().name(),
         sk.kvno,
         ccache.display()
+    )?;
+    Ok(())
+}
+
+fn cmd_keytab_add(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let (opts, pos) = parse_options(args, &["principal", "kvno", "enctype", "password"])?;
+    let [file] = pos.as_slice() else {
+        return Err(CliError::Usage("keytab add takes one KEYTAB".into()));
+    };
+    let principal = opt(&opts, "principal")
+        .ok_or_else(|| CliError::Usage("keytab add needs --principal".into()))?;
+    let principal = Principal::parse(principal, None)?;
+    let kvno: u32 = parse_num(opt(&opts, "kvno"), "kvno")?.unwrap_or(1);
+    let mut enctypes = Vec::new();
+    for (n, v) in &opts {
+        if n == "enctype" {
+            enctypes.push(
+                Enctype::from_name(v)
+                    .ok_or_else(|| CliError::Usage(format!("unknown enctype {v}")))?,
+            );
+        }
+    }
+    if enctypes.is_empty() {
+        enctypes = Enctype::ALL.to_vec();
+    }
+    let password = match opt(&opts, "password") {
+        Some(p) => Zeroizing::new(p.to_string()),
+        None => read_password_line()?,
+    };
+    let path = resolve_keytab_name(Some(file))?;
+    let mut kt = if path.exists() {
+        Keytab::load(&path)?
+    } else {
+        Keytab {
+            entries: Vec::new(),
+        }
+    };
+    let salt = default_salt(&principal);
+    let timestamp = now_secs().clamp(0, u32::MAX as i64) as u32;
+    for e in &enctypes {
+        let key =
+            Key::from_password(*e, password.as_bytes(), &salt, None).map_err(krbap::Error::from)?;
+        kt.add(krbap::keytab::KeytabEntry {
+            principal: principal.clone(),
+            timestamp,
+            kvno,
+            enctype: e.number(),
+            key: Zeroizing::new(key.bytes().to_vec()),
+        });
+    }
+    kt.save(&path)?;
+    writeln!(
+        out,
+        "added {} key(s) for {principal} kvno {kvno} to {}",
+        enctypes.len(),
+        path.display()
     )?;
     Ok(())
 }
