@@ -229,6 +229,21 @@ script_tests() {
     done
 }
 
+# `make demo` must show all six steps and end well.
+demo_check() {
+    local log=$build/demo.log
+    if ! scripts/demo.sh >"$log" 2>&1 </dev/null; then
+        sed 's/^/  | /' "$log" | tail -n 40
+        return 1
+    fi
+    local step missing=0
+    for step in 1 2 3 4 5 6; do
+        grep -qi "step $step" "$log" || { echo "  demo output lacks step $step"; missing=1; }
+    done
+    [ "$missing" -eq 0 ] || sed 's/^/  | /' "$log" | tail -n 40
+    return "$missing"
+}
+
 mkdir -p "$build"
 if [ "$mode" = full ]; then
     stage deps
@@ -249,6 +264,9 @@ if [ "$mode" = full ]; then
     c_tests yes
     stage "make install + pkg-config"
     gate "make install + pkg-config" install_check
+    stage "examples (C11 -Werror) and make demo"
+    gate "make examples" make -s --no-print-directory examples
+    gate "make demo" demo_check
     stage "tests/*.sh"
     script_tests
 else
