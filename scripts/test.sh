@@ -100,6 +100,13 @@ cxxflags=(-x c++ -std=c++17 -Wall -Wextra -Werror -pedantic -pthread -I"$root/in
     -I"$root/c-tests")
 shared_libs=(-L"$release" -lkrbap -Wl,-rpath,"$release")
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer -g)
+# Suppression files, used when present. Neither valgrind nor LeakSanitizer reports
+# anything today (the Rust runtime's one-time allocations stay reachable); an entry
+# added there must say which documented one-time allocation it covers.
+valgrind_supp=()
+[ -f "$root/c-tests/valgrind.supp" ] && valgrind_supp=(--suppressions="$root/c-tests/valgrind.supp")
+lsan_options=print_suppressions=0
+[ -f "$root/c-tests/lsan.supp" ] && lsan_options+=":suppressions=$root/c-tests/lsan.supp"
 native_static_libs=${NATIVE_STATIC_LIBS:-$(make -s --no-print-directory print-native-static-libs)}
 read -r -a static_libs <<<"$release/libkrbap.a $native_static_libs"
 
@@ -140,8 +147,8 @@ c_tests() {
                 # one-time allocations of the Rust runtime and of MIT's libraries.
                 run_c "$name [shared, valgrind]" "$name.valgrind" \
                     valgrind -q --error-exitcode=1 --leak-check=full \
-                    --errors-for-leak-kinds=definite,indirect \
-                    --suppressions="$root/c-tests/valgrind.supp" "$build/$name.shared"
+                    --errors-for-leak-kinds=definite,indirect "${valgrind_supp[@]}" \
+                    "$build/$name.shared"
             fi
             if compile "$name [static]" "$name.static" \
                 gcc "${cflags[@]}" "$src" -o "$build/$name.static" "${static_libs[@]}" "${extra_libs[@]}"; then
@@ -155,8 +162,7 @@ c_tests() {
         if [ "$with_asan" != no ]; then
             if compile "$name [ASan+UBSan]" "$name.asan" \
                 gcc "${cflags[@]}" "${sanitize[@]}" "$src" -o "$build/$name.asan" "${shared_libs[@]}" "${extra_libs[@]}"; then
-                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-                    LSAN_OPTIONS="suppressions=$root/c-tests/lsan.supp:print_suppressions=0" \
+                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=$lsan_options \
                     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                     run_c "$name [ASan+UBSan]" "$name.asan" "$build/$name.asan"
             fi
