@@ -189,30 +189,42 @@ header_check() {
 install_check() {
     local prefix status=0
     prefix=$(mktemp -d "${TMPDIR:-/tmp}/krbap-install.XXXXXX") || return 1
-    if ! make -s --no-print-directory install PREFIX="$prefix" >"$build/install.log" 2>&1; then
-        sed 's/^/  | /' "$build/install.log"
-        rm -rf "$prefix"
-        return 1
-    fi
-    local pc_path=$prefix/lib/pkgconfig
-    (
-        set -e
-        export PKG_CONFIG_PATH=$pc_path
-        cmp "$prefix/include/krbap.h" "$root/include/krbap.h"
-        [ "$(pkg-config --modversion krbap)" = "$(make -s --no-print-directory print-version)" ]
-        read -r -a flags <<<"$(pkg-config --cflags --libs krbap)"
-        gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/c-tests" "$root/c-tests/test_status.c" \
-            -o "$build/installed.shared" "${flags[@]}" -Wl,-rpath,"$prefix/lib"
-        "$build/installed.shared" >"$build/installed.shared.log"
-        # Static: the installed archive plus the Libs.private of krbap.pc.
-        read -r -a flags <<<"$(pkg-config --static --cflags --libs krbap | sed 's/-lkrbap\b/-l:libkrbap.a/')"
-        gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/c-tests" "$root/c-tests/test_status.c" \
-            -o "$build/installed.static" "${flags[@]}"
-        "$build/installed.static" >"$build/installed.static.log"
-        ! ldd "$build/installed.static" | grep -q libkrbap
-    ) || status=1
+    installed_package_works "$prefix" || status=1
     rm -rf "$prefix"
     return $status
+}
+
+# Each step is checked explicitly: `set -e` is ignored in a function whose status is tested.
+installed_package_works() {
+    local prefix=$1 step
+    step() {
+        "$@" && return 0
+        echo "  install check failed at: $*" >&2
+        return 1
+    }
+    if ! make -s --no-print-directory install PREFIX="$prefix" >"$build/install.log" 2>&1; then
+        sed 's/^/  | /' "$build/install.log"
+        return 1
+    fi
+    local -x PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+    local version flags=()
+    step cmp "$prefix/include/krbap.h" "$root/include/krbap.h" || return 1
+    version=$(pkg-config --modversion krbap) || return 1
+    step [ "$version" = "$(make -s --no-print-directory print-version)" ] || return 1
+    read -r -a flags <<<"$(pkg-config --cflags --libs krbap)" || return 1
+    step gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/c-tests" \
+        "$root/c-tests/test_status.c" -o "$build/installed.shared" "${flags[@]}" \
+        -Wl,-rpath,"$prefix/lib" || return 1
+    step "$build/installed.shared" >"$build/installed.shared.log" 2>&1 || return 1
+    # Static: the installed archive plus the Libs.private of krbap.pc.
+    read -r -a flags <<<"$(pkg-config --static --cflags --libs krbap | sed 's/-lkrbap\b/-l:libkrbap.a/')"
+    step gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/c-tests" \
+        "$root/c-tests/test_status.c" -o "$build/installed.static" "${flags[@]}" || return 1
+    step "$build/installed.static" >"$build/installed.static.log" 2>&1 || return 1
+    if ldd "$build/installed.static" | grep -q libkrbap; then
+        echo "  the static build links libkrbap.so" >&2
+        return 1
+    fi
 }
 
 script_tests() {
