@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# interop-mit.sh - krbap's example programs against MIT krb5 1.20 in a throwaway realm
+# (tests/interop/realm.sh):
+#   1. MIT gss-client -> krbap-server, every service of the realm (mutual, -nomutual, -nw, -nx)
+#   2. krbap-client -> MIT gss-server, same services (mutual and -nomutual)
+#   3. python3-gssapi initiator -> krbap-server and krbap-client -> python3-gssapi acceptor
+#   4. MIT gss-client shows "Clock skew too great" from a krbap-server an hour behind
+# Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+root=$PWD
+release=${KRBAP_RELEASE_DIR:-$root/target/release}
+. tests/interop/lib.sh
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/krbap-interop-mit.XXXXXX") || exit 2
+started=()  # pids of the servers this script started (each a `timeout` wrapper)
+cleanup() {
+  local p
+  for p in "${started[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  tests/interop/realm.sh stop "$work/realm" >/dev/null 2>&1
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bail() {  # a setup step failed: one failure, the summary, exit
+  fail "$1" "${2:-}"
+  summary
+  exit 1
+}
+
+# --- setup ---------------------------------------------------------------------------------
+for c in gss-client gss-server kvno cc; do
+  command -v "$c" >/dev/null || bail "setup: $c not found (install krb5-gss-samples, krb5-user)"
+done
+[ -e "$release/libkrbap.so" ] || bail "setup: $release/libkrbap.so missing (cargo build --release)"
+
+# The examples: the ones `make test` built when they are there and newer than the library.
+build_example() {  # NAME: prints the path of a usable binary
+  local name=$1 bin=$root/build/$1
+  if [ -x "$bin" ] && [ "$bin" -nt "$release/libkrbap.so" ]; then echo "$bin"; return 0; fi
+  bin=$work/$name
+  cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude "examples/$name.c" examples/common.c \
+    -L"$release" -lkrbap -Wl,-rpath,"$release" -o "$bin" >"$work/$name.cc.log" 2>&1 \
+    || { cat "$work/$name.cc.log"; return 1; }
+  echo "$bin"
+}
+server_bin=$(build_example krbap-server) || bail "setup: building krbap-server" "$server_bin"
+client_bin=$(build_example krbap-client) || bail "setup: building krbap-client" "$client_bin"
+
+if ! out=$(tests/interop/realm.sh start "$work/realm" 2>&1); then
+  bail "setup: realm.sh start" "$out"
+fi
+# shellcheck disable=SC1091  # written by realm.sh
+. "$work/realm/env"
+client=alice@TEST.LOCAL
+
+# Services as GSS host-based names, each with the session enctype the KDC must pick.
+declare -A session_enctype=(
+  [test@localhost]=""
+  [test-aes256-sha1@localhost]=aes256-cts-hmac-sha1-96
+  [test-aes128-sha1@localhost]=aes128-cts-hmac-sha1-96
+  [test-aes256-sha384@localhost]=aes256-cts-hmac-sha384-192
+  [test-aes128-sha256@localhost]=aes128-cts-hmac-sha256-128
+)
+services="test@localhost test-aes256-sha1@localhost test-aes128-sha1@localhost
+  test-aes256-sha384@localhost test-aes128-sha256@localhost"
+
+# krbap's initiator does not talk to the KDC: put every service ticket in alice's ccache.
+for svc in $services; do
+  out=$(timeout 20 kvno "${svc%@*}/localhost@TEST.LOCAL" 2>&1) || bail "setup: kvno $svc" "$out"
+done
+
+port_busy() {  # any local TCP socket on port $1
+  local hex; hex=$(printf ':%04X' "$1")
+  awk -v h="$hex" 'FNR > 1 && toupper(substr($2, length($2) - 4)) == h { f = 1 } END { exit !f }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# start_server LOG CMD...: runs CMD (with @PORT@ replaced by a free port) under a timeout
+# in the background until it prints "starting..." (it listens by then). Sets PORT and
+# SERVER_PID. Retries on another port when the server dies first (a port taken meanwhile).
+start_server() {
+  local log=$1 attempt a i; shift
+  for attempt in 1 2 3 4 5; do
+    PORT=$((20000 + RANDOM % 12000))
+    port_busy "$PORT" && continue
+    local -a cmd=()
+    for a in "$@"; do cmd+=("${a//@PORT@/$PORT}"); done
+    timeout 60 "${cmd[@]}" >"$log" 2>&1 </dev/null &
+    SERVER_PID=$!
+    started+=("$SERVER_PID")
+    for i in $(seq 100); do
+      grep -q '^starting\.\.\.' "$log" 2>/dev/null && return 0
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+  done
+  return 1
+}
+
+# finish_server: waits for the -once server (bounded by its timeout); sets SERVER_RC.
+finish_server() {
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_RC=$?
+}
+
+# verdict NAME PROBLEMS CLIENT_LOG SERVER_LOG: pass when PROBLEMS is empty.
+verdict() {
+  if [ -z "$2" ]; then
+    pass "$1"
+  else
+    fail "$1" "$(printf '%s\n--- client:\n%s\n--- server:\n%s' "$2" "$(tail -n 15 "$3")" \
+      "$(tail -n 15 "$4")")"
+  fi
+}
+
+# exchange NAME SERVICE SERVER_CMD CLIENT_CMD: one connection; checks exit statuses, the
+# client's "Signature verified.", the server's view of the client and the session enctype.
+# CLIENT_CMD and SERVER_CMD are words with @PORT@, @SVC@ and @MSG@ placeholders.
+exchange() {
+  local name=$1 svc=$2 slog=$work/server.log clog=$work/client.log problems="" rc a a_val
+  local msg="hello from ${name// /_}"
+  local -a server_cmd client_cmd
+  read -r -a server_cmd <<<"${3//@SVC@/$svc}"
+  if ! start_server "$slog" "${server_cmd[@]}"; then
+    fail "$name" "server did not start: $(tail -n 10 "$slog")"
+    return
+  fi
+  read -r -a client_cmd <<<"$4"
+  for a in "${!client_cmd[@]}"; do
+    a_val=${client_cmd[$a]//@PORT@/$PORT}
+    a_val=${a_val//@SVC@/$svc}
+    client_cmd[$a]=${a_val//@MSG@/$msg}
+  done
+  timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
+  rc=$?
+  finish_server
+  [ "$rc" = 0 ] || problems+="client exit status $rc; "
+  [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
+  grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "
+  grep -qF "Accepted connection: \"$client\"" "$slog" \
+    || problems+="server did not report client $client; "
+  grep -qF "Received message: \"$msg\"" "$slog" || problems+="server did not show the message; "
+  grep -q 'Warning' "$clog" "$slog" && problems+="a warning was printed; "
+  local want=${session_enctype[$svc]}
+  if [ -n "$want" ] && ! grep -qF "session key $want" "$slog" "$clog"; then
+    problems+="session key is not $want; "
+  fi
+  verdict "$name" "$problems" "$clog" "$slog"
+}
+
+# --- 1. MIT gss-client -> krbap-server ------------------------------------------------------
+for svc in $services; do
+  exchange "MIT gss-client -> krbap-server, $svc, mutual" "$svc" \
+    "$server_bin -port @PORT@ -once @SVC@" "gss-client -port @PORT@ localhost @SVC@ @MSG@"
+done
+for opt in -nomutual -nw -nx; do
+  for svc in test@localhost test-aes128-sha256@localhost; do
+    exchange "MIT gss-client $opt -> krbap-server, $svc" "$svc" \
+      "$server_bin -port @PORT@ -once @SVC@" "gss-client -port @PORT@ $opt localhost @SVC@ @MSG@"
+  done
+done
+
+# --- 2. krbap-client -> MIT gss-server ------------------------------------------------------
+for svc in $services; do
+  for opt in "" -nomutual; do
+    exchange "krbap-client ${opt:+$opt }-> MIT gss-server, $svc" "$svc" \
+      "gss-server -port @PORT@ -once @SVC@" "$client_bin -port @PORT@ $opt localhost @SVC@ @MSG@"
+  done
+done
+
+# --- 3. python3-gssapi ---------------------------------------------------------------------
+if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
+  peer="/usr/bin/python3 $root/tests/interop/gssapi_peer.py"
+  for svc in test@localhost test-aes256-sha384@localhost; do
+    exchange "python3-gssapi -> krbap-server, $svc" "$svc" \
+      "$server_bin -port @PORT@ -once @SVC@" "$peer initiate @PORT@ @SVC@ @MSG@"
+    exchange "krbap-client -> python3-gssapi, $svc" "$svc" \
+      "$peer accept @PORT@ @SVC@" "$client_bin -port @PORT@ localhost @SVC@ @MSG@"
+  done
+else
+  fail "python3-gssapi" "/usr/bin/python3 cannot import gssapi (install python3-gssapi)"
+fi
+
+# --- 4. MIT displays krbap's KRB-ERROR ------------------------------------------------------
+# skew_case NAME OFFSET PATTERN: krbap-server's clock OFFSET s off; the MIT client must fail
+# and print PATTERN (extended regex, case-insensitive).
+skew_case() {
+  local name=$1 offset=$2 pattern=$3 slog=$work/server.log clog=$work/client.log rc problems=""
+  if ! start_server "$slog" "$server_bin" -port @PORT@ -once -time "$(($(date +%s) + offset))" \
+    test@localhost; then
+    fail "$name" "server did not start: $(tail -n 10 "$slog")"
+    return
+  fi
+  timeout 30 gss-client -port "$PORT" localhost test@localhost skew >"$clog" 2>&1 </dev/null
+  rc=$?
+  finish_server
+  [ "$rc" != 0 ] || problems+="client succeeded; "
+  [ "$rc" != 124 ] || problems+="client timed out; "
+  grep -qiE "$pattern" "$clog" || problems+="client did not print /$pattern/; "
+  grep -q '^Signature verified' "$clog" && problems+="client verified a signature; "
+  grep -qF 'Accepted connection' "$slog" && problems+="server accepted the client; "
+  verdict "$name" "$problems" "$clog" "$slog"
+}
+# An hour ahead: the ticket is valid, only the authenticator's time is out of the skew.
+skew_case "MIT gss-client shows 'Clock skew too great' from a krbap-server 1 h ahead" 3600 \
+  'GSS-API error initializing context: Clock skew too great'
+# An hour behind: the ticket also starts in the server's future; MIT reports ticket times
+# before the skew, so either text is MIT's own.
+skew_case "MIT gss-client shows krbap's error from a krbap-server 1 h behind" -3600 \
+  'GSS-API error initializing context: (Clock skew too great|Ticket not yet valid)'
+
+summary

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""A python3-gssapi peer (MIT's libgssapi_krb5 underneath) speaking the gss-sample framing
+(one flags byte, a 4-byte big-endian length, the token), for tests/interop-mit.sh.
+
+  gssapi_peer.py initiate PORT SERVICE@HOST MESSAGE   like gss-client: wrap, verify the MIC
+  gssapi_peer.py accept PORT SERVICE@HOST             like gss-server -once
+
+Prints "Signature verified." (initiator) or 'Accepted connection: "NAME"' (acceptor);
+exits non-zero on any error.
+"""
+import socket
+import struct
+import sys
+
+import gssapi
+
+TOKEN_NOOP, TOKEN_CONTEXT, TOKEN_DATA, TOKEN_MIC = 1, 2, 4, 8
+TOKEN_CONTEXT_NEXT, TOKEN_WRAPPED, TOKEN_ENCRYPTED, TOKEN_SEND_MIC = 16, 32, 64, 128
+MAX_TOKEN = 1 << 20  # far above any token of this exchange; bounds what a peer makes us read
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("connection closed by the peer")
+        data += chunk
+    return data
+
+
+def recv_token(sock):
+    flags, length = struct.unpack(">BI", recv_exact(sock, 5))
+    if length > MAX_TOKEN:
+        raise ValueError(f"token of {length} bytes is too long")
+    return flags, recv_exact(sock, length)
+
+
+def send_token(sock, flags, data):
+    sock.sendall(struct.pack(">BI", flags, len(data)) + data)
+
+
+def initiate(port, service, message):
+    name = gssapi.Name(service, gssapi.NameType.hostbased_service)
+    flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.replay_detection,
+             gssapi.RequirementFlag.confidentiality, gssapi.RequirementFlag.integrity]
+    ctx = gssapi.SecurityContext(name=name, usage="initiate", flags=flags)
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
+        token = ctx.step()
+        while True:
+            send_token(sock, TOKEN_CONTEXT, token)
+            if ctx.complete:
+                break
+            flags_in, reply = recv_token(sock)
+            if not flags_in & TOKEN_CONTEXT:
+                raise ValueError(f"expected a context token, got flags {flags_in}")
+            token = ctx.step(reply)
+            if ctx.complete:
+                break
+        print(f'"{ctx.initiator_name}" to "{ctx.target_name}", open')
+        wrapped = ctx.wrap(message.encode(), True)
+        if not wrapped.encrypted:
+            raise ValueError("wrap did not encrypt")
+        send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC,
+                   wrapped.message)
+        flags_in, mic = recv_token(sock)
+        if not flags_in & TOKEN_MIC:
+            raise ValueError(f"expected a MIC token, got flags {flags_in}")
+        ctx.verify_signature(message.encode(), mic)
+        print("Signature verified.")
+        send_token(sock, TOKEN_NOOP, b"")
+
+
+def accept(port, service):
+    creds = gssapi.Credentials(name=gssapi.Name(service, gssapi.NameType.hostbased_service),
+                               usage="accept")
+    with socket.create_server(("127.0.0.1", port)) as listener:
+        listener.settimeout(30)
+        print("starting...", flush=True)
+        conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(20)
+        flags_in, _ = recv_token(conn)
+        if flags_in != TOKEN_NOOP | TOKEN_CONTEXT_NEXT:
+            raise ValueError(f"expected NOOP|CONTEXT_NEXT, got flags {flags_in}")
+        ctx = gssapi.SecurityContext(creds=creds, usage="accept")
+        while not ctx.complete:
+            flags_in, token = recv_token(conn)
+            if not flags_in & TOKEN_CONTEXT:
+                raise ValueError(f"expected a context token, got flags {flags_in}")
+            reply = ctx.step(token)
+            if reply:
+                send_token(conn, TOKEN_CONTEXT, reply)
+        print(f'Accepted connection: "{ctx.initiator_name}"', flush=True)
+        while True:
+            flags_in, token = recv_token(conn)
+            if flags_in & TOKEN_NOOP:
+                return
+            if flags_in & TOKEN_WRAPPED:
+                unwrapped = ctx.unwrap(token)
+                if flags_in & TOKEN_ENCRYPTED and not unwrapped.encrypted:
+                    raise ValueError("message not encrypted")
+                token = unwrapped.message
+            print(f'Received message: "{token.decode(errors="replace")}"', flush=True)
+            if flags_in & TOKEN_SEND_MIC:
+                send_token(conn, TOKEN_MIC, ctx.get_signature(token))
+            else:
+                send_token(conn, TOKEN_NOOP, b"")
+
+
+def main():
+    args = sys.argv[1:]
+    try:
+        if len(args) == 4 and args[0] == "initiate":
+            initiate(int(args[1]), args[2], args[3])
+        elif len(args) == 3 and args[0] == "accept":
+            accept(int(args[1]), args[2])
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    except (gssapi.exceptions.GSSError, OSError, EOFError, ValueError) as e:
+        print(f"gssapi_peer: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
