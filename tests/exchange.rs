@@ -401,3 +401,53 @@ fn minted_tickets_for_every_enctype() {
         assert_eq!(actx.session_enctype(), e);
     }
 }
+
+#[test]
+fn keytab_rotation_is_picked_up_without_restart() {
+    let t = capture_time() + 60;
+    let dir = tempdir();
+    let path = dir.join("rotating.keytab");
+    std::fs::copy(data("service.keytab"), &path).unwrap();
+    let ac = AcceptorCredential::from_keytab(Some(path.to_str().unwrap()), None).unwrap();
+    ac.clock.set_fixed(Some(t));
+    SecurityContext::accept(&ac, &initial_token(t, None), None).unwrap();
+    // Rotate: the same keys re-numbered kvno 2, so kvno-1 tickets no longer match.
+    let mut kt = krbap::keytab::Keytab::load(&path).unwrap();
+    for e in &mut kt.entries {
+        e.kvno = 2;
+    }
+    kt.save(&path).unwrap();
+    let f = SecurityContext::accept(&ac, &initial_token(t, None), None).unwrap_err();
+    assert_eq!(f.error.minor, minor::AP_ERR_BADKEYVER);
+    // Rotate back: accepted again, by the same credential.
+    std::fs::copy(data("service.keytab"), &path).unwrap();
+    SecurityContext::accept(&ac, &initial_token(t, None), None).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn established_contexts_expire_with_the_ticket() {
+    let t = capture_time() + 60;
+    let ic = initiator(t);
+    let ac = acceptor(t);
+    let opts = InitOptions {
+        req_flags: ctx_flags::MUTUAL,
+        channel_bindings: None,
+    };
+    let (mut ictx, tok) = SecurityContext::initiate(&ic, &target("test@localhost"), &opts).unwrap();
+    let (mut actx, rep) = SecurityContext::accept(&ac, &tok, None).unwrap();
+    ictx.continue_init(&rep.unwrap()).unwrap();
+    let w = ictx.wrap(true, b"before the end").unwrap();
+    assert_eq!(actx.unwrap(&w).unwrap().message, b"before the end");
+    let after = ictx.expires() + 1;
+    ictx.set_fixed_time(Some(after));
+    let e = ictx.wrap(true, b"too late").unwrap_err();
+    assert_eq!(e.major, major::CONTEXT_EXPIRED);
+    assert_eq!(ictx.lifetime(after), 0);
+    // The acceptor allows the clock skew beyond the ticket's end, as MIT does.
+    actx.set_fixed_time(Some(actx.expires() + 1));
+    assert_eq!(
+        actx.get_mic(b"x").unwrap_err().major,
+        major::CONTEXT_EXPIRED
+    );
+}
