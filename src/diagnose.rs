@@ -25,24 +25,17 @@ fn enctype_name(n: i32) -> String {
 }
 
 fn time(t: i64) -> String {
-    // Whole-second UTC, like KerberosTime (days-from-civil conversion; no chrono).
-    let days = t.div_euclid(86400);
-    let secs = t.rem_euclid(86400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
+    // KerberosTime's own encoding (YYYYMMDDHHMMSSZ), laid out for reading.
+    let k = crate::asn1::time::encode(t);
+    let f = |r: std::ops::Range<usize>| String::from_utf8_lossy(&k[r]).into_owned();
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC ({t})",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}-{}-{} {}:{}:{} UTC ({t})",
+        f(0..4),
+        f(4..6),
+        f(6..8),
+        f(8..10),
+        f(10..12),
+        f(12..14)
     )
 }
 

@@ -10,7 +10,7 @@ use crate::principal::PrincipalName;
 use zeroize::Zeroizing;
 
 mod convert;
-mod time;
+pub(crate) mod time;
 mod tlv;
 mod wire;
 
