@@ -4,7 +4,7 @@
 //!
 //! The realm failing to start is a test failure, never a skip.
 
-use krbap::asn1::kdc::{KdcRep, KdcReq, EncKdcRepPart};
+use krbap::asn1::kdc::{EncKdcRepPart, KdcRep, KdcReq};
 use krbap::asn1::{flags, ApReq, Authenticator, Der, KrbError};
 use krbap::ccache::{Ccache, Credential};
 use krbap::config::Profile;
@@ -38,8 +38,9 @@ static REALM: Lazy<Realm> = Lazy::new(|| {
     std::fs::create_dir_all(&dir).unwrap();
     // The watchdog stops the KDC and removes DIR once this process is gone, whatever way
     // the tests end (statics are never dropped).
+    // Backgrounded inside the shell, so the spawned shell exits at once and is waited for.
     let watchdog = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; '{sh}' stop '{dir}' >/dev/null 2>&1; rm -rf -- '{dir}'",
+        "(while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; '{sh}' stop '{dir}' >/dev/null 2>&1; rm -rf -- '{dir}') &",
         pid = std::process::id(),
         sh = realm_sh().display(),
         dir = dir.display()
@@ -49,7 +50,7 @@ static REALM: Lazy<Realm> = Lazy::new(|| {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()
+        .status()
         .expect("starting the realm watchdog");
     let out = Command::new(realm_sh())
         .arg("start")
@@ -300,7 +301,12 @@ fn forwarded_tgt_has_forwarded_flag() {
     };
     let r = realm
         .client()
-        .get_service_ticket(&tgt, &principal("krbtgt/TEST.LOCAL@TEST.LOCAL"), &opts, now())
+        .get_service_ticket(
+            &tgt,
+            &principal("krbtgt/TEST.LOCAL@TEST.LOCAL"),
+            &opts,
+            now(),
+        )
         .unwrap();
     assert_eq!(r.ticket.server.to_string(), "krbtgt/TEST.LOCAL@TEST.LOCAL");
     assert_ne!(r.ticket.ticket_flags & flags::TKT_FORWARDED, 0);
@@ -335,7 +341,11 @@ fn cross_realm_and_referral() {
         .unwrap();
     assert_eq!(r.ticket.server.to_string(), "test/localhost@OTHER.LOCAL");
     assert_eq!(r.ticket.client.to_string(), "alice@TEST.LOCAL");
-    let hops: Vec<String> = r.intermediate.iter().map(|c| c.server.to_string()).collect();
+    let hops: Vec<String> = r
+        .intermediate
+        .iter()
+        .map(|c| c.server.to_string())
+        .collect();
     assert_eq!(hops, vec!["krbtgt/OTHER.LOCAL@TEST.LOCAL"]);
     accept_with(&r.ticket, &realm.path("other.keytab"));
     // Referral (RFC 6806): asked in TEST.LOCAL, the KDC refers to OTHER.LOCAL.
@@ -352,7 +362,10 @@ fn cross_realm_and_referral() {
                 now(),
             )
             .unwrap_or_else(|e| panic!("realm {asked_realm:?}: {e}"));
-        assert_eq!(r.ticket.server.to_string(), "test/host.other.test@OTHER.LOCAL");
+        assert_eq!(
+            r.ticket.server.to_string(),
+            "test/host.other.test@OTHER.LOCAL"
+        );
         assert_eq!(r.intermediate.len(), 1);
         accept_with(&r.ticket, &realm.path("other.keytab"));
     }
@@ -402,7 +415,11 @@ fn fetched_tickets_stored_and_listed_by_mit_klist() {
             .env("KRB5_CONFIG", realm.path("krb5.conf"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let text = klist(&file);
@@ -419,7 +436,10 @@ fn fetched_tickets_stored_and_listed_by_mit_klist() {
         .lines()
         .find(|l| l.trim_start().starts_with("Flags:"))
         .unwrap_or_else(|| panic!("no flags in klist -f:\n{text}"));
-    assert!(flags_line.contains('F') && flags_line.contains('f'), "{text}");
+    assert!(
+        flags_line.contains('F') && flags_line.contains('f'),
+        "{text}"
+    );
 }
 
 // ------------------------------------------------------------------ hostile fake KDCs
@@ -465,7 +485,8 @@ fn fake_tgt() -> (Credential, Key) {
 fn udp_fake(answer: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> String {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = sock.local_addr().unwrap().to_string();
-    sock.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 65536];
         while let Ok((n, from)) = sock.recv_from(&mut buf) {
@@ -504,17 +525,29 @@ fn tgs_to(kdc: &KdcClient, tgt: &Credential) -> krbap::Error {
             now(),
         )
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     e
 }
 
 #[test]
 fn hostile_garbage_udp_reply_is_ignored_until_timeout() {
-    let addr = udp_fake(|_| vec![b"garbage".to_vec(), vec![0x6d, 0x84, 0xff, 0xff, 0xff, 0xff]]);
+    let addr = udp_fake(|_| {
+        vec![
+            b"garbage".to_vec(),
+            vec![0x6d, 0x84, 0xff, 0xff, 0xff, 0xff],
+        ]
+    });
     let (tgt, _) = fake_tgt();
     let e = tgs_to(&fake_client(&addr, 300), &tgt);
     assert_eq!(e.minor, minor::KDC_UNREACH, "{e}");
-    assert_eq!(e.minor_message(), "Cannot contact any KDC for requested realm");
+    assert_eq!(
+        e.minor_message(),
+        "Cannot contact any KDC for requested realm"
+    );
 }
 
 #[test]
@@ -576,7 +609,11 @@ fn forging_kdc(session: Key, tamper: fn(&mut EncKdcRepPart)) -> String {
         // The checksum covers the req-body bytes as sent.
         let body = req.req_body.to_der();
         session
-            .verify_checksum(usage::TGS_REQ_AUTH_CKSUM, &body, &auth.cksum.unwrap().checksum)
+            .verify_checksum(
+                usage::TGS_REQ_AUTH_CKSUM,
+                &body,
+                &auth.cksum.unwrap().checksum,
+            )
             .unwrap();
         let subkey = krbap::ap::key_from_asn1(&auth.subkey.unwrap()).unwrap();
         let sname = req.req_body.sname.clone().unwrap();
@@ -616,18 +653,31 @@ fn forging_kdc(session: Key, tamper: fn(&mut EncKdcRepPart)) -> String {
     })
 }
 
+type Tamper = fn(&mut EncKdcRepPart);
+
 #[test]
 fn forged_replies_checked() {
     let (tgt, session) = fake_tgt();
     // Untampered: accepted (the fake KDC is sound, so the failures below are the checks).
     let addr = forging_kdc(session.clone(), |_| {});
     let r = fake_client(&addr, 500)
-        .get_service_ticket(&tgt, &principal("host/x@FAKE.LOCAL"), &TgsOptions::default(), now())
+        .get_service_ticket(
+            &tgt,
+            &principal("host/x@FAKE.LOCAL"),
+            &TgsOptions::default(),
+            now(),
+        )
         .unwrap();
     assert_eq!(r.ticket.server.to_string(), "host/x@FAKE.LOCAL");
-    let cases: [(fn(&mut EncKdcRepPart), i32); 4] = [
-        (|e| e.nonce = e.nonce.wrapping_add(1), minor::KDCREP_MODIFIED),
-        (|e| e.sname = PrincipalName::new(1, &[b"other"]), minor::KDCREP_MODIFIED),
+    let cases: [(Tamper, i32); 4] = [
+        (
+            |e| e.nonce = e.nonce.wrapping_add(1),
+            minor::KDCREP_MODIFIED,
+        ),
+        (
+            |e| e.sname = PrincipalName::new(1, &[b"other"]),
+            minor::KDCREP_MODIFIED,
+        ),
         (|e| e.endtime = e.authtime - 1, minor::KDCREP_MODIFIED),
         (|e| e.key.keytype = 23, minor::KDCREP_MODIFIED),
     ];
