@@ -687,3 +687,49 @@ fn forged_replies_checked() {
         assert_eq!(e.minor, code, "case {i}: {e}");
     }
 }
+
+#[test]
+fn response_too_big_retries_over_tcp() {
+    // UDP answers KRB_ERR_RESPONSE_TOO_BIG; TCP on the same port answers KDC_ERR_POLICY,
+    // so the error seen proves the retry went over TCP.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let udp = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let err = |code: i32| {
+        KrbError {
+            stime: now(),
+            error_code: code,
+            realm: b"FAKE.LOCAL".to_vec(),
+            sname: PrincipalName::new(2, &[b"krbtgt", b"FAKE.LOCAL"]),
+            ..Default::default()
+        }
+        .to_der()
+    };
+    let too_big = err(52);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        if let Ok((_, from)) = udp.recv_from(&mut buf) {
+            let _ = udp.send_to(&too_big, from);
+        }
+    });
+    let policy = err(12);
+    std::thread::spawn(move || {
+        if let Some(Ok(mut s)) = l.incoming().next() {
+            let mut len = [0u8; 4];
+            if s.read_exact(&mut len).is_ok() {
+                let mut req = vec![0u8; u32::from_be_bytes(len) as usize];
+                let _ = s.read_exact(&mut req);
+                let mut framed = (policy.len() as u32).to_be_bytes().to_vec();
+                framed.extend_from_slice(&policy);
+                let _ = s.write_all(&framed);
+            }
+        }
+    });
+    let kdc = fake_client(&format!("127.0.0.1:{port}"), 1000);
+    let (tgt, _) = fake_tgt();
+    let e = tgs_to(&kdc, &tgt);
+    assert_eq!(e.minor, minor::KDC_ERR_POLICY, "{e}");
+    assert_eq!(kdc.stats().udp_requests, 1);
+    assert_eq!(kdc.stats().tcp_requests, 1);
+}
