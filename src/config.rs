@@ -7,6 +7,7 @@
 use crate::crypto::Enctype;
 use crate::error::{minor, Error, Result};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// One parsed relation: its path of names (section, subsection..., name) and value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,85 @@ pub struct Profile {
 
 /// Bound on include nesting, against include loops.
 const MAX_INCLUDE_DEPTH: usize = 8;
+
+/// What the cached default profile was read from: `KRB5_CONFIG` and each listed file's
+/// modification time (files pulled in by `include` are not watched).
+type ProfileStamp = (Option<String>, Vec<Option<std::time::SystemTime>>);
+
+/// The default profile, re-read when `KRB5_CONFIG` or a top-level file changes, so that a
+/// long-running process sees an edited krb5.conf as MIT's (per-context) reading does.
+static DEFAULT_PROFILE: Mutex<Option<(ProfileStamp, Arc<Profile>)>> = Mutex::new(None);
+
+/// The default profile (`KRB5_CONFIG`, else /etc/krb5.conf), parsed once and shared until a
+/// file changes.
+pub fn default_profile() -> Result<Arc<Profile>> {
+    let env = std::env::var("KRB5_CONFIG").ok();
+    let files = env.as_deref().unwrap_or("/etc/krb5.conf");
+    let mtimes = files
+        .split(':')
+        .filter(|f| !f.is_empty())
+        .map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .collect();
+    let stamp = (env, mtimes);
+    let mut cached = DEFAULT_PROFILE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((s, profile)) = cached.as_ref() {
+        if *s == stamp {
+            return Ok(profile.clone());
+        }
+    }
+    let profile = Arc::new(Profile::load_default()?);
+    *cached = Some((stamp, profile.clone()));
+    Ok(profile)
+}
+
+/// Expands MIT's path tokens (krb5.conf(5) "PARAMETER EXPANSION") in a configured file
+/// name: `%{uid}`, `%{euid}`, `%{USERID}`, `%{TEMP}`, `%{null}`. Unknown tokens are an
+/// error, as in MIT.
+pub fn expand_path_tokens(value: &str) -> Result<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("%{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(Error::minor(
+                minor::CONFIG_BADFORMAT,
+                format!("unterminated %{{ in {value:?}"),
+            ));
+        };
+        // SAFETY: getuid/geteuid have no preconditions and cannot fail.
+        let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
+        match &after[..end] {
+            "uid" => out.push_str(&uid.to_string()),
+            "euid" | "USERID" => out.push_str(&euid.to_string()),
+            "TEMP" => out.push_str(
+                std::env::var("TMPDIR")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .as_deref()
+                    .unwrap_or("/tmp"),
+            ),
+            "null" => {}
+            other => {
+                return Err(Error::minor(
+                    minor::CONFIG_BADFORMAT,
+                    format!("unknown path token %{{{other}}} in {value:?}"),
+                ))
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A `[libdefaults]` file name (e.g. default_ccache_name) from the default profile, with
+/// its path tokens expanded; `None` when unset or the profile cannot be read.
+pub fn default_file_name(relation: &str) -> Option<String> {
+    let profile = default_profile().ok()?;
+    let value = profile.get(&["libdefaults", relation])?;
+    expand_path_tokens(value).ok()
+}
 
 impl Profile {
     /// Files named by `KRB5_CONFIG`, else `/etc/krb5.conf`; missing files are skipped.

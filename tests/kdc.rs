@@ -16,12 +16,12 @@ use krbap::gss::name::{Name, NameType};
 use krbap::kdc::{AsOptions, InitialKeys, KdcClient, TgsOptions};
 use krbap::keytab::Keytab;
 use krbap::principal::{name_type, Principal, PrincipalName};
-use once_cell::sync::Lazy;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -33,7 +33,7 @@ fn realm_sh() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/realm.sh")
 }
 
-static REALM: Lazy<Realm> = Lazy::new(|| {
+static REALM: LazyLock<Realm> = LazyLock::new(|| {
     let dir = std::env::temp_dir().join(format!("krbap-kdc-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // The watchdog stops the KDC and removes DIR once this process is gone, whatever way

@@ -14,13 +14,9 @@ use crate::crypto::Enctype;
 use crate::error::{major, minor, Error, Result};
 use crate::keytab::Keytab;
 use crate::principal::{Principal, PrincipalName};
-use once_cell::sync::OnceCell;
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
-
-/// The default profile (KRB5_CONFIG or /etc/krb5.conf), parsed once per process.
-static DEFAULT_PROFILE: OnceCell<Arc<Profile>> = OnceCell::new();
 
 /// Most referral / cross-realm hops followed (MIT's KRB5_REFERRAL_MAXHOPS is 10).
 pub const MAX_HOPS: usize = 10;
@@ -95,10 +91,10 @@ impl KdcClient {
         }
     }
 
-    /// From KRB5_CONFIG / /etc/krb5.conf (the parsed default profile cached process-wide).
+    /// From KRB5_CONFIG / /etc/krb5.conf ([`crate::config::default_profile`]: parsed once,
+    /// re-read when a file changes).
     pub fn from_default_config() -> Result<KdcClient> {
-        let profile = DEFAULT_PROFILE.get_or_try_init(|| Profile::load_default().map(Arc::new))?;
-        Ok(KdcClient::new(profile.clone()))
+        Ok(KdcClient::new(crate::config::default_profile()?))
     }
 
     /// The profile this client reads (realms, KDCs, enctypes).
