@@ -72,6 +72,8 @@
 
 #define KRBAP_S_UNAVAILABLE (16 << 16)
 
+#define KRBAP_S_DUPLICATE_ELEMENT (17 << 16)
+
 // The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
 // are treated as a corrupted buffer descriptor.
 #define KRBAP_MAX_BUFFER (1 << 30)

@@ -61,6 +61,7 @@ pub const KRBAP_S_FAILURE: u32 = 13 << 16;
 pub const KRBAP_S_BAD_QOP: u32 = 14 << 16;
 pub const KRBAP_S_UNAUTHORIZED: u32 = 15 << 16;
 pub const KRBAP_S_UNAVAILABLE: u32 = 16 << 16;
+pub const KRBAP_S_DUPLICATE_ELEMENT: u32 = 17 << 16;
 
 /// The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
 /// are treated as a corrupted buffer descriptor.
