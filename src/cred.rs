@@ -312,10 +312,11 @@ pub fn resolve_client_keytab(location: Option<&str>) -> Result<Option<PathBuf>> 
     let euid = unsafe { libc::geteuid() };
     let name = match std::env::var("KRB5_CLIENT_KTNAME") {
         Ok(v) if !v.is_empty() => v,
-        _ => crate::config::Profile::load_default()
+        _ => KdcClient::from_default_config()
             .ok()
-            .and_then(|p| {
-                p.get(&["libdefaults", "default_client_keytab_name"])
+            .and_then(|k| {
+                k.profile()
+                    .get(&["libdefaults", "default_client_keytab_name"])
                     .map(str::to_string)
             })
             .unwrap_or_else(|| "FILE:/var/lib/krb5/user/%{euid}/client.keytab".into()),
@@ -325,30 +326,6 @@ pub fn resolve_client_keytab(location: Option<&str>) -> Result<Option<PathBuf>> 
         .replace("%{uid}", &euid.to_string());
     let path = keytab::resolve_keytab_name(Some(&name))?;
     Ok(path.is_file().then_some(path))
-}
-
-/// MIT's `[domain_realm]` lookup (krb5_get_host_realm without DNS): the host itself, then
-/// `.domain` and `domain` for each parent domain, the first relation found wins.
-pub fn realm_of_host(profile: &Profile, host: &[u8]) -> Option<Vec<u8>> {
-    let host = std::str::from_utf8(host).ok()?.to_ascii_lowercase();
-    let host = host.trim_end_matches('.');
-    if host.is_empty() {
-        return None;
-    }
-    if let Some(r) = profile.get(&["domain_realm", host]) {
-        return Some(r.as_bytes().to_vec());
-    }
-    let mut rest = host;
-    while let Some(i) = rest.find('.') {
-        let dotted = &rest[i..];
-        rest = &rest[i + 1..];
-        for key in [dotted, rest] {
-            if let Some(r) = profile.get(&["domain_realm", key]) {
-                return Some(r.as_bytes().to_vec());
-            }
-        }
-    }
-    None
 }
 
 /// The KDC's error as the initiator reports it: GSS_S_FAILURE with the KDC's minor code
@@ -673,10 +650,7 @@ impl InitiatorCredential {
             Keytab::load(kt_path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
         let kdc = self.kdc()?;
         let options = AsOptions {
-            forwardable: kdc
-                .profile()
-                .get_bool(&["libdefaults", "forwardable"])
-                .unwrap_or(false),
+            forwardable: kdc.profile().forwardable(),
             ..AsOptions::default()
         };
         let tgt = kdc
@@ -783,7 +757,9 @@ impl InitiatorCredential {
                 .flatten();
             let mapped = host.and_then(|h| {
                 let kdc = self.kdc().ok()?;
-                realm_of_host(kdc.profile(), h)
+                kdc.profile()
+                    .realm_of_host(std::str::from_utf8(h).ok()?)
+                    .map(String::into_bytes)
             });
             p.realm = mapped.unwrap_or_else(|| self.client.realm.clone());
         }

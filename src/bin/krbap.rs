@@ -874,11 +874,9 @@ fn cmd_kinit(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         (client, krbap::kdc::InitialKeys::Password(&password))
     };
     let options = krbap::kdc::AsOptions {
-        forwardable: req.forwardable.unwrap_or_else(|| {
-            kdc.profile()
-                .get_bool(&["libdefaults", "forwardable"])
-                .unwrap_or(false)
-        }),
+        forwardable: req
+            .forwardable
+            .unwrap_or_else(|| kdc.profile().forwardable()),
         ..Default::default()
     };
     let tgt = kdc.get_initial_credentials(&client, &keys, &options, now_secs())?;
