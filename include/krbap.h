@@ -270,7 +270,13 @@ uint32_t krbap_store_cred(uint32_t *minor_status,
 // KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
 // Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
 // failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
-// ccache. `target` names the acceptor (host-based `service@host` or a principal).
+// ccache. `target` names the acceptor (host-based `service@host` or a principal; a
+// host's realm comes from krb5.conf `[domain_realm]`, else the client's realm).
+// A service ticket missing from the ccache is fetched from the KDC with the TGT and
+// stored in the ccache (KDC errors: KRBAP_S_FAILURE with the KDC's minor code, e.g.
+// KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN; no TGT: KRBAP_S_NO_CRED). With KRBAP_C_DELEG_FLAG and
+// a forwardable TGT, a forwarded TGT is delegated to the acceptor; `ret_flags` has
+// KRBAP_C_DELEG_FLAG only when that happened (otherwise the context proceeds without).
 uint32_t krbap_init_sec_context(uint32_t *minor_status,
                                 const struct krbap_cred *cred,
                                 struct krbap_ctx **context,

@@ -273,3 +273,11 @@ fn target_realm_from_domain_realm_else_client_realm() {
     let n = Name::import(b"host/x@R2", NameType::KerberosPrincipal, None).unwrap();
     assert_eq!(cred.target_principal(&n).to_string(), "host/x@R2");
 }
+
+/// Credentials are shared between threads (the C layer hands out one handle to many).
+#[test]
+fn initiator_credential_is_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<InitiatorCredential>();
+    shared::<KdcClient>();
+}

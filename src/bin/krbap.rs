@@ -1092,4 +1092,55 @@ mod tests {
         }
         assert_eq!(enctype_name(99), "etype 99");
     }
+
+    #[test]
+    fn kinit_arguments() {
+        let a = parse_kinit(&args(&["-k", "-t", "FILE:/k", "-c", "/cc", "-f", "alice"])).unwrap();
+        assert_eq!(
+            a,
+            KinitArgs {
+                use_keytab: true,
+                keytab: Some("FILE:/k".into()),
+                ccache: Some("/cc".into()),
+                forwardable: Some(true),
+                principal: Some("alice".into()),
+            }
+        );
+        let a = parse_kinit(&args(&["-k"])).unwrap();
+        assert_eq!((a.principal, a.keytab, a.forwardable), (None, None, None));
+        assert_eq!(
+            parse_kinit(&args(&["-F", "bob@R"])).unwrap().forwardable,
+            Some(false)
+        );
+        for bad in [
+            &["-t", "kt", "alice"][..],
+            &[][..],
+            &["-k", "-t"][..],
+            &["-x", "alice"][..],
+            &["alice", "bob"][..],
+        ] {
+            assert!(
+                matches!(parse_kinit(&args(bad)), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn kvno_arguments() {
+        let a = parse_kvno(&args(&["-c", "/cc", "a/b", "c/d@R"])).unwrap();
+        assert_eq!(a.ccache.as_deref(), Some("/cc"));
+        assert_eq!(a.services, vec!["a/b".to_string(), "c/d@R".to_string()]);
+        for bad in [&[][..], &["-c", "/cc"][..], &["-c"][..], &["-q", "a/b"][..]] {
+            assert!(
+                matches!(parse_kvno(&args(bad)), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(dispatch(&args(&["help"]), &mut Vec::new()).is_ok());
+        let mut out = Vec::new();
+        cmd_help(&[], &mut out).unwrap();
+        let help = String::from_utf8(out).unwrap();
+        assert!(help.contains("krbap kinit") && help.contains("krbap kvno"));
+    }
 }
