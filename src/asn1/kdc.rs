@@ -137,7 +137,7 @@ pub struct EtypeInfo2Entry {
 mod w {
     use super::super::wire::*;
     use rasn::prelude::*;
-    
+
     #[derive(AsnType, Clone, Debug, Decode, Encode, PartialEq, Eq, Default)]
     pub struct PaData {
         #[rasn(tag(explicit(1)))]

@@ -2,12 +2,12 @@
 //! encrypted-timestamp pre-authentication (RFC 4120 §5.2.7.2) when the KDC asks for it.
 
 use super::{
-    credential_from_reply, krb_error_to_error, krbtgt, modified, new_nonce, AsOptions,
-    InitialKeys, KdcClient, Reply,
+    credential_from_reply, krb_error_to_error, krbtgt, modified, new_nonce, AsOptions, InitialKeys,
+    KdcClient, Reply,
 };
 use crate::asn1::kdc::{
-    decode_etype_info, decode_etype_info2, decode_method_data, kdc_options, pa_type,
-    EncKdcRepPart, EtypeInfo2Entry, KdcReq, KdcReqBody, PaData, PaEncTsEnc,
+    decode_etype_info, decode_etype_info2, decode_method_data, kdc_options, pa_type, EncKdcRepPart,
+    EtypeInfo2Entry, KdcReq, KdcReqBody, PaData, PaEncTsEnc,
 };
 use crate::asn1::{msg_type, Der, EncryptedData, KrbError};
 use crate::ccache::Credential;
@@ -69,19 +69,17 @@ fn long_term_key(
                     Some(n)
                 }
             };
-            Ok(Key::from_password(
-                etype,
-                pw.as_bytes(),
-                &salt,
-                iterations,
-            )?)
+            Ok(Key::from_password(etype, pw.as_bytes(), &salt, iterations)?)
         }
     }
 }
 
 /// ETYPE-INFO2 (else ETYPE-INFO) from a list of PA-DATA.
 fn etype_info(padata: &[PaData]) -> Result<Vec<EtypeInfo2Entry>> {
-    if let Some(p) = padata.iter().find(|p| p.padata_type == pa_type::ETYPE_INFO2) {
+    if let Some(p) = padata
+        .iter()
+        .find(|p| p.padata_type == pa_type::ETYPE_INFO2)
+    {
         return Ok(decode_etype_info2(&p.padata_value)?);
     }
     if let Some(p) = padata.iter().find(|p| p.padata_type == pa_type::ETYPE_INFO) {
@@ -123,7 +121,9 @@ pub(super) fn get_initial_credentials(
             "no permitted enctype to request",
         ));
     }
-    let lifetime = options.lifetime.unwrap_or_else(|| profile.ticket_lifetime());
+    let lifetime = options
+        .lifetime
+        .unwrap_or_else(|| profile.ticket_lifetime());
     let till = now + i64::from(lifetime);
     let mut kdc_opts = 0;
     if options.forwardable {
@@ -160,8 +160,7 @@ pub(super) fn get_initial_credentials(
             Reply::Error(e) => return Err(krb_error_to_error(&e)),
             Reply::Rep(rep, der) => {
                 return finish(
-                    client, principal, &service, keys, &etypes, &info, rep, &der, nonce, till,
-                    now,
+                    client, principal, &service, keys, &etypes, &info, rep, &der, nonce, till, now,
                 )
             }
         }
@@ -194,9 +193,7 @@ fn preauth(
     let info = etype_info(&methods)?;
     let etype = info
         .iter()
-        .find_map(|i| {
-            Enctype::from_number(i.etype).filter(|e| etypes.contains(e))
-        })
+        .find_map(|i| Enctype::from_number(i.etype).filter(|e| etypes.contains(e)))
         .or_else(|| info.is_empty().then(|| etypes[0]))
         .ok_or_else(|| {
             Error::minor(
@@ -241,7 +238,12 @@ fn finish(
 ) -> Result<Credential> {
     let etype = Enctype::from_number(rep.enc_part.etype)
         .filter(|e| etypes.contains(e))
-        .ok_or_else(|| modified(format!("AS-REP encrypted with enctype {}", rep.enc_part.etype)))?;
+        .ok_or_else(|| {
+            modified(format!(
+                "AS-REP encrypted with enctype {}",
+                rep.enc_part.etype
+            ))
+        })?;
     // The reply's own ETYPE-INFO2 / PW-SALT wins over the one of the pre-auth round.
     let mut info = etype_info(rep.padata.as_deref().unwrap_or(&[]))?;
     if let Some(salt) = rep

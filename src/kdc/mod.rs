@@ -167,9 +167,8 @@ impl KdcClient {
     /// As [`KdcClient::exchange`], with a KRB-ERROR returned as a value (the AS exchange
     /// reads its e-data).
     fn exchange_raw(&self, realm: &[u8], request: &[u8], reply_type: i32) -> Result<Reply> {
-        let realm_str = std::str::from_utf8(realm).map_err(|_| {
-            Error::minor(minor::REALM_UNKNOWN, "realm name is not UTF-8")
-        })?;
+        let realm_str = std::str::from_utf8(realm)
+            .map_err(|_| Error::minor(minor::REALM_UNKNOWN, "realm name is not UTF-8"))?;
         let acceptable = |b: &[u8]| match b.first() {
             Some(0x7e) => KrbError::from_der(b).is_ok(),
             Some(_) => KdcRep::from_der(b).is_ok_and(|r| r.msg_type == reply_type),
@@ -220,7 +219,10 @@ fn new_nonce() -> u32 {
 fn krbtgt(instance: &[u8], realm: &[u8]) -> Principal {
     Principal::new(
         realm,
-        PrincipalName::new(crate::principal::name_type::SRV_INST, &[b"krbtgt", instance]),
+        PrincipalName::new(
+            crate::principal::name_type::SRV_INST,
+            &[b"krbtgt", instance],
+        ),
     )
 }
 

@@ -90,11 +90,7 @@ pub(crate) fn build_tgs_req(
 
 /// Decrypts a TGS-REP's enc-part: with the subkey (usage 9), else, as MIT does for KDCs
 /// that ignore the subkey, with the TGT session key (usage 8).
-fn decrypt_tgs_rep(
-    enc_part: &EncryptedData,
-    subkey: &Key,
-    session: &Key,
-) -> Result<EncKdcRepPart> {
+fn decrypt_tgs_rep(enc_part: &EncryptedData, subkey: &Key, session: &Key) -> Result<EncKdcRepPart> {
     let mut last = None;
     for (key, u) in [
         (subkey, usage::TGS_REP_ENCPART_SUBKEY),
@@ -112,7 +108,10 @@ fn decrypt_tgs_rep(
         Some(e) => Error::from(e),
         None => Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
-            format!("TGS-REP enc-part enctype {} is not the subkey's", enc_part.etype),
+            format!(
+                "TGS-REP enc-part enctype {} is not the subkey's",
+                enc_part.etype
+            ),
         ),
     })
 }
@@ -199,7 +198,15 @@ pub(super) fn get_service_ticket(
         if kdc_realm == target_realm || referred {
             // Ask this KDC for the service itself (in its realm when following referrals).
             let realm = if referred { &kdc_realm } else { &target_realm };
-            let cred = tgs_once(client, &current, realm, &server.name, kdc_opts, &etypes, now)?;
+            let cred = tgs_once(
+                client,
+                &current,
+                realm,
+                &server.name,
+                kdc_opts,
+                &etypes,
+                now,
+            )?;
             let c = &cred.server.name;
             let is_referral = is_krbtgt(c)
                 && c.components[1] != kdc_realm
@@ -230,7 +237,9 @@ pub(super) fn get_service_ticket(
             // Cross-realm: ask for krbtgt/TARGET; the KDC may hand out the next hop of
             // its path instead (RFC 4120 §3.3.1, capaths).
             let want = krbtgt(&target_realm, &kdc_realm);
-            let cred = tgs_once(client, &current, &kdc_realm, &want.name, kdc_opts, &etypes, now)?;
+            let cred = tgs_once(
+                client, &current, &kdc_realm, &want.name, kdc_opts, &etypes, now,
+            )?;
             if !is_krbtgt(&cred.server.name) || cred.server.realm != kdc_realm {
                 return Err(modified(format!(
                     "asked for {want}, the KDC returned {}",

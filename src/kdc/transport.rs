@@ -225,7 +225,10 @@ fn read_exact_by(
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "no reply"))
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no reply",
+                ))
             }
             Err(e) => return Err(e),
         }
