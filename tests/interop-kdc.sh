@@ -134,19 +134,24 @@ finish_server() {  # waits for the -once server (bounded by its timeout); sets S
 # may use @PORT@ and @SVC@.
 exchange() {
   local name=$1 svc=$2 slog=$work/server.log clog=$work/client.log problems="" rc a e log text
-  local -a server_cmd client_cmd
+  local attempt
+  local -a server_cmd client_cmd0 client_cmd
   read -r -a server_cmd <<<"${3//@SVC@/$svc}"
-  shift 3
-  if ! start_server "$slog" "${server_cmd[@]}"; then
-    fail "$name" "server did not start: $(tail -n 10 "$slog")"
-    return
-  fi
-  read -r -a client_cmd <<<"${1//@SVC@/$svc}"
-  shift
-  for a in "${!client_cmd[@]}"; do client_cmd[$a]=${client_cmd[$a]//@PORT@/$PORT}; done
-  timeout 30 "${client_cmd[@]}" localhost "$svc" "hello from ${name// /_}" >"$clog" 2>&1 </dev/null
-  rc=$?
-  finish_server
+  read -r -a client_cmd0 <<<"${4//@SVC@/$svc}"
+  shift 4
+  for attempt in 1 2; do
+    if ! start_server "$slog" "${server_cmd[@]}"; then
+      fail "$name" "server did not start: $(tail -n 10 "$slog")"
+      return
+    fi
+    client_cmd=()
+    for a in "${client_cmd0[@]}"; do client_cmd+=("${a//@PORT@/$PORT}"); done
+    timeout 30 "${client_cmd[@]}" localhost "$svc" "hello from ${name// /_}" >"$clog" 2>&1 </dev/null
+    rc=$?
+    refused_retry "$attempt" "$clog" && continue
+    finish_server
+    break
+  done
   [ "$rc" = 0 ] || problems+="client exit status $rc; "
   [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
   grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "
@@ -172,19 +177,36 @@ exchange() {
   fi
 }
 
+# refused_retry ATTEMPT CLIENT_LOG: true (and the server stopped) when the first attempt's
+# TCP connection was refused although the server said "starting..." - seen now and then
+# with MIT's gss-server (listen backlog 0) on a loaded machine shared with other test
+# runs; nothing of krbap runs before the connection, so one retry on a new port is fair.
+refused_retry() {
+  [ "$1" = 1 ] && grep -q '^connecting to server: Connection refused' "$2" || return 1
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  echo "      (connection refused by the server on port $PORT; retrying once)"
+  return 0
+}
+
 # client_fails NAME SERVICE TEXT [SERVER_SERVICE]: krbap-client to a MIT gss-server (for
 # SERVER_SERVICE, default SERVICE) must fail before the context is established and print
 # TEXT (a fixed string); the server is then stopped.
 client_fails() {
   local name=$1 svc=$2 text=$3 slog=$work/server.log clog=$work/client.log rc
-  if ! start_server "$slog" gss-server -port @PORT@ -once "${4:-$svc}"; then
-    fail "$name" "server did not start: $(tail -n 10 "$slog")"
-    return
-  fi
-  timeout 30 "$client_bin" -port "$PORT" localhost "$svc" hello >"$clog" 2>&1 </dev/null
-  rc=$?
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
+  local attempt
+  for attempt in 1 2; do
+    if ! start_server "$slog" gss-server -port @PORT@ -once "${4:-$svc}"; then
+      fail "$name" "server did not start: $(tail -n 10 "$slog")"
+      return
+    fi
+    timeout 30 "$client_bin" -port "$PORT" localhost "$svc" hello >"$clog" 2>&1 </dev/null
+    rc=$?
+    refused_retry "$attempt" "$clog" && continue
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    break
+  done
   if [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -qF -- "$text" "$clog" \
     && grep -qF "GSS-API error initializing context" "$clog"; then
     pass "$name"
