@@ -484,14 +484,18 @@ impl Profile {
     }
 
     /// The realm of `host` from `[domain_realm]` as MIT looks it up: the whole host name
-    /// first, then each parent domain with its leading dot (`.example.com`), case-insensitive.
+    /// first, then each parent domain with and without its leading dot, case-insensitive.
     pub fn realm_of_host(&self, host: &str) -> Option<String> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
+        // MIT's order (hostrealm_profile.c): "a.b.c", ".b.c", "b.c", ".c", "c".
         let mut candidates = vec![host.clone()];
         let mut rest = host.as_str();
         while let Some(i) = rest.find('.') {
             candidates.push(rest[i..].to_string());
             rest = &rest[i + 1..];
+            if !rest.is_empty() {
+                candidates.push(rest.to_string());
+            }
         }
         candidates.iter().find_map(|c| {
             self.relations
@@ -576,6 +580,11 @@ mod tests {
         assert_eq!(p.realm_of_host("a.b.example.com").as_deref(), Some("EX"));
         assert_eq!(p.realm_of_host("example.com").as_deref(), Some("BARE"));
         assert_eq!(p.realm_of_host("example.org"), None);
+        // A bare domain entry also covers its hosts when no dotted entry matches (MIT).
+        let bare = Profile::parse("[domain_realm]\n example.net = NET\n", "b").unwrap();
+        assert_eq!(bare.realm_of_host("www.example.net").as_deref(), Some("NET"));
+        assert_eq!(bare.realm_of_host("example.net").as_deref(), Some("NET"));
+        assert_eq!(bare.realm_of_host("wexample.net"), None);
         let d = Profile::parse("[libdefaults]\n x = 1\n", "d").unwrap();
         assert_eq!(d.udp_preference_limit(), 1465);
         assert_eq!(d.permitted_enctypes(), Enctype::ALL.to_vec());
