@@ -259,6 +259,7 @@ impl Profile {
     pub fn clock_skew(&self) -> i64 {
         self.get(&["libdefaults", "clockskew"])
             .and_then(|v| v.parse().ok())
+            .filter(|v: &i64| *v >= 0)
             .unwrap_or(300)
     }
 }
@@ -582,7 +583,10 @@ mod tests {
         assert_eq!(p.realm_of_host("example.org"), None);
         // A bare domain entry also covers its hosts when no dotted entry matches (MIT).
         let bare = Profile::parse("[domain_realm]\n example.net = NET\n", "b").unwrap();
-        assert_eq!(bare.realm_of_host("www.example.net").as_deref(), Some("NET"));
+        assert_eq!(
+            bare.realm_of_host("www.example.net").as_deref(),
+            Some("NET")
+        );
         assert_eq!(bare.realm_of_host("example.net").as_deref(), Some("NET"));
         assert_eq!(bare.realm_of_host("wexample.net"), None);
         let d = Profile::parse("[libdefaults]\n x = 1\n", "d").unwrap();

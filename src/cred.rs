@@ -122,6 +122,11 @@ fn keys_from_keytab(kt: &Keytab, name: Option<&Name>) -> Vec<ServiceKey> {
         .collect()
 }
 
+/// krb5.conf's `clockskew` (MIT's default 300 s when unset or unreadable).
+fn default_clock_skew() -> i64 {
+    crate::config::default_profile().map_or(DEFAULT_CLOCK_SKEW, |p| p.clock_skew())
+}
+
 impl AcceptorCredential {
     /// From a keytab: `location` as MIT names it (`FILE:path` or a path), else
     /// `KRB5_KTNAME`, else `/etc/krb5.keytab`. With `name`, only that principal's keys
@@ -162,7 +167,7 @@ impl AcceptorCredential {
         AcceptorCredential {
             name,
             source,
-            skew: AtomicI64::new(DEFAULT_CLOCK_SKEW),
+            skew: AtomicI64::new(default_clock_skew()),
             clock: Clock::default(),
             rcache: RwLock::new(Arc::new(ReplayCache::memory())),
         }

@@ -480,7 +480,7 @@ fn require_out<T>(p: *mut *mut T, what: &str) -> Result<(), Error> {
 }
 
 fn default_realm() -> Option<Vec<u8>> {
-    crate::config::Profile::load_default()
+    crate::config::default_profile()
         .ok()
         .and_then(|p| p.default_realm().map(|r| r.as_bytes().to_vec()))
 }
@@ -1313,12 +1313,7 @@ pub extern "C" fn krbap_inquire_session(
     guard(minor_status, || {
         let c = &ctx_ref(context)?.ctx;
         write_out(session_enctype, c.session_enctype().number());
-        let skew = if c.is_initiator() {
-            0
-        } else {
-            crate::ap::DEFAULT_CLOCK_SKEW
-        };
-        write_out(ticket_endtime, c.expires() - skew);
+        write_out(ticket_endtime, c.ticket_endtime());
         Ok(major::COMPLETE)
     })
 }

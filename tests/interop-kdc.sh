@@ -177,18 +177,6 @@ exchange() {
   fi
 }
 
-# refused_retry ATTEMPT CLIENT_LOG: true (and the server stopped) when the first attempt's
-# TCP connection was refused although the server said "starting..." - seen now and then
-# with MIT's gss-server (listen backlog 0) on a loaded machine shared with other test
-# runs; nothing of krbap runs before the connection, so one retry on a new port is fair.
-refused_retry() {
-  [ "$1" = 1 ] && grep -q '^connecting to server: Connection refused' "$2" || return 1
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  echo "      (connection refused by the server on port $PORT; retrying once)"
-  return 0
-}
-
 # client_fails NAME SERVICE TEXT [SERVER_SERVICE]: krbap-client to a MIT gss-server (for
 # SERVER_SERVICE, default SERVICE) must fail before the context is established and print
 # TEXT (a fixed string); the server is then stopped.

@@ -130,20 +130,25 @@ exchange() {
   local name=$1 svc=$2 slog=$work/server.log clog=$work/client.log problems="" rc a a_val
   local msg="hello from ${name// /_}"
   local -a server_cmd client_cmd
+  local attempt
   read -r -a server_cmd <<<"${3//@SVC@/$svc}"
-  if ! start_server "$slog" "${server_cmd[@]}"; then
-    fail "$name" "server did not start: $(tail -n 10 "$slog")"
-    return
-  fi
-  read -r -a client_cmd <<<"$4"
-  for a in "${!client_cmd[@]}"; do
-    a_val=${client_cmd[$a]//@PORT@/$PORT}
-    a_val=${a_val//@SVC@/$svc}
-    client_cmd[$a]=${a_val//@MSG@/$msg}
+  for attempt in 1 2; do
+    if ! start_server "$slog" "${server_cmd[@]}"; then
+      fail "$name" "server did not start: $(tail -n 10 "$slog")"
+      return
+    fi
+    read -r -a client_cmd <<<"$4"
+    for a in "${!client_cmd[@]}"; do
+      a_val=${client_cmd[$a]//@PORT@/$PORT}
+      a_val=${a_val//@SVC@/$svc}
+      client_cmd[$a]=${a_val//@MSG@/$msg}
+    done
+    timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
+    rc=$?
+    refused_retry "$attempt" "$clog" && continue
+    finish_server
+    break
   done
-  timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
-  rc=$?
-  finish_server
   [ "$rc" = 0 ] || problems+="client exit status $rc; "
   [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
   grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "

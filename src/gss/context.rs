@@ -107,6 +107,8 @@ pub struct SecurityContext {
     session_enctype: Enctype,
     /// End of validity (Unix seconds): the ticket's endtime (+ skew for an acceptor, as MIT).
     expires: i64,
+    /// The ticket's own end time (Unix seconds).
+    ticket_endtime: i64,
     authz: Vec<AuthzElement>,
     delegated: Option<DelegatedCredential>,
     clock_fixed: Option<i64>,
@@ -388,6 +390,7 @@ impl SecurityContext {
             server: tkt.server.clone(),
             session_enctype: session_key.enctype(),
             expires: tkt.endtime as i64,
+            ticket_endtime: tkt.endtime as i64,
             authz: Vec::new(),
             delegated: None,
             clock_fixed: cred.clock.fixed(),
@@ -619,6 +622,7 @@ impl SecurityContext {
             server: v.server,
             session_enctype: v.session_key.enctype(),
             expires: v.ticket.endtime.saturating_add(skew),
+            ticket_endtime: v.ticket.endtime,
             authz,
             delegated,
             clock_fixed: None,
@@ -650,6 +654,11 @@ impl SecurityContext {
     /// Unix time at which the context expires.
     pub fn expires(&self) -> i64 {
         self.expires
+    }
+
+    /// The end time of the ticket the context was made with.
+    pub fn ticket_endtime(&self) -> i64 {
+        self.ticket_endtime
     }
     /// Seconds of validity left at `now` (0 once expired).
     pub fn lifetime(&self, now: i64) -> u32 {
