@@ -139,7 +139,7 @@ exchange() {
   read -r -a server_cmd <<<"${3//@SVC@/$svc}"
   read -r -a client_cmd0 <<<"${4//@SVC@/$svc}"
   shift 4
-  for attempt in 1 2; do
+  for attempt in 1 2 3; do
     if ! start_server "$slog" "${server_cmd[@]}"; then
       fail "$name" "server did not start: $(tail -n 10 "$slog")"
       return
@@ -183,7 +183,7 @@ exchange() {
 client_fails() {
   local name=$1 svc=$2 text=$3 slog=$work/server.log clog=$work/client.log rc
   local attempt
-  for attempt in 1 2; do
+  for attempt in 1 2 3; do
     if ! start_server "$slog" gss-server -port @PORT@ -once "${4:-$svc}"; then
       fail "$name" "server did not start: $(tail -n 10 "$slog")"
       return

@@ -132,7 +132,7 @@ exchange() {
   local -a server_cmd client_cmd
   local attempt
   read -r -a server_cmd <<<"${3//@SVC@/$svc}"
-  for attempt in 1 2; do
+  for attempt in 1 2 3; do
     if ! start_server "$slog" "${server_cmd[@]}"; then
       fail "$name" "server did not start: $(tail -n 10 "$slog")"
       return
