@@ -18,7 +18,7 @@ use krbap::rcache::ReplayCache;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CHILD_ENV: &str = "KRBAP_RCACHE_FAULT_CHILD";
 const NOW: i64 = 1_800_000_000;
