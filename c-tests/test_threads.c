@@ -9,8 +9,9 @@
  * be seen (BADKEYVER), proving the credential re-read the file.
  *
  * The token count is KRBAP_THREAD_TOKENS (default 3000 per run; 150 under valgrind, detected
- * by its preload library, so that the valgrind run of scripts/test.sh stays short).
- * scripts/test.sh also runs this test under helgrind (see there).
+ * by its preload library, so that the valgrind run of scripts/test.sh stays short; the file2
+ * run is skipped there, see main). scripts/test.sh also runs this test with ThreadSanitizer
+ * against a TSan-instrumented build of the library when a nightly toolchain is available.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -252,10 +253,9 @@ int main(void) {
     const char *env = getenv("KRBAP_THREAD_TOKENS");
     const char *preload = getenv("LD_PRELOAD");
 
-    NTOKENS = 3000;
-    if (preload != NULL && strstr(preload, "vgpreload") != NULL) {
-        NTOKENS = 150;
-    }
+    int under_valgrind = preload != NULL && strstr(preload, "vgpreload") != NULL;
+
+    NTOKENS = under_valgrind ? 150 : 3000;
     if (env != NULL && atoi(env) > 0) {
         NTOKENS = atoi(env);
     }
@@ -277,7 +277,14 @@ int main(void) {
     run("memory:", "memory replay cache");
     snprintf(rc_path, sizeof rc_path, "%s/rc2", dir);
     snprintf(rc_name, sizeof rc_name, "file2:%s", rc_path);
-    run(rc_name, "file2 replay cache");
+    if (under_valgrind) {
+        /* valgrind does not know that fcntl(F_OFD_SETLKW) blocks: a thread waiting for the
+         * file lock keeps valgrind's global lock and the holder never runs (a deadlock of
+         * valgrind, not of krbap). The plain, static, C++ and ASan runs cover file2. */
+        printf("under valgrind: the file2 run is skipped (F_OFD_SETLKW blocks valgrind)\n");
+    } else {
+        run(rc_name, "file2 replay cache");
+    }
 
     unlink(rc_path);
     unlink(KT_PATH);
