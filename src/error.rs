@@ -104,6 +104,8 @@ pub mod minor {
     pub const RC_PARSE: i32 = krb(166);
     pub const RC_IO_EOF: i32 = krb(167);
     pub const RC_IO_PERM: i32 = krb(169);
+    pub const RC_IO_IO: i32 = krb(170);
+    pub const RC_IO_SPACE: i32 = krb(172);
     pub const CRYPTO_INTERNAL: i32 = krb(178);
     pub const KT_BADNAME: i32 = krb(179);
     pub const KT_UNKNOWN_TYPE: i32 = krb(180);
@@ -281,6 +283,8 @@ pub mod minor {
             RC_PARSE => "Replay cache name parse/format error",
             RC_IO_EOF => "End-of-file on replay cache I/O",
             RC_IO_PERM => "Permission denied in replay cache code",
+            RC_IO_IO => "I/O error in replay cache i/o code",
+            RC_IO_SPACE => "Insufficient system space to store replay information",
             CRYPTO_INTERNAL => "Cryptosystem internal error",
             KT_BADNAME => "Key table name malformed",
             KT_UNKNOWN_TYPE => "Unknown Key table type",

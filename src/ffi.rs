@@ -133,6 +133,19 @@ pub(crate) fn input_bytes<'a>(buf: *const krbap_buffer) -> Result<&'a [u8], Erro
     Ok(unsafe { std::slice::from_raw_parts(b.value as *const u8, b.length) })
 }
 
+/// Refuses a NULL output buffer before an operation that changes state (a sequence number
+/// sent or received), so that the misuse cannot consume a token or a sequence number.
+fn require_output(out: *mut krbap_buffer) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(Error::new(
+            major::CALL_INACCESSIBLE_WRITE,
+            minor::EINVAL,
+            "output buffer is NULL",
+        ));
+    }
+    Ok(())
+}
+
 /// Hands `bytes` to C through `out` (which must be non-null).
 pub(crate) fn output_bytes(out: *mut krbap_buffer, bytes: Vec<u8>) -> Result<(), Error> {
     if out.is_null() {
@@ -1409,6 +1422,7 @@ pub extern "C" fn krbap_wrap(
         clear_output(output_message);
         check_qop(qop_req)?;
         let c = ctx_mut(context)?;
+        require_output(output_message)?;
         let msg = input_bytes(input_message)?;
         let token = c.ctx.wrap(conf_req_flag != 0, msg)?;
         write_out(conf_state, (conf_req_flag != 0) as i32);
@@ -1431,6 +1445,7 @@ pub extern "C" fn krbap_unwrap(
     guard(minor_status, || {
         clear_output(output_message);
         let c = ctx_mut(context)?;
+        require_output(output_message)?;
         let token = input_bytes(input_message)?;
         let u = c.ctx.unwrap(token)?;
         write_out(conf_state, u.conf as i32);
@@ -1453,6 +1468,7 @@ pub extern "C" fn krbap_get_mic(
         clear_output(message_token);
         check_qop(qop_req)?;
         let c = ctx_mut(context)?;
+        require_output(message_token)?;
         let token = c.ctx.get_mic(input_bytes(message)?)?;
         output_bytes(message_token, token)?;
         Ok(major::COMPLETE)

@@ -273,7 +273,13 @@ pub(super) trait WireForm: Sized {
 /// `tlv::check`, so what remains is mostly schema mismatch.
 pub(super) fn map_rasn_error(e: rasn::error::DecodeError) -> DecodeError {
     use rasn::error::{BerDecodeErrorKind as B, CodecDecodeError as C, DecodeErrorKind as K};
-    let minor = match &*e.kind {
+    // A failure inside a field is reported nested in FieldError: classify the innermost one
+    // (a wrong tag deep in a message is still ASN1_BAD_ID, as MIT says).
+    let mut root = &e;
+    while let K::FieldError { nested, .. } = &*root.kind {
+        root = nested;
+    }
+    let minor = match &*root.kind {
         K::CodecSpecific {
             inner: C::Ber(B::MismatchedTag { .. }),
         } => minor::ASN1_BAD_ID,
