@@ -20,20 +20,8 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/krbap-interop-mit.XXXXXX") || exit 2
 started=()  # pids of the servers this script started (each a `timeout` wrapper)
-cleanup() {
-  local p
-  for p in "${started[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  tests/interop/realm.sh stop "$work/realm" >/dev/null 2>&1
-  rm -rf -- "$work"
-}
-trap cleanup EXIT
+trap interop_cleanup EXIT
 trap 'exit 130' INT TERM
-
-bail() {  # a setup step failed: one failure, the summary, exit
-  fail "$1" "${2:-}"
-  summary
-  exit 1
-}
 
 # --- setup ---------------------------------------------------------------------------------
 for c in gss-client gss-server kvno cc; do
@@ -41,16 +29,6 @@ for c in gss-client gss-server kvno cc; do
 done
 [ -e "$release/libkrbap.so" ] || bail "setup: $release/libkrbap.so missing (cargo build --release)"
 
-# The examples: the ones `make test` built when they are there and newer than the library.
-build_example() {  # NAME: prints the path of a usable binary
-  local name=$1 bin=$root/build/$1
-  if [ -x "$bin" ] && [ "$bin" -nt "$release/libkrbap.so" ]; then echo "$bin"; return 0; fi
-  bin=$work/$name
-  cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude "examples/$name.c" examples/common.c \
-    -L"$release" -lkrbap -Wl,-rpath,"$release" -o "$bin" >"$work/$name.cc.log" 2>&1 \
-    || { cat "$work/$name.cc.log"; return 1; }
-  echo "$bin"
-}
 server_bin=$(build_example krbap-server) || bail "setup: building krbap-server" "$server_bin"
 client_bin=$(build_example krbap-client) || bail "setup: building krbap-client" "$client_bin"
 
@@ -73,42 +51,6 @@ services="test@localhost test-aes256-sha1@localhost test-aes128-sha1@localhost
   test-aes256-sha384@localhost test-aes128-sha256@localhost"
 
 # alice's ccache holds only the TGT kinit got: both initiators fetch service tickets themselves.
-
-port_busy() {  # any local TCP socket on port $1
-  local hex; hex=$(printf ':%04X' "$1")
-  awk -v h="$hex" 'FNR > 1 && toupper(substr($2, length($2) - 4)) == h { f = 1 } END { exit !f }' \
-    /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# start_server LOG CMD...: runs CMD (with @PORT@ replaced by a free port) under a timeout
-# in the background until it prints "starting..." (it listens by then). Sets PORT and
-# SERVER_PID. Retries on another port when the server dies first (a port taken meanwhile).
-start_server() {
-  local log=$1 attempt a i; shift
-  for attempt in 1 2 3 4 5; do
-    PORT=$((20000 + RANDOM % 12000))
-    port_busy "$PORT" && continue
-    local -a cmd=()
-    for a in "$@"; do cmd+=("${a//@PORT@/$PORT}"); done
-    timeout 60 "${cmd[@]}" >"$log" 2>&1 </dev/null &
-    SERVER_PID=$!
-    started+=("$SERVER_PID")
-    for i in $(seq 100); do
-      grep -q '^starting\.\.\.' "$log" 2>/dev/null && return 0
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -TERM "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  done
-  return 1
-}
-
-# finish_server: waits for the -once server (bounded by its timeout); sets SERVER_RC.
-finish_server() {
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_RC=$?
-}
 
 # verdict NAME PROBLEMS CLIENT_LOG SERVER_LOG: pass when PROBLEMS is empty.
 verdict() {

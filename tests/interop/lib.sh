@@ -1,5 +1,7 @@
 # tests/interop/lib.sh - helpers for the interop test scripts (source it).
-# Counts checks and prints the closing line `N passed, N failed`.
+# Counts checks and prints the closing line `N passed, N failed`; starts and stops the
+# gss-sample servers, builds the examples. The caller sets `root`, `release`, `work` and
+# the array `started`.
 
 T_PASS=0
 T_FAIL=0
@@ -38,9 +40,77 @@ summary() {
 # MIT's and krbap's alike, never in an idle run; nothing of Kerberos runs before the
 # connection, so another attempt on a new port is fair.
 refused_retry() {
-  [ "$1" -lt 3 ] && grep -q '^connecting to server: Connection refused' "$2" || return 1
+  [ "$1" -lt 3 ] && grep -qE '^(connecting to server|gssapi_peer): .*Connection refused' "$2" || return 1
   kill -TERM "$SERVER_PID" 2>/dev/null
   wait "$SERVER_PID" 2>/dev/null
   echo "      (connection refused by the server on port $PORT; retrying once)"
   return 0
+}
+
+# --- servers for the gss-sample exchanges (the caller defines the array `started`, whose
+# pids it kills on exit) -----------------------------------------------------------------
+
+port_busy() {  # any local TCP socket on port $1
+  local hex; hex=$(printf ':%04X' "$1")
+  awk -v h="$hex" 'FNR > 1 && toupper(substr($2, length($2) - 4)) == h { f = 1 } END { exit !f }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# start_server LOG CMD...: runs CMD (with @PORT@ replaced by a free port) under a timeout
+# in the background until it prints "starting..." (it listens by then). Sets PORT and
+# SERVER_PID. Retries on another port when the server dies first (a port taken meanwhile).
+start_server() {
+  local log=$1 attempt a i; shift
+  for attempt in 1 2 3 4 5; do
+    PORT=$((20000 + RANDOM % 12000))
+    port_busy "$PORT" && continue
+    local -a cmd=()
+    for a in "$@"; do cmd+=("${a//@PORT@/$PORT}"); done
+    timeout 60 "${cmd[@]}" >"$log" 2>&1 </dev/null &
+    SERVER_PID=$!
+    started+=("$SERVER_PID")
+    for i in $(seq 100); do
+      grep -q '^starting\.\.\.' "$log" 2>/dev/null && return 0
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+  done
+  return 1
+}
+
+# finish_server: waits for the -once server (bounded by its timeout); sets SERVER_RC.
+finish_server() {
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_RC=$?
+}
+
+
+# interop_cleanup: the EXIT trap: stops the servers this script started and its realm,
+# removes its work directory.
+interop_cleanup() {
+  local p
+  for p in "${started[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  "$root/tests/interop/realm.sh" stop "$work/realm" >/dev/null 2>&1
+  rm -rf -- "$work"
+}
+
+# bail NAME [DETAILS]: a setup step failed: one failure, the summary, exit.
+bail() {
+  fail "$1" "${2:-}"
+  summary
+  exit 1
+}
+
+# build_example NAME: prints the path of a usable example binary: the one `make test`
+# built when it is there and newer than the library, else one built into $work.
+build_example() {
+  local name=$1 bin=$root/build/examples/$1
+  if [ -x "$bin" ] && [ "$bin" -nt "$release/libkrbap.so" ]; then echo "$bin"; return 0; fi
+  bin=$work/$name
+  cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$root/include" "$root/examples/$name.c" \
+    "$root/examples/common.c" -L"$release" -lkrbap -Wl,-rpath,"$release" -o "$bin" \
+    >"$work/$name.cc.log" 2>&1 || { cat "$work/$name.cc.log"; return 1; }
+  echo "$bin"
 }
