@@ -8,6 +8,9 @@
 //! README.md, "Bad-input matrix", documents the classes; c-tests/test_bad_input.c is the same
 //! matrix through the C ABI.
 
+mod common;
+
+use common::{capture_acceptor as acceptor, capture_path as data};
 use krbap::asn1::{ApReq, Der};
 use krbap::cred::{AcceptorCredential, InitiatorCredential};
 use krbap::error::{major, minor, Error};
@@ -15,34 +18,9 @@ use krbap::gss::checksum::ctx_flags;
 use krbap::gss::context::{InitOptions, SecurityContext};
 use krbap::gss::name::{Name, NameType};
 use krbap::gss::token::{frame, TOK_AP_REQ};
-use std::path::{Path, PathBuf};
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/mit-capture")
-        .join(p)
-}
 
 fn read(p: &str) -> Vec<u8> {
     std::fs::read(data(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
-
-fn capture_time() -> i64 {
-    let info = std::fs::read_to_string(data("mutual/info.txt")).unwrap();
-    let at = info.find("captured at unix time ").unwrap() + "captured at unix time ".len();
-    info[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-fn acceptor(t: i64) -> AcceptorCredential {
-    let kt = data("service.keytab");
-    let cred = AcceptorCredential::from_keytab(Some(kt.to_str().unwrap()), None).unwrap();
-    cred.clock.set_fixed(Some(t));
-    cred
 }
 
 /// The ASN.1 decoder's minor codes (MIT's asn1 error table): which one a malformed DER input
@@ -805,7 +783,7 @@ fn per_message_rows(m: &mut Matrix, ctx: &mut SecurityContext) {
 
 #[test]
 fn bad_input_matrix() {
-    let t = capture_time();
+    let t = common::capture_time("mutual");
     let good = read("mutual/initial_token.bin");
     // The acceptor under test: every row goes to it; it must end up as it began.
     let ac = acceptor(t);

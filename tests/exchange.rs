@@ -1,6 +1,9 @@
 //! The AP exchange end to end in Rust: MIT's captured initial tokens accepted by krbap,
 //! krbap initiator to krbap acceptor with MIT's ccache, and every failure path.
 
+mod common;
+
+use common::{capture_acceptor as acceptor, capture_initiator as initiator, capture_path as data};
 use krbap::ap::{mint_ticket, MintRequest, ServiceKey};
 use krbap::asn1::{flags, Der};
 use krbap::ccache::{Ccache, Credential};
@@ -12,39 +15,7 @@ use krbap::gss::context::{InitOptions, SecurityContext};
 use krbap::gss::name::{Name, NameType};
 use krbap::principal::Principal;
 use krbap::rcache::ReplayCache;
-use std::path::{Path, PathBuf};
-
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/mit-capture")
-        .join(p)
-}
-
-/// The capture time recorded in a case's info.txt.
-fn capture_time() -> i64 {
-    let info = std::fs::read_to_string(data("mutual/info.txt")).unwrap();
-    let at = info.find("captured at unix time ").unwrap() + "captured at unix time ".len();
-    info[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-fn acceptor(t: i64) -> AcceptorCredential {
-    let kt = data("service.keytab");
-    let cred = AcceptorCredential::from_keytab(Some(kt.to_str().unwrap()), None).unwrap();
-    cred.clock.set_fixed(Some(t));
-    cred
-}
-
-fn initiator(t: i64) -> InitiatorCredential {
-    let cc = data("alice.ccache");
-    let cred = InitiatorCredential::from_ccache(Some(cc.to_str().unwrap()), None).unwrap();
-    cred.clock.set_fixed(Some(t));
-    cred
-}
+use std::path::PathBuf;
 
 fn target(s: &str) -> Name {
     Name::import(s.as_bytes(), NameType::HostbasedService, None).unwrap()
@@ -64,7 +35,7 @@ const CASES: [&str; 9] = [
 
 #[test]
 fn accepts_every_mit_initial_token() {
-    let t = capture_time();
+    let t = common::capture_time("mutual");
     for case in CASES {
         let cred = acceptor(t);
         let token = std::fs::read(data(&format!("{case}/initial_token.bin"))).unwrap();
@@ -119,7 +90,7 @@ fn accepts_every_mit_initial_token() {
 
 #[test]
 fn unwraps_mit_tokens_after_accepting_mit_initial_token() {
-    let t = capture_time();
+    let t = common::capture_time("mutual");
     let cred = acceptor(t);
     let token = std::fs::read(data("nomutual/initial_token.bin")).unwrap();
     let (mut ctx, _) = SecurityContext::accept(&cred, &token, None).unwrap();
@@ -148,7 +119,7 @@ fn tempdir() -> PathBuf {
 }
 
 fn exchange(mutual: bool, tgt: &str) {
-    let t = capture_time() + 60;
+    let t = common::capture_time("mutual") + 60;
     let ic = initiator(t);
     let ac = acceptor(t);
     let req_flags =
@@ -202,7 +173,7 @@ fn initial_token(t: i64, bindings: Option<ChannelBindings>) -> Vec<u8> {
 
 #[test]
 fn failures_have_mit_codes_and_leave_the_acceptor_working() {
-    let t = capture_time() + 60;
+    let t = common::capture_time("mutual") + 60;
     let ac = acceptor(t);
     let check = |token: &[u8], ac: &AcceptorCredential, want_minor: i32| {
         let f = SecurityContext::accept(ac, token, None).unwrap_err();
@@ -307,7 +278,7 @@ fn service(kvno: u32, enctype: Enctype) -> ServiceKey {
 
 #[test]
 fn key_selection_errors() {
-    let t = capture_time() + 60;
+    let t = common::capture_time("mutual") + 60;
     let tok = || initial_token(t, None);
     let mk = |keys: Vec<ServiceKey>| {
         let c = AcceptorCredential::from_keys(None, keys);
@@ -347,7 +318,7 @@ fn key_selection_errors() {
 
 #[test]
 fn replay_cache_none_accepts_replays() {
-    let t = capture_time() + 60;
+    let t = common::capture_time("mutual") + 60;
     let ac = acceptor(t);
     ac.set_replay_cache(ReplayCache::none());
     let tok = initial_token(t, None);
@@ -404,7 +375,7 @@ fn minted_tickets_for_every_enctype() {
 
 #[test]
 fn keytab_rotation_is_picked_up_without_restart() {
-    let t = capture_time() + 60;
+    let t = common::capture_time("mutual") + 60;
     let dir = tempdir();
     let path = dir.join("rotating.keytab");
     std::fs::copy(data("service.keytab"), &path).unwrap();
@@ -427,7 +398,7 @@ fn keytab_rotation_is_picked_up_without_restart() {
 
 #[test]
 fn established_contexts_expire_with_the_ticket() {
-    let t = capture_time() + 60;
+    let t = common::capture_time("mutual") + 60;
     let ic = initiator(t);
     let ac = acceptor(t);
     let opts = InitOptions {

@@ -1,12 +1,14 @@
 //! Replay cache tests: memory, none and MIT file2 (including interop with MIT krb5 1.20's own
 //! acceptor through /usr/bin/python3 + python-gssapi).
 
+mod common;
+
+use common::{capture_time, TempDir};
 use std::fs;
 use std::hash::Hasher;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use krbap::error::{major, minor};
@@ -15,31 +17,6 @@ use siphasher::sip::SipHasher24;
 
 const SKEW: i64 = 300;
 const NOW: i64 = 1_795_697_147;
-
-/// A unique scratch directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("krbap-rcache-{label}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o700));
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A stand-in authenticator ciphertext whose trailing `mac_len` bytes are `tag`.
 fn ciphertext(tag: &[u8]) -> Vec<u8> {
@@ -645,17 +622,6 @@ fn mac_len(etype: i64) -> usize {
         20 => 24,
         _ => panic!("enctype {etype} not in the capture"),
     }
-}
-
-fn capture_time(case: &str) -> i64 {
-    let info = fs::read_to_string(capture_dir(case).join("info.txt")).unwrap();
-    let at = info.find("captured at unix time ").unwrap() + "captured at unix time ".len();
-    info[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 #[test]

@@ -9,6 +9,9 @@
 //!
 //! The child processes are this test binary re-executed with KRBAP_RCACHE_FAULT_CHILD set.
 
+mod common;
+
+use common::{capture_path as data, TempDir};
 use krbap::cred::{AcceptorCredential, InitiatorCredential};
 use krbap::error::{major, minor};
 use krbap::gss::checksum::ctx_flags;
@@ -31,26 +34,6 @@ fn ciphertext(round: u32, i: u32) -> Vec<u8> {
     c.extend_from_slice(&round.to_be_bytes());
     c.extend_from_slice(&i.to_be_bytes());
     c
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!(
-            "krbap-rcache-faults-{name}-{}-{}",
-            std::process::id(),
-            krbap::crypto::random_u32()
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Re-executes this test binary to run `child_entry` with `mode`.
@@ -264,26 +247,9 @@ impl Drop for Mount {
     }
 }
 
-fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/mit-capture")
-        .join(p)
-}
-
-fn capture_time() -> i64 {
-    let info = std::fs::read_to_string(data("mutual/info.txt")).unwrap();
-    let at = info.find("captured at unix time ").unwrap() + "captured at unix time ".len();
-    info[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 /// A whole accept of a fresh krbap token with the given replay cache.
 fn accept_with(rc: ReplayCache) -> Result<(), krbap::Error> {
-    let t = capture_time() + 30;
+    let t = common::capture_time("mutual") + 30;
     let kt = data("service.keytab");
     let ac = AcceptorCredential::from_keytab(Some(kt.to_str().unwrap()), None).unwrap();
     ac.clock.set_fixed(Some(t));
