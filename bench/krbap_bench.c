@@ -786,9 +786,9 @@ static void bench_service(struct service *s, int rounds, const struct sizes *z) 
     struct tokens krep = {n, NULL, xcalloc(n, sizeof(krbap_buffer))};
     char kclient[256] = "", mclient[256] = "";
     struct accept_job kj = {1, NULL, krbap_rc, &mtok, 0, n, 1, NULL, NULL, &krep,
-                            kclient, sizeof kclient, 0, 0, NULL};
+                            kclient, sizeof kclient, 0, 0, NULL, 0, 0};
     struct accept_job mj = {0, mit_rc, NULL, &mtok, 0, n, 1, NULL, NULL, NULL,
-                            mclient, sizeof mclient, 0, 0, NULL};
+                            mclient, sizeof mclient, 0, 0, NULL, 0, 0};
     kb = accept_all(&kj, 1, &ks);
     mb = accept_all(&mj, 1, &ms);
     snprintf(name, sizeof name, "%s accept, replay cache (krbap memory, MIT file2)", s->enctype);
@@ -816,9 +816,9 @@ static void bench_service(struct service *s, int rounds, const struct sizes *z) 
     gss_ctx_id_t *hold_m = xcalloc(n, sizeof *hold_m);
     krbap_ctx **hold_k = xcalloc(n, sizeof *hold_k);
     struct accept_job kn = {1, NULL, krbap_none, &mtok, 0, n, 1, NULL, hold_k, NULL,
-                            NULL, 0, 0, 0, NULL};
+                            NULL, 0, 0, 0, NULL, 0, 0};
     struct accept_job mn = {0, mit_none, NULL, &mtok, 0, n, 1, hold_m, NULL, NULL,
-                            NULL, 0, 0, 0, NULL};
+                            NULL, 0, 0, 0, NULL, 0, 0};
     size_t h0 = heap_in_use();
     kb = accept_all(&kn, 1, &ks);
     size_t h1 = heap_in_use();
@@ -850,7 +850,7 @@ static void bench_service(struct service *s, int rounds, const struct sizes *z) 
     }
     set_rcache_env("none", NULL);
     struct accept_job mk = {0, mit_none, NULL, &kin, 0, n, 1, NULL, NULL, &mrep,
-                            NULL, 0, 0, 0, NULL};
+                            NULL, 0, 0, 0, NULL, 0, 0};
     mb = accept_all(&mk, 1, &ms);
     set_rcache_env(NULL, NULL);
     check(mb == 0, "%s round %d: MIT accepted all %zu krbap tokens (refused %zu)", s->enctype, r,
@@ -871,8 +871,8 @@ static void bench_service(struct service *s, int rounds, const struct sizes *z) 
       krbap_cred *kc = krbap_acceptor(s, "memory:");
       set_rcache_env(NULL, fresh_rcache_dir());
       gss_cred_id_t mc = mit_acceptor(s);
-      struct accept_job a = {1, NULL, kc, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL};
-      struct accept_job b = {0, mc, NULL, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL};
+      struct accept_job a = {1, NULL, kc, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0};
+      struct accept_job b = {0, mc, NULL, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0};
       kb = accept_all(&a, threads, &ks);
       mb = accept_all(&b, threads, &ms);
       check(kb == 0 && mb == 0, "%s round %d: accept on %d thread(s) (krbap %zu failed, MIT %zu)",
