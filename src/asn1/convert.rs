@@ -17,9 +17,14 @@ fn flags_to_wire(flags: u32) -> w::KFlags {
 /// KerberosFlags in: any length; the first 32 bits are kept, missing bits are zero and
 /// the unused bits of a short last octet are cleared (as MIT's decode_krb5_flags).
 fn flags_from_wire(f: &w::KFlags) -> Result<u32, DecodeError> {
-    let (&unused, bits) =
-        f.0.split_first()
-            .ok_or_else(|| err(minor::ASN1_BAD_LENGTH, "empty BIT STRING"))?;
+    flags_from_bytes(&f.0)
+}
+
+/// KerberosFlags from the BIT STRING contents (shared with the fast decoder).
+pub(super) fn flags_from_bytes(contents: &[u8]) -> Result<u32, DecodeError> {
+    let (&unused, bits) = contents
+        .split_first()
+        .ok_or_else(|| err(minor::ASN1_BAD_LENGTH, "empty BIT STRING"))?;
     if unused > 7 || (bits.is_empty() && unused != 0) {
         return Err(err(
             minor::ASN1_BAD_FORMAT,
@@ -36,7 +41,7 @@ fn flags_from_wire(f: &w::KFlags) -> Result<u32, DecodeError> {
 }
 
 /// UInt32 in: MIT accepts -2^31..2^32-1 and keeps the low 32 bits (measured on 1.20).
-fn uint32_from_wire(v: i64) -> Result<u32, DecodeError> {
+pub(super) fn uint32_from_wire(v: i64) -> Result<u32, DecodeError> {
     if (-(1i64 << 31)..(1i64 << 32)).contains(&v) {
         Ok(v as u32)
     } else {
@@ -55,7 +60,7 @@ fn int32_to_wire(v: u32) -> i64 {
 }
 
 /// Int32 fields kept in a u32: accept the whole UInt32 range, keep the 32-bit pattern.
-fn int32_from_wire(v: i64) -> Result<u32, DecodeError> {
+pub(super) fn int32_from_wire(v: i64) -> Result<u32, DecodeError> {
     uint32_from_wire(v)
 }
 
@@ -71,7 +76,7 @@ fn opt_time(t: &Option<w::KTime>) -> Result<Option<KerberosTime>, DecodeError> {
     t.as_ref().map(time_from_wire).transpose()
 }
 
-fn check_pvno(v: i64) -> Result<(), DecodeError> {
+pub(super) fn check_pvno(v: i64) -> Result<(), DecodeError> {
     if v == 5 {
         Ok(())
     } else {
@@ -82,7 +87,7 @@ fn check_pvno(v: i64) -> Result<(), DecodeError> {
     }
 }
 
-fn check_msg_type(v: i64, expected: i32) -> Result<(), DecodeError> {
+pub(super) fn check_msg_type(v: i64, expected: i32) -> Result<(), DecodeError> {
     if v == i64::from(expected) {
         Ok(())
     } else {
@@ -334,15 +339,36 @@ der_via_wire!(
     AuthorizationDataEntry,
     TransitedEncoding,
     Ticket,
-    EncTicketPart,
-    Authenticator,
-    ApReq,
     ApRep,
     EncApRepPart,
     KrbError,
     KrbCred,
     EncKrbCredPart,
     KrbCredInfo,
+);
+
+/// The messages an acceptor decodes for every token: the hand-written decoder first
+/// (`fast.rs`), the rasn path for whatever it does not take (and so for every error).
+macro_rules! der_fast_then_wire {
+    ($($t:ty => $fast:path),* $(,)?) => {$(
+        impl Der for $t {
+            fn to_der(&self) -> Vec<u8> {
+                encode(self)
+            }
+            fn from_der(bytes: &[u8]) -> Result<Self, DecodeError> {
+                match $fast(bytes) {
+                    Some(v) => Ok(v),
+                    None => decode(bytes),
+                }
+            }
+        }
+    )*};
+}
+
+der_fast_then_wire!(
+    EncTicketPart => super::fast::enc_ticket_part,
+    Authenticator => super::fast::authenticator,
+    ApReq => super::fast::ap_req,
 );
 
 const SEQ: u8 = 0x30;
