@@ -6,7 +6,7 @@
 #   scripts/bench.sh [--smoke] [--rounds N]
 #
 # Builds the release library (unless KRBAP_RELEASE_DIR points at one) and the benchmark,
-# runs it (it runs krbap-crypto-bench, the raw crypto limit, in each round) and writes the
+# runs it (it runs krbap-crypto-bench, the raw crypto limit, between its chunks) and writes the
 # table to build/bench/results.txt and build/bench/results.csv. --smoke: a few
 # iterations, no timing verdicts, checks that every item ran and both libraries agreed;
 # prints `N passed, N failed` last (tests/bench-smoke.sh runs it so).
@@ -38,7 +38,12 @@ trap 'exit 130' INT TERM
 
 fail_setup() { echo "bench.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
-# The realm first: it installs MIT's packages (libkrb5-dev brings the gssapi headers).
+# What the benchmark needs (gcc, pkg-config, MIT krb5 with libkrb5-dev's gssapi headers):
+# install-deps.sh is a fast no-op when everything is there; realm.sh checks its own.
+if [ "$smoke" = 0 ]; then
+  scripts/install-deps.sh >&2 || fail_setup "scripts/install-deps.sh failed"
+fi
+# The realm: it installs MIT's packages when missing.
 if ! log=$(tests/interop/realm.sh start "$work/realm" 2>&1); then
   printf '%s\n' "$log" >&2
   fail_setup "realm.sh start failed"
@@ -69,7 +74,7 @@ if ! cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude $(pkg-config --cflags krb5-
 fi
 
 if [ "$smoke" = 1 ]; then
-  "$bench" --smoke --raw "$release/krbap-crypto-bench --quick" --csv "$work/smoke.csv" \
+  "$bench" --smoke --raw "$release/krbap-crypto-bench" --csv "$work/smoke.csv" \
     2>"$work/stderr.log"
   rc=$?
   if [ $rc != 0 ]; then sed 's/^/  stderr: /' "$work/stderr.log" | tail -n 40; fi
@@ -83,7 +88,7 @@ echo "bench.sh: running the benchmark ($rounds rounds; a few minutes)" >&2
   echo "# krbap $(git rev-parse --short HEAD 2>/dev/null || echo '?'), MIT krb5 $(dpkg-query -W -f='${Version}' libgssapi-krb5-2 2>/dev/null || echo '?')," \
        "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/results.txt"
-"$bench" --rounds "$rounds" --raw "$release/krbap-crypto-bench --quick" --csv "$out/results.csv" \
+"$bench" --rounds "$rounds" --raw "$release/krbap-crypto-bench" --csv "$out/results.csv" \
   2>"$out/stderr.log" | tee -a "$out/results.txt"
 rc=${PIPESTATUS[0]}
 echo "bench.sh: table in $out/results.txt, CSV in $out/results.csv" >&2

@@ -10,6 +10,10 @@
 //! do, and on a shared machine the slower rounds measure the other processes.
 //!
 //! Usage: krbap-crypto-bench [--quick]   (--quick: 3 rounds of 50 ms instead of 5 of 300 ms)
+//!        krbap-crypto-bench --ops N ENCTYPE encrypt|decrypt
+//!            times exactly N messages and prints the seconds they took (bench/krbap_bench.c
+//!            runs this between its chunks of Wrap/unwrap, so that limit and library are
+//!            measured under the same machine load).
 
 use hmac::{Hmac, Mac};
 use krbap::crypto::{aes_cts_decrypt, aes_cts_encrypt};
@@ -47,8 +51,57 @@ fn measure(rounds: usize, round: Duration, mut op: impl FnMut()) -> f64 {
     rates.into_iter().fold(0.0, f64::max)
 }
 
+/// One message's raw work: AES-CBC-CS3 encrypt or decrypt of the buffer, then the HMAC.
+fn one_message(sha384: bool, decrypt: bool, buf: &mut [u8]) {
+    let ke = [0x5au8; 32];
+    if decrypt {
+        aes_cts_decrypt(&ke, buf).expect("a 32-byte key and a long buffer");
+    } else {
+        aes_cts_encrypt(&ke, buf).expect("a 32-byte key and a long buffer");
+    }
+    black_box(if sha384 {
+        hmac_into::<Hmac<Sha384>>(&[0xa5u8; 24], buf)
+    } else {
+        hmac_into::<Hmac<Sha1>>(&[0xa5u8; 20], buf)
+    });
+}
+
+/// `--ops N ENCTYPE encrypt|decrypt`: the seconds N messages take (after one warm-up).
+fn timed_ops(args: &[String]) -> Result<(), String> {
+    let [n, enctype, op] = args else {
+        return Err("usage: krbap-crypto-bench --ops N ENCTYPE encrypt|decrypt".into());
+    };
+    let n: u32 = n.parse().map_err(|_| format!("bad count {n}"))?;
+    let sha384 = match enctype.as_str() {
+        "aes256-cts-hmac-sha1-96" => false,
+        "aes256-cts-hmac-sha384-192" => true,
+        _ => return Err(format!("unsupported enctype {enctype}")),
+    };
+    let decrypt = match op.as_str() {
+        "encrypt" => false,
+        "decrypt" => true,
+        _ => return Err(format!("unknown operation {op}")),
+    };
+    let mut buf = vec![0x17u8; BUFFER];
+    one_message(sha384, decrypt, &mut buf);
+    let start = Instant::now();
+    for _ in 0..n {
+        one_message(sha384, decrypt, &mut buf);
+    }
+    println!("{:.9}", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--ops") {
+        if let Err(e) = timed_ops(&args[1..]) {
+            eprintln!("krbap-crypto-bench: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
     let (rounds, round) = if quick {
         (3, Duration::from_millis(50))
     } else {
