@@ -339,8 +339,6 @@ der_via_wire!(
     AuthorizationDataEntry,
     TransitedEncoding,
     Ticket,
-    ApRep,
-    EncApRepPart,
     KrbError,
     KrbCred,
     EncKrbCredPart,
@@ -364,6 +362,25 @@ macro_rules! der_fast_then_wire {
         }
     )*};
 }
+
+/// The acceptor's reply: encoded by hand (`fast.rs`, the same bytes), decoded by rasn.
+macro_rules! der_fast_encode {
+    ($($t:ty => $fast:path),* $(,)?) => {$(
+        impl Der for $t {
+            fn to_der(&self) -> Vec<u8> {
+                $fast(self)
+            }
+            fn from_der(bytes: &[u8]) -> Result<Self, DecodeError> {
+                decode(bytes)
+            }
+        }
+    )*};
+}
+
+der_fast_encode!(
+    EncApRepPart => super::fast::encode_enc_ap_rep_part,
+    ApRep => super::fast::encode_ap_rep,
+);
 
 der_fast_then_wire!(
     EncTicketPart => super::fast::enc_ticket_part,
