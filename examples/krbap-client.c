@@ -28,6 +28,7 @@ struct client_options {
     int mic;
     int verbose;
     const char *ccache;
+    const char *client_keytab;
     long long fixed_time;
     const char *host;
     const char *service;
@@ -38,8 +39,13 @@ static void usage(void) {
     fprintf(stderr,
             "Usage: krbap-client [-port port] [-d] [-seq] [-noreplay] [-nomutual] [-f] [-q]\n"
             "                    [-ccount count] [-mcount count] [-na] [-nw] [-nx] [-nm]\n"
-            "                    [-ccache FILE] [-time UNIX] host service@host msg\n"
-            "  -ccache FILE  use this credential cache (default: KRB5CCNAME, /tmp/krb5cc_UID)\n"
+            "                    [-ccache FILE] [-client-keytab FILE] [-time UNIX]\n"
+            "                    host service@host msg\n"
+            "  -d            delegate: send the server a forwarded TGT (needs a forwardable TGT)\n"
+            "  -ccache FILE  use this credential cache (default: KRB5CCNAME, /tmp/krb5cc_UID);\n"
+            "                a missing service ticket is fetched from the KDC and stored there\n"
+            "  -client-keytab FILE  get the TGT with this keytab when the ccache has none\n"
+            "                (default: KRB5_CLIENT_KTNAME)\n"
             "  -time UNIX    fix the client's clock (for demos with captured tickets)\n");
     exit(1);
 }
@@ -146,7 +152,22 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
         display_status("parsing name", major, minor);
         return -1;
     }
-    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, opt->ccache, &cred, NULL);
+    {
+        /* The credential store of MIT's gss_acquire_cred_from: only what was given. */
+        krbap_cred_store_element store[2];
+        size_t n = 0;
+        if (opt->ccache != NULL) {
+            store[n].key = "ccache";
+            store[n].value = opt->ccache;
+            n++;
+        }
+        if (opt->client_keytab != NULL) {
+            store[n].key = "client_keytab";
+            store[n].value = opt->client_keytab;
+            n++;
+        }
+        major = krbap_acquire_cred_from(&minor, NULL, KRBAP_C_INITIATE, store, n, &cred, NULL);
+    }
     if (MAJOR_IS_ERROR(major)) {
         display_status("acquiring creds", major, minor);
         goto done;
@@ -220,6 +241,12 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
     } else {
         printf("[client] step 6: skipped (no mutual authentication: the server is not "
                "proven to us)\n");
+    }
+    if (opt->req_flags & KRBAP_C_DELEG_FLAG) {
+        printf("[client] delegation %s\n",
+               (ret_flags & KRBAP_C_DELEG_FLAG)
+                   ? "done: a forwarded TGT went to the server in the authenticator"
+                   : "requested but not done (the TGT is not forwardable, or the KDC refused)");
     }
     display_ctx_flags("[client]", ret_flags);
     show_context(*ctx);
@@ -367,6 +394,8 @@ static void parse_args(int argc, char **argv, struct client_options *opt) {
             opt->mic = 0;
         } else if (strcmp(a, "-ccache") == 0 && has_value) {
             opt->ccache = argv[++i];
+        } else if (strcmp(a, "-client-keytab") == 0 && has_value) {
+            opt->client_keytab = argv[++i];
         } else if (strcmp(a, "-time") == 0 && has_value) {
             if (parse_long(argv[++i], 1, 0x7fffffffffffLL, &opt->fixed_time) != 0) {
                 usage();
@@ -378,7 +407,8 @@ static void parse_args(int argc, char **argv, struct client_options *opt) {
                    strcmp(a, "-user") == 0 || strcmp(a, "-pass") == 0) {
             fprintf(stderr,
                     "krbap-client: %s is not supported: krbap speaks only the raw krb5 "
-                    "mechanism (RFC 4121) with the v2 sample framing, from an existing ccache\n",
+                    "mechanism (RFC 4121) with the v2 sample framing, from a ccache or a client "
+                    "keytab\n",
                     a);
             exit(1);
         } else {

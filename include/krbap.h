@@ -72,6 +72,8 @@
 
 #define KRBAP_S_UNAVAILABLE (16 << 16)
 
+#define KRBAP_S_DUPLICATE_ELEMENT (17 << 16)
+
 // The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
 // are treated as a corrupted buffer descriptor.
 #define KRBAP_MAX_BUFFER (1 << 30)
@@ -126,6 +128,13 @@ typedef struct krbap_buffer {
   size_t length;
   void *value;
 } krbap_buffer;
+
+// One element of a credential store (MIT's gss_key_value_element_desc): a key and its
+// value, both NUL-terminated strings.
+typedef struct krbap_cred_store_element {
+  const char *key;
+  const char *value;
+} krbap_cred_store_element;
 
 // Channel bindings (RFC 2744 gss_channel_bindings_struct). Address buffers and
 // application data may be empty.
@@ -189,6 +198,29 @@ uint32_t krbap_acquire_cred(uint32_t *minor_status,
                             struct krbap_cred **output_cred,
                             uint32_t *time_rec);
 
+// Acquires a credential from a credential store (MIT's gss_acquire_cred_from). The
+// `count` elements name where the credential comes from:
+// - `"ccache"`: the FILE ccache of an initiator (`FILE:path` or a path);
+// - `"client_keytab"`: a keytab with the client's keys: when the ccache does not exist
+//   (or, later, its TGT expired) initial credentials are obtained with it from the KDC
+//   and stored in the ccache;
+// - `"keytab"`: the acceptor's keytab;
+// - `"rcache"`: the acceptor's replay cache (`file2:path`, `none`, `dfl`, ...).
+//
+// Elements for the other usage are ignored, as MIT does; an unknown key fails with
+// KRBAP_S_FAILURE (MIT's GSS_S_CRED_UNAVAIL) and a key given twice with
+// KRBAP_S_DUPLICATE_ELEMENT. Absent elements take the defaults of `krbap_acquire_cred`
+// (and `KRB5_CLIENT_KTNAME` for the client keytab). `elements` may be NULL when `count`
+// is 0. `time_rec` (may be NULL) receives the initiator's remaining lifetime, or
+// 0xffffffff (indefinite) for an acceptor.
+uint32_t krbap_acquire_cred_from(uint32_t *minor_status,
+                                 const struct krbap_name *desired_name,
+                                 int32_t cred_usage,
+                                 const struct krbap_cred_store_element *elements,
+                                 size_t count,
+                                 struct krbap_cred **output_cred,
+                                 uint32_t *time_rec);
+
 // Creates an acceptor credential with no keys, to be filled by `krbap_cred_add_key`
 // (keys supplied in memory rather than from a keytab).
 uint32_t krbap_acquire_acceptor_cred_empty(uint32_t *minor_status,
@@ -238,7 +270,13 @@ uint32_t krbap_store_cred(uint32_t *minor_status,
 // KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
 // Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
 // failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
-// ccache. `target` names the acceptor (host-based `service@host` or a principal).
+// ccache. `target` names the acceptor (host-based `service@host` or a principal; a
+// host's realm comes from krb5.conf `[domain_realm]`, else the client's realm).
+// A service ticket missing from the ccache is fetched from the KDC with the TGT and
+// stored in the ccache (KDC errors: KRBAP_S_FAILURE with the KDC's minor code, e.g.
+// KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN; no TGT: KRBAP_S_NO_CRED). With KRBAP_C_DELEG_FLAG and
+// a forwardable TGT, a forwarded TGT is delegated to the acceptor; `ret_flags` has
+// KRBAP_C_DELEG_FLAG only when that happened (otherwise the context proceeds without).
 uint32_t krbap_init_sec_context(uint32_t *minor_status,
                                 const struct krbap_cred *cred,
                                 struct krbap_ctx **context,

@@ -471,19 +471,21 @@ fn put_principal(out: &mut Vec<u8>, p: &Principal) {
 }
 
 /// Resolves a ccache name as MIT's krb5_cc_resolve does for the FILE type: `FILE:path` or
-/// a bare path (no colon, or starting with `/`). `None` uses `KRB5CCNAME`, else
-/// `/tmp/krb5cc_<euid>` (MIT's built-in default; krb5.conf's default_ccache_name is not
-/// read). KEYRING:, KCM:, DIR:, MEMORY:, API: and unknown types give
-/// KRB5_CC_UNKNOWN_TYPE ("unsupported credential cache type").
+/// a bare path (no colon, or starting with `/`). `None` uses `KRB5CCNAME`, else krb5.conf's
+/// `default_ccache_name` (path tokens expanded), else `/tmp/krb5cc_<euid>` (MIT's order).
+/// KEYRING:, KCM:, DIR:, MEMORY:, API: and unknown types give KRB5_CC_UNKNOWN_TYPE
+/// ("unsupported credential cache type").
 pub fn resolve_ccache_name(name: Option<&str>) -> Result<PathBuf> {
     let from_env = std::env::var("KRB5CCNAME").ok().filter(|s| !s.is_empty());
     let name = match name {
         Some(n) => n.to_string(),
-        None => from_env.unwrap_or_else(|| {
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let euid = unsafe { libc::geteuid() };
-            format!("FILE:/tmp/krb5cc_{euid}")
-        }),
+        None => from_env
+            .or_else(|| crate::config::default_file_name("default_ccache_name"))
+            .unwrap_or_else(|| {
+                // SAFETY: geteuid has no preconditions and cannot fail.
+                let euid = unsafe { libc::geteuid() };
+                format!("FILE:/tmp/krb5cc_{euid}")
+            }),
     };
     let path = match name.split_once(':') {
         None => name.as_str(),

@@ -7,12 +7,15 @@
 //! the file changes on disk (key rotation without restart).
 
 use crate::ap::{ServiceKey, DEFAULT_CLOCK_SKEW};
+use crate::asn1::flags as kflags;
 use crate::ccache::{self, Ccache, Credential};
+use crate::config::Profile;
 use crate::crypto::{Enctype, Key};
 use crate::error::{major, minor, Error, Result};
 use crate::gss::name::Name;
+use crate::kdc::{AsOptions, InitialKeys, KdcClient, TgsOptions};
 use crate::keytab::{self, Keytab};
-use crate::principal::Principal;
+use crate::principal::{name_type, Principal, PrincipalName};
 use crate::rcache::ReplayCache;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -119,6 +122,11 @@ fn keys_from_keytab(kt: &Keytab, name: Option<&Name>) -> Vec<ServiceKey> {
         .collect()
 }
 
+/// krb5.conf's `clockskew` (MIT's default 300 s when unset or unreadable).
+fn default_clock_skew() -> i64 {
+    crate::config::default_profile().map_or(DEFAULT_CLOCK_SKEW, |p| p.clock_skew())
+}
+
 impl AcceptorCredential {
     /// From a keytab: `location` as MIT names it (`FILE:path` or a path), else
     /// `KRB5_KTNAME`, else `/etc/krb5.keytab`. With `name`, only that principal's keys
@@ -159,7 +167,7 @@ impl AcceptorCredential {
         AcceptorCredential {
             name,
             source,
-            skew: AtomicI64::new(DEFAULT_CLOCK_SKEW),
+            skew: AtomicI64::new(default_clock_skew()),
             clock: Clock::default(),
             rcache: RwLock::new(Arc::new(ReplayCache::memory())),
         }
@@ -262,13 +270,21 @@ enum TicketSource {
         path: PathBuf,
         cached: Mutex<Option<(Option<FileStamp>, Arc<Ccache>)>>,
     },
-    Explicit(Vec<Credential>),
+    /// Tickets held in memory only; tickets fetched from the KDC are added here.
+    Explicit(Mutex<Vec<Credential>>),
 }
 
-/// An initiator (client) credential: the client principal and its tickets.
+/// An initiator (client) credential: the client principal and its tickets, from a FILE
+/// ccache or from memory. Service tickets missing from the cache are fetched from the KDC
+/// with the TGT (TGS exchange) and stored back, as MIT's krb5_get_credentials does; with a
+/// client keytab, a missing or expired TGT is replaced by an AS exchange.
 pub struct InitiatorCredential {
     client: Principal,
     source: TicketSource,
+    /// Client keytab for (re)acquiring the TGT (`KRB5_CLIENT_KTNAME`, or given explicitly).
+    client_keytab: Option<PathBuf>,
+    /// The KDC client, made on first use (one per credential).
+    kdc: Mutex<Option<KdcClient>>,
     pub clock: Clock,
 }
 
@@ -276,18 +292,107 @@ impl std::fmt::Debug for InitiatorCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InitiatorCredential")
             .field("client", &self.client)
+            .field("client_keytab", &self.client_keytab)
             .finish_non_exhaustive()
     }
 }
 
+/// The ticket-granting service of `realm`: krbtgt/REALM@REALM (RFC 4120 §7.3).
+pub fn tgs_principal(realm: &[u8]) -> Principal {
+    Principal {
+        realm: realm.to_vec(),
+        name: PrincipalName::new(name_type::SRV_INST, &[b"krbtgt", realm]),
+    }
+}
+
+/// The client keytab to use: `location` (`FILE:path` or a path), else `KRB5_CLIENT_KTNAME`,
+/// else `[libdefaults] default_client_keytab_name`, else MIT's built-in default
+/// `/var/lib/krb5/user/<euid>/client.keytab`. Only an existing file counts (MIT ignores
+/// a missing client keytab).
+pub fn resolve_client_keytab(location: Option<&str>) -> Result<Option<PathBuf>> {
+    if let Some(l) = location {
+        return keytab::resolve_keytab_name(Some(l)).map(Some);
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let name = match std::env::var("KRB5_CLIENT_KTNAME") {
+        Ok(v) if !v.is_empty() => v,
+        _ => KdcClient::from_default_config()
+            .ok()
+            .and_then(|k| {
+                k.profile()
+                    .get(&["libdefaults", "default_client_keytab_name"])
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "FILE:/var/lib/krb5/user/%{euid}/client.keytab".into()),
+    };
+    let name = name
+        .replace("%{euid}", &euid.to_string())
+        .replace("%{uid}", &euid.to_string());
+    let path = keytab::resolve_keytab_name(Some(&name))?;
+    Ok(path.is_file().then_some(path))
+}
+
+/// The KDC's error as the initiator reports it: GSS_S_FAILURE with the KDC's minor code
+/// (e.g. KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN), as MIT's gss_init_sec_context does.
+fn kdc_failure(e: Error, what: &str) -> Error {
+    Error::new(major::FAILURE, e.minor, format!("{what}: {}", e.detail))
+}
+
 impl InitiatorCredential {
+    fn with_source(
+        client: Principal,
+        source: TicketSource,
+        client_keytab: Option<PathBuf>,
+    ) -> InitiatorCredential {
+        InitiatorCredential {
+            client,
+            source,
+            client_keytab,
+            kdc: Mutex::new(None),
+            clock: Clock::default(),
+        }
+    }
+
     /// From a FILE ccache: `location` (`FILE:path` or a path), else `KRB5CCNAME`, else
-    /// `/tmp/krb5cc_<uid>`. With `name`, the ccache's principal must be that name.
+    /// `/tmp/krb5cc_<uid>`. With `name`, the ccache's principal must be that name. When a
+    /// client keytab is configured (`KRB5_CLIENT_KTNAME`, see [`resolve_client_keytab`])
+    /// and the ccache does not exist, initial credentials are obtained with it (AS
+    /// exchange) and stored in the ccache, as MIT does; an expired TGT is renewed the same
+    /// way when a ticket is needed.
     pub fn from_ccache(location: Option<&str>, name: Option<&Name>) -> Result<InitiatorCredential> {
-        let path = ccache::resolve_ccache_name(location)?;
-        let cc = Ccache::load(&path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        Self::from_store(location, None, name)
+    }
+
+    /// Like [`InitiatorCredential::from_ccache`], with an explicit client keytab
+    /// (`client_keytab`; `None` = the default one, if it exists) — MIT's
+    /// gss_acquire_cred_from with the `ccache` and `client_keytab` elements.
+    pub fn from_store(
+        ccache_location: Option<&str>,
+        client_keytab: Option<&str>,
+        name: Option<&Name>,
+    ) -> Result<InitiatorCredential> {
+        let path = ccache::resolve_ccache_name(ccache_location)?;
+        let keytab = resolve_client_keytab(client_keytab)
+            .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        // A client keytab that does not exist is ignored, as MIT does.
+        let keytab = keytab.filter(|p| p.is_file());
+        let cc = match Ccache::load(&path) {
+            Ok(cc) => cc,
+            Err(e) if e.minor == minor::FCC_NOFILE && keytab.is_some() => {
+                return Self::initial_from_keytab(keytab.as_deref(), name, &path);
+            }
+            Err(e) => return Err(Error::new(major::NO_CRED, e.minor, e.detail)),
+        };
         if let Some(n) = name {
             if !n.matches(&cc.default_principal) {
+                // The ccache belongs to someone else: with a keytab for `name`, start a
+                // new ccache (MIT would pick another cache of the collection; FILE has one).
+                if let Some(kt) = keytab.as_deref() {
+                    if keytab_has_name(kt, n) {
+                        return Self::initial_from_keytab(Some(kt), Some(n), &path);
+                    }
+                }
                 return Err(Error::new(
                     major::NO_CRED,
                     minor::CC_NOTFOUND,
@@ -301,34 +406,109 @@ impl InitiatorCredential {
             }
         }
         let client = cc.default_principal.clone();
-        Ok(InitiatorCredential {
+        // The keytab is used for refreshing only when it holds the client's keys.
+        let keytab = keytab.filter(|kt| keytab_has_name(kt, &Name::from_principal(client.clone())));
+        Ok(Self::with_source(
             client,
-            source: TicketSource::Ccache {
+            TicketSource::Ccache {
                 cached: Mutex::new(Some((stamp(&path), Arc::new(cc)))),
                 path,
             },
-            clock: Clock::default(),
-        })
+            keytab,
+        ))
     }
 
-    /// From explicit service tickets (e.g. obtained elsewhere) for `client`.
-    pub fn from_credentials(client: Principal, creds: Vec<Credential>) -> InitiatorCredential {
-        InitiatorCredential {
+    /// Initial credentials from a client keytab (AS exchange), stored in a new ccache —
+    /// what `kinit -k -t KEYTAB [-c CCACHE] PRINCIPAL` does. `keytab`: `FILE:path` or a
+    /// path, else the default client keytab; `name`: the client, else the keytab's first
+    /// principal; `ccache`: as in [`InitiatorCredential::from_ccache`].
+    pub fn from_client_keytab(
+        keytab: Option<&str>,
+        name: Option<&Name>,
+        ccache: Option<&str>,
+    ) -> Result<InitiatorCredential> {
+        let kt_path = resolve_client_keytab(keytab)
+            .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        let path = ccache::resolve_ccache_name(ccache)?;
+        Self::initial_from_keytab(kt_path.as_deref(), name, &path)
+    }
+
+    fn initial_from_keytab(
+        keytab: Option<&Path>,
+        name: Option<&Name>,
+        ccache_path: &Path,
+    ) -> Result<InitiatorCredential> {
+        let kt_path = keytab.ok_or_else(|| {
+            Error::new(
+                major::NO_CRED,
+                minor::KT_NOTFOUND,
+                "no client keytab (set KRB5_CLIENT_KTNAME or name one)",
+            )
+        })?;
+        let kdc = KdcClient::from_default_config()
+            .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        let client = client_of_keytab(kt_path, name, kdc.profile())?;
+        let cred = Self::with_source(
             client,
-            source: TicketSource::Explicit(creds),
-            clock: Clock::default(),
-        }
+            TicketSource::Ccache {
+                path: ccache_path.to_path_buf(),
+                cached: Mutex::new(None),
+            },
+            Some(kt_path.to_path_buf()),
+        );
+        *cred.kdc.lock().unwrap_or_else(|p| p.into_inner()) = Some(kdc);
+        let now = cred.clock.now().0;
+        cred.renew_tgt(now)?;
+        Ok(cred)
+    }
+
+    /// From explicit tickets (e.g. obtained elsewhere) for `client`, held in memory.
+    /// Tickets fetched from the KDC with a TGT among them are added in memory too.
+    pub fn from_credentials(client: Principal, creds: Vec<Credential>) -> InitiatorCredential {
+        Self::with_source(client, TicketSource::Explicit(Mutex::new(creds)), None)
+    }
+
+    /// Uses `kdc` (its profile, KDCs and timeouts) instead of the default configuration.
+    pub fn with_kdc(self, kdc: KdcClient) -> InitiatorCredential {
+        *self.kdc.lock().unwrap_or_else(|p| p.into_inner()) = Some(kdc);
+        self
     }
 
     pub fn client(&self) -> &Principal {
         &self.client
     }
 
+    /// The client keytab used to renew the TGT, if any.
+    pub fn client_keytab(&self) -> Option<&Path> {
+        self.client_keytab.as_deref()
+    }
+
+    /// All credentials (no configuration entries) currently held.
+    fn credentials(&self) -> Result<Vec<Credential>> {
+        Ok(match &self.source {
+            TicketSource::Explicit(creds) => {
+                creds.lock().unwrap_or_else(|p| p.into_inner()).clone()
+            }
+            TicketSource::Ccache { path, cached } => self
+                .current_ccache(path, cached)?
+                .credentials
+                .iter()
+                .filter(|c| !c.is_config_entry())
+                .cloned()
+                .collect(),
+        })
+    }
+
     /// Seconds until the latest ticket (usually the TGT) of this credential expires.
     pub fn lifetime(&self) -> u32 {
         let now = self.clock.now().0;
         let end = match &self.source {
-            TicketSource::Explicit(creds) => creds.iter().map(|c| c.endtime as i64).max(),
+            TicketSource::Explicit(creds) => creds
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|c| c.endtime as i64)
+                .max(),
             TicketSource::Ccache { cached, .. } => cached
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -352,52 +532,241 @@ impl InitiatorCredential {
         }
     }
 
-    /// A valid service ticket for `target`, from the ccache (re-read when it changed).
+    /// A valid service ticket for `target` already held (ccache re-read when it changed);
+    /// no KDC is contacted.
     pub fn find_ticket(&self, target: &Name, now: i64) -> Result<Credential> {
         let server = self.target_principal(target);
+        let creds = self.credentials()?;
         let found = match &self.source {
-            TicketSource::Explicit(creds) => creds
-                .iter()
-                .filter(|c| {
-                    !c.is_config_entry() && target.matches(&c.server) && c.endtime as i64 > now
-                })
-                .max_by_key(|c| c.endtime)
-                .cloned(),
+            TicketSource::Explicit(_) => None,
             TicketSource::Ccache { path, cached } => {
                 let cc = self.current_ccache(path, cached)?;
-                let mut found = cc.find(Some(&self.client), &server, now).cloned();
-                if found.is_none() && target.any_realm {
-                    found = cc
-                        .credentials
-                        .iter()
-                        .filter(|c| {
-                            !c.is_config_entry()
-                                && target.matches(&c.server)
-                                && c.endtime as i64 > now
-                        })
-                        .max_by_key(|c| c.endtime)
-                        .cloned();
-                }
-                found
+                cc.find(Some(&self.client), &server, now).cloned()
             }
         };
+        let found = found.or_else(|| {
+            // A host-based name matches its principal in any realm (e.g. a ticket stored
+            // under a realm krb5.conf does not map the host to).
+            creds
+                .into_iter()
+                .filter(|c| {
+                    target.matches(&c.server)
+                        && (target.any_realm || c.server.realm == server.realm)
+                        && c.endtime as i64 >= now
+                })
+                .max_by_key(|c| c.endtime)
+        });
         found.ok_or_else(|| {
             Error::new(
                 major::NO_CRED,
                 minor::CC_NOTFOUND,
-                format!(
-                    "no valid ticket for {} in the credential cache (fetching tickets from the KDC is not supported yet; run `kvno {}` first)",
-                    server, server
-                ),
+                format!("no valid ticket for {server} in the credential cache"),
             )
         })
     }
 
-    /// The target's principal; a host-based name takes the client's realm.
+    /// A service ticket for `target`: from the cache, else from the KDC with the TGT
+    /// (TGS exchange, RFC 4120 §3.3), stored into the ccache with any cross-realm TGTs
+    /// obtained on the way, so that the next context does not ask the KDC again.
+    pub fn get_ticket(&self, target: &Name, now: i64) -> Result<Credential> {
+        if let Ok(t) = self.find_ticket(target, now) {
+            return Ok(t);
+        }
+        let server = self.target_principal(target);
+        let tgt = self.tgt(now)?;
+        let kdc = self.kdc()?;
+        // A realm guessed for a host-based name (no [domain_realm] entry): let the KDC
+        // refer us elsewhere (RFC 6806).
+        let options = TgsOptions {
+            canonicalize: target.any_realm,
+            ..TgsOptions::default()
+        };
+        let result = kdc
+            .get_service_ticket(&tgt, &server, &options, now)
+            .map_err(|e| kdc_failure(e, &format!("getting a ticket for {server}")))?;
+        let mut to_store = result.intermediate.clone();
+        to_store.push(result.ticket.clone());
+        if !result.ticket.server.matches(&server) {
+            // The KDC canonicalized the name: also store the ticket under the name asked
+            // for, so that the cache lookup finds it next time (as MIT does for referrals).
+            let mut alias = result.ticket.clone();
+            alias.server = server.clone();
+            to_store.push(alias);
+        }
+        self.store(&to_store)?;
+        Ok(result.ticket)
+    }
+
+    /// The valid TGT of the client's realm (krbtgt/REALM@REALM); renewed from the client
+    /// keytab when it is missing or expired and a client keytab is known.
+    pub fn tgt(&self, now: i64) -> Result<Credential> {
+        let krbtgt = tgs_principal(&self.client.realm);
+        let found = self
+            .credentials()?
+            .into_iter()
+            .filter(|c| c.client.matches(&self.client) && c.server.matches(&krbtgt))
+            .filter(|c| c.endtime as i64 > now)
+            .max_by_key(|c| c.endtime);
+        match found {
+            Some(t) => Ok(t),
+            None if self.client_keytab.is_some() => self.renew_tgt(now),
+            None => Err(Error::new(
+                major::NO_CRED,
+                minor::CC_NOTFOUND,
+                format!(
+                    "no valid ticket-granting ticket ({krbtgt}) for {} in the credential cache{}",
+                    self.client,
+                    self.ccache_path()
+                        .map(|p| format!(" {}", p.display()))
+                        .unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
+    /// A FORWARDED TGT for delegation (RFC 4120 §2.6): `None` when the TGT is not
+    /// FORWARDABLE (MIT then silently does not delegate). Not stored in the ccache.
+    pub fn forwarded_tgt(&self, now: i64) -> Result<Option<Credential>> {
+        let tgt = self.tgt(now)?;
+        if tgt.ticket_flags & kflags::TKT_FORWARDABLE == 0 {
+            return Ok(None);
+        }
+        let options = TgsOptions {
+            forwardable: true,
+            forwarded: true,
+            ..TgsOptions::default()
+        };
+        let server = tgs_principal(&self.client.realm);
+        let result = self
+            .kdc()?
+            .get_service_ticket(&tgt, &server, &options, now)
+            .map_err(|e| kdc_failure(e, "getting a forwarded TGT"))?;
+        Ok(Some(result.ticket))
+    }
+
+    /// AS exchange with the client keytab; the new TGT replaces the ccache's contents
+    /// (as kinit and MIT's GSS keytab refresh do).
+    fn renew_tgt(&self, now: i64) -> Result<Credential> {
+        let kt_path = self
+            .client_keytab
+            .as_deref()
+            .ok_or_else(|| Error::new(major::NO_CRED, minor::KT_NOTFOUND, "no client keytab"))?;
+        let kt =
+            Keytab::load(kt_path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        let kdc = self.kdc()?;
+        let options = AsOptions {
+            forwardable: kdc.profile().forwardable(),
+            ..AsOptions::default()
+        };
+        let tgt = kdc
+            .get_initial_credentials(&self.client, &InitialKeys::Keytab(&kt), &options, now)
+            .map_err(|e| {
+                Error::new(
+                    major::NO_CRED,
+                    e.minor,
+                    format!(
+                        "getting initial credentials for {} with keytab {}: {}",
+                        self.client,
+                        kt_path.display(),
+                        e.detail
+                    ),
+                )
+            })?;
+        match &self.source {
+            TicketSource::Explicit(creds) => {
+                let mut creds = creds.lock().unwrap_or_else(|p| p.into_inner());
+                creds.retain(|c| !c.server.matches(&tgt.server));
+                creds.push(tgt.clone());
+            }
+            TicketSource::Ccache { path, cached } => {
+                let mut cc = Ccache::new(self.client.clone());
+                cc.store(tgt.clone());
+                let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
+                cc.save(path)
+                    .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+                *guard = Some((stamp(path), Arc::new(cc)));
+            }
+        }
+        Ok(tgt)
+    }
+
+    /// Adds credentials to the cache: re-reads the ccache file, stores, and rewrites it
+    /// atomically (temporary file + rename, so a reader never sees a truncated cache). If
+    /// the file now belongs to another principal or cannot be written, the tickets are
+    /// kept in memory only (the context still works; the next process asks the KDC again).
+    fn store(&self, creds: &[Credential]) -> Result<()> {
+        match &self.source {
+            TicketSource::Explicit(held) => {
+                let mut held = held.lock().unwrap_or_else(|p| p.into_inner());
+                for c in creds {
+                    match held
+                        .iter_mut()
+                        .find(|h| h.client.matches(&c.client) && h.server.matches(&c.server))
+                    {
+                        Some(slot) => *slot = c.clone(),
+                        None => held.push(c.clone()),
+                    }
+                }
+            }
+            TicketSource::Ccache { path, cached } => {
+                let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
+                let mut cc = match Ccache::load(path) {
+                    Ok(cc) => cc,
+                    Err(e) if e.minor == minor::FCC_NOFILE => Ccache::new(self.client.clone()),
+                    Err(_) => match guard.as_ref() {
+                        Some((_, cc)) => (**cc).clone(),
+                        None => Ccache::new(self.client.clone()),
+                    },
+                };
+                let ours = cc.default_principal.matches(&self.client);
+                if !ours {
+                    // Someone re-initialized the file for another principal meanwhile.
+                    cc = match guard.as_ref() {
+                        Some((_, old)) => (**old).clone(),
+                        None => Ccache::new(self.client.clone()),
+                    };
+                }
+                for c in creds {
+                    cc.store(c.clone());
+                }
+                if ours {
+                    // A write failure is not the caller's failure: the ticket is valid.
+                    let _ = cc.save(path);
+                }
+                // The file's stamp now: the memory copy is used until the file changes.
+                *guard = Some((stamp(path), Arc::new(cc)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The KDC client, made from the default configuration on first use.
+    fn kdc(&self) -> Result<KdcClient> {
+        let mut guard = self.kdc.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = guard.as_ref() {
+            return Ok(k.clone());
+        }
+        let k = KdcClient::from_default_config()
+            .map_err(|e| Error::new(major::FAILURE, e.minor, e.detail))?;
+        *guard = Some(k.clone());
+        Ok(k)
+    }
+
+    /// The target's principal. A host-based name takes the realm `[domain_realm]` maps
+    /// its host to, else the client's realm (no DNS lookups).
     pub fn target_principal(&self, target: &Name) -> Principal {
         let mut p = target.principal.clone();
         if target.any_realm && p.realm.is_empty() {
-            p.realm = self.client.realm.clone();
+            let host = (p.name.name_type == name_type::SRV_HST)
+                .then(|| p.name.components.get(1))
+                .flatten();
+            let mapped = host.and_then(|h| {
+                let kdc = self.kdc().ok()?;
+                kdc.profile()
+                    .realm_of_host(std::str::from_utf8(h).ok()?)
+                    .map(String::into_bytes)
+            });
+            p.realm = mapped.unwrap_or_else(|| self.client.realm.clone());
         }
         p
     }
@@ -419,5 +788,148 @@ impl InitiatorCredential {
         );
         *guard = Some((st, cc.clone()));
         Ok(cc)
+    }
+}
+
+/// Does the keytab at `path` hold a key for `name`?
+fn keytab_has_name(path: &Path, name: &Name) -> bool {
+    Keytab::load(path).is_ok_and(|kt| kt.entries.iter().any(|e| name.matches(&e.principal)))
+}
+
+/// The client principal for an AS exchange with a keytab: `name` (a name without realm
+/// takes the default realm) or the keytab's first principal.
+fn client_of_keytab(path: &Path, name: Option<&Name>, profile: &Profile) -> Result<Principal> {
+    let kt = Keytab::load(path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+    let wanted = match name {
+        None => None,
+        Some(n) => {
+            let mut n = n.clone();
+            if n.any_realm && n.principal.realm.is_empty() {
+                if let Some(r) = profile.default_realm() {
+                    n.principal.realm = r.as_bytes().to_vec();
+                    n.any_realm = false;
+                }
+            }
+            Some(n)
+        }
+    };
+    let entry = kt
+        .entries
+        .iter()
+        .find(|e| wanted.as_ref().is_none_or(|n| n.matches(&e.principal)));
+    match entry {
+        Some(e) => Ok(e.principal.clone()),
+        None => Err(Error::new(
+            major::NO_CRED,
+            minor::KT_NOTFOUND,
+            format!(
+                "keytab {} has no key for {}",
+                path.display(),
+                wanted.map_or("any principal".into(), |n| String::from_utf8_lossy(
+                    &n.display()
+                )
+                .into_owned())
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Ccache {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mit-capture/alice.ccache");
+        Ccache::load(&p).unwrap()
+    }
+
+    /// Tickets fetched from the KDC go into the ccache file by an atomic rewrite (no
+    /// temporary file left, the old entries kept) and into the cached copy, so that the
+    /// next lookup finds them without the KDC.
+    #[test]
+    fn stored_tickets_are_written_atomically_and_found_again() {
+        let dir = std::env::temp_dir().join(format!(
+            "krbap-cred-store-{}-{}",
+            std::process::id(),
+            crate::crypto::random_u32()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cc");
+        let mut cc = fixture();
+        let at = cc
+            .credentials
+            .iter()
+            .position(|c| c.server.to_string() == "test/localhost@TEST.LOCAL")
+            .unwrap();
+        let t = cc.credentials[at].authtime as i64 + 10;
+        let mut new = cc.credentials.remove(at);
+        cc.save(&path).unwrap();
+        let cred = InitiatorCredential::from_ccache(Some(path.to_str().unwrap()), None).unwrap();
+        let target = Name::import(
+            b"test@localhost",
+            crate::gss::name::NameType::HostbasedService,
+            None,
+        )
+        .unwrap();
+        let e = cred.find_ticket(&target, t).unwrap_err();
+        assert_eq!((e.major, e.minor), (major::NO_CRED, minor::CC_NOTFOUND));
+        let before = cc.credentials.len();
+        new.endtime += 1;
+        cred.store(std::slice::from_ref(&new)).unwrap();
+        assert_eq!(cred.find_ticket(&target, t).unwrap(), new);
+        let on_disk = Ccache::load(&path).unwrap();
+        assert_eq!(on_disk.credentials.len(), before + 1);
+        assert_eq!(on_disk.default_principal, cc.default_principal);
+        assert!(on_disk.credentials.contains(&new));
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("cc")],
+            "temporary file left"
+        );
+        // A second credential from the same file sees it (as the next process would).
+        let again = InitiatorCredential::from_ccache(Some(path.to_str().unwrap()), None).unwrap();
+        assert_eq!(again.find_ticket(&target, t).unwrap(), new);
+        // Storing the same server again replaces the entry rather than adding one.
+        cred.store(std::slice::from_ref(&new)).unwrap();
+        assert_eq!(Ccache::load(&path).unwrap().credentials.len(), before + 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A ccache re-initialized for another principal meanwhile is not overwritten.
+    #[test]
+    fn store_keeps_another_principals_ccache() {
+        let dir = std::env::temp_dir().join(format!(
+            "krbap-cred-other-{}-{}",
+            std::process::id(),
+            crate::crypto::random_u32()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cc");
+        let cc = fixture();
+        cc.save(&path).unwrap();
+        let cred = InitiatorCredential::from_ccache(Some(path.to_str().unwrap()), None).unwrap();
+        let bob = Ccache::new(Principal::parse("bob@TEST.LOCAL", None).unwrap());
+        bob.save(&path).unwrap();
+        let tgt = cc
+            .credentials
+            .iter()
+            .find(|c| !c.is_config_entry())
+            .unwrap();
+        cred.store(std::slice::from_ref(tgt)).unwrap();
+        assert_eq!(Ccache::load(&path).unwrap(), bob);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn client_keytab_resolution() {
+        assert_eq!(
+            resolve_client_keytab(Some("FILE:/x/y")).unwrap(),
+            Some(PathBuf::from("/x/y"))
+        );
+        assert!(resolve_client_keytab(Some("KEYRING:x")).is_err());
     }
 }

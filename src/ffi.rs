@@ -61,6 +61,7 @@ pub const KRBAP_S_FAILURE: u32 = 13 << 16;
 pub const KRBAP_S_BAD_QOP: u32 = 14 << 16;
 pub const KRBAP_S_UNAUTHORIZED: u32 = 15 << 16;
 pub const KRBAP_S_UNAVAILABLE: u32 = 16 << 16;
+pub const KRBAP_S_DUPLICATE_ELEMENT: u32 = 17 << 16;
 
 /// The largest input buffer krbap accepts (tokens, messages): 1 GiB. Larger lengths
 /// are treated as a corrupted buffer descriptor.
@@ -130,6 +131,19 @@ pub(crate) fn input_bytes<'a>(buf: *const krbap_buffer) -> Result<&'a [u8], Erro
     }
     // SAFETY: the caller promises `value` points to `length` readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(b.value as *const u8, b.length) })
+}
+
+/// Refuses a NULL output buffer before an operation that changes state (a sequence number
+/// sent or received), so that the misuse cannot consume a token or a sequence number.
+fn require_output(out: *mut krbap_buffer) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(Error::new(
+            major::CALL_INACCESSIBLE_WRITE,
+            minor::EINVAL,
+            "output buffer is NULL",
+        ));
+    }
+    Ok(())
 }
 
 /// Hands `bytes` to C through `out` (which must be non-null).
@@ -479,7 +493,7 @@ fn require_out<T>(p: *mut *mut T, what: &str) -> Result<(), Error> {
 }
 
 fn default_realm() -> Option<Vec<u8>> {
-    crate::config::Profile::load_default()
+    crate::config::default_profile()
         .ok()
         .and_then(|p| p.default_realm().map(|r| r.as_bytes().to_vec()))
 }
@@ -624,6 +638,125 @@ pub extern "C" fn krbap_acquire_cred(
             }
         };
         write_out(time_rec, u32::MAX);
+        write_out(output_cred, new_cred(kind));
+        Ok(major::COMPLETE)
+    })
+}
+
+/// One element of a credential store (MIT's gss_key_value_element_desc): a key and its
+/// value, both NUL-terminated strings.
+#[repr(C)]
+pub struct krbap_cred_store_element {
+    pub key: *const c_char,
+    pub value: *const c_char,
+}
+
+/// The most elements a credential store may have (a handful are meaningful).
+const MAX_CRED_STORE_ELEMENTS: usize = 64;
+
+/// Acquires a credential from a credential store (MIT's gss_acquire_cred_from). The
+/// `count` elements name where the credential comes from:
+/// - `"ccache"`: the FILE ccache of an initiator (`FILE:path` or a path);
+/// - `"client_keytab"`: a keytab with the client's keys: when the ccache does not exist
+///   (or, later, its TGT expired) initial credentials are obtained with it from the KDC
+///   and stored in the ccache;
+/// - `"keytab"`: the acceptor's keytab;
+/// - `"rcache"`: the acceptor's replay cache (`file2:path`, `none`, `dfl`, ...).
+///
+/// Elements for the other usage are ignored, as MIT does; an unknown key fails with
+/// KRBAP_S_FAILURE (MIT's GSS_S_CRED_UNAVAIL) and a key given twice with
+/// KRBAP_S_DUPLICATE_ELEMENT. Absent elements take the defaults of `krbap_acquire_cred`
+/// (and `KRB5_CLIENT_KTNAME` for the client keytab). `elements` may be NULL when `count`
+/// is 0. `time_rec` (may be NULL) receives the initiator's remaining lifetime, or
+/// 0xffffffff (indefinite) for an acceptor.
+#[no_mangle]
+pub extern "C" fn krbap_acquire_cred_from(
+    minor_status: *mut u32,
+    desired_name: *const krbap_name,
+    cred_usage: i32,
+    elements: *const krbap_cred_store_element,
+    count: usize,
+    output_cred: *mut *mut krbap_cred,
+    time_rec: *mut u32,
+) -> u32 {
+    guard(minor_status, || {
+        require_out(output_cred, "output_cred")?;
+        write_out(output_cred, std::ptr::null_mut());
+        let name = name_ref(desired_name)?.map(|n| n.name.clone());
+        if count > MAX_CRED_STORE_ELEMENTS || (count > 0 && elements.is_null()) {
+            return Err(Error::new(
+                major::CALL_INACCESSIBLE_READ,
+                minor::EINVAL,
+                "credential store elements are NULL or too many",
+            ));
+        }
+        const KEYS: [&str; 4] = ["ccache", "client_keytab", "keytab", "rcache"];
+        let mut values: [Option<&str>; 4] = [None; 4];
+        for i in 0..count {
+            // SAFETY: the caller passes `count` readable elements (checked non-NULL above).
+            let e = unsafe { &*elements.add(i) };
+            let key = c_str(e.key)?.ok_or_else(|| {
+                Error::new(
+                    major::CALL_INACCESSIBLE_READ,
+                    minor::EINVAL,
+                    "element key is NULL",
+                )
+            })?;
+            let value = c_str(e.value)?.ok_or_else(|| {
+                Error::new(
+                    major::CALL_INACCESSIBLE_READ,
+                    minor::EINVAL,
+                    format!("value of credential store element {key:?} is NULL"),
+                )
+            })?;
+            let slot = KEYS.iter().position(|k| *k == key).ok_or_else(|| {
+                Error::new(
+                    major::FAILURE,
+                    minor::EINVAL,
+                    format!(
+                        "unknown credential store element {key:?} (known: ccache, client_keytab, keytab, rcache)"
+                    ),
+                )
+            })?;
+            if values[slot].replace(value).is_some() {
+                return Err(Error::new(
+                    major::DUPLICATE_ELEMENT,
+                    minor::EINVAL,
+                    format!("credential store element {key:?} given twice"),
+                ));
+            }
+        }
+        let [ccache, client_keytab, keytab, rcache] = values;
+        let initiator =
+            || InitiatorCredential::from_store(ccache, client_keytab, name.as_ref()).map(Arc::new);
+        let acceptor = || -> Result<Arc<AcceptorCredential>, Error> {
+            let a = AcceptorCredential::from_keytab(keytab, name.clone())?;
+            if let Some(rc) = rcache {
+                a.set_replay_cache(crate::rcache::ReplayCache::from_name(rc)?);
+            }
+            Ok(Arc::new(a))
+        };
+        let (kind, life) = match cred_usage {
+            KRBAP_C_INITIATE => {
+                let i = initiator()?;
+                let life = i.lifetime();
+                (CredKind::Initiator(i), life)
+            }
+            KRBAP_C_ACCEPT => (CredKind::Acceptor(acceptor()?), u32::MAX),
+            KRBAP_C_BOTH => {
+                let i = initiator()?;
+                let life = i.lifetime();
+                (CredKind::Both(i, acceptor()?), life)
+            }
+            _ => {
+                return Err(Error::new(
+                    major::FAILURE,
+                    minor::G_BAD_USAGE,
+                    "bad cred_usage",
+                ))
+            }
+        };
+        write_out(time_rec, life);
         write_out(output_cred, new_cred(kind));
         Ok(major::COMPLETE)
     })
@@ -853,7 +986,13 @@ fn free_ctx(p: *mut krbap_ctx) {
 /// KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
 /// Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
 /// failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
-/// ccache. `target` names the acceptor (host-based `service@host` or a principal).
+/// ccache. `target` names the acceptor (host-based `service@host` or a principal; a
+/// host's realm comes from krb5.conf `[domain_realm]`, else the client's realm).
+/// A service ticket missing from the ccache is fetched from the KDC with the TGT and
+/// stored in the ccache (KDC errors: KRBAP_S_FAILURE with the KDC's minor code, e.g.
+/// KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN; no TGT: KRBAP_S_NO_CRED). With KRBAP_C_DELEG_FLAG and
+/// a forwardable TGT, a forwarded TGT is delegated to the acceptor; `ret_flags` has
+/// KRBAP_C_DELEG_FLAG only when that happened (otherwise the context proceeds without).
 #[no_mangle]
 pub extern "C" fn krbap_init_sec_context(
     minor_status: *mut u32,
@@ -1187,12 +1326,7 @@ pub extern "C" fn krbap_inquire_session(
     guard(minor_status, || {
         let c = &ctx_ref(context)?.ctx;
         write_out(session_enctype, c.session_enctype().number());
-        let skew = if c.is_initiator() {
-            0
-        } else {
-            crate::ap::DEFAULT_CLOCK_SKEW
-        };
-        write_out(ticket_endtime, c.expires() - skew);
+        write_out(ticket_endtime, c.ticket_endtime());
         Ok(major::COMPLETE)
     })
 }
@@ -1288,6 +1422,7 @@ pub extern "C" fn krbap_wrap(
         clear_output(output_message);
         check_qop(qop_req)?;
         let c = ctx_mut(context)?;
+        require_output(output_message)?;
         let msg = input_bytes(input_message)?;
         let token = c.ctx.wrap(conf_req_flag != 0, msg)?;
         write_out(conf_state, (conf_req_flag != 0) as i32);
@@ -1310,6 +1445,7 @@ pub extern "C" fn krbap_unwrap(
     guard(minor_status, || {
         clear_output(output_message);
         let c = ctx_mut(context)?;
+        require_output(output_message)?;
         let token = input_bytes(input_message)?;
         let u = c.ctx.unwrap(token)?;
         write_out(conf_state, u.conf as i32);
@@ -1332,6 +1468,7 @@ pub extern "C" fn krbap_get_mic(
         clear_output(message_token);
         check_qop(qop_req)?;
         let c = ctx_mut(context)?;
+        require_output(message_token)?;
         let token = c.ctx.get_mic(input_bytes(message)?)?;
         output_bytes(message_token, token)?;
         Ok(major::COMPLETE)

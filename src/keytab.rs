@@ -538,14 +538,16 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Resolves a keytab name as MIT's krb5_kt_resolve does for the FILE type: `FILE:path`,
 /// `WRFILE:path`, or a bare path (no colon, or starting with `/`). `None` uses
-/// `KRB5_KTNAME`, else `/etc/krb5.keytab` (MIT's built-in default; krb5.conf's
-/// default_keytab_name is not read). Other types (MEMORY:, KEYRING:, ...) are refused with
+/// `KRB5_KTNAME`, else krb5.conf's `default_keytab_name` (path tokens expanded), else
+/// `/etc/krb5.keytab` (MIT's order). Other types (MEMORY:, KEYRING:, ...) are refused with
 /// KRB5_KT_UNKNOWN_TYPE.
 pub fn resolve_keytab_name(name: Option<&str>) -> Result<PathBuf> {
     let from_env = std::env::var("KRB5_KTNAME").ok().filter(|s| !s.is_empty());
     let name = match name {
         Some(n) => n.to_string(),
-        None => from_env.unwrap_or_else(|| "FILE:/etc/krb5.keytab".to_string()),
+        None => from_env
+            .or_else(|| crate::config::default_file_name("default_keytab_name"))
+            .unwrap_or_else(|| "FILE:/etc/krb5.keytab".to_string()),
     };
     let path = match name.split_once(':') {
         None => name.as_str(),

@@ -384,11 +384,21 @@ static PROCESS_FILE_LOCK: Mutex<()> = Mutex::new(());
 /// the whole file (OFD lock, else POSIX `F_SETLKW`, the locks MIT takes), checks and writes,
 /// and closes it, exactly as MIT does, so concurrent krbap and MIT processes interleave safely.
 ///
-/// Damaged files: the file's first 16 bytes are the seed; a file shorter than that is given a
-/// fresh random seed at offset 0 under the lock (there can be no records in it). Any 16 bytes
-/// are a valid seed and any 16 bytes a valid record, so garbage cannot crash the reader; a
-/// trailing partial record counts as beyond the end of the file (and is overwritten by the next
-/// record written there), as in MIT. Any I/O error fails closed.
+/// Damaged files (a process killed or a machine crashed mid-write): the file's first 16 bytes
+/// are the seed; a file shorter than that is given a fresh random seed at offset 0 under the
+/// lock (there can be no records in it). Records are fixed 16-byte slots after the seed, so a
+/// torn write leaves either a file whose length is not on a slot boundary or a slot that was
+/// never completed:
+/// - a trailing partial record is cut off (the file truncated to the last whole slot) under
+///   the lock before anything is read. MIT's reader treats it as beyond the end of the file
+///   anyway, and its store never returned success, so no accepted authenticator is lost;
+/// - the search for a tag goes on past a slot that has a zero timestamp but a non-zero tag
+///   (a torn record, or one overwritten part-way): MIT stops at any zero timestamp, which
+///   would hide every record of that chain in later tables. The slot stays available for
+///   writing, so MIT and krbap still write a new record to the same place.
+///
+/// Any 16 bytes are a valid seed and any 16 bytes a valid record, so garbage cannot crash the
+/// reader. Any I/O error fails closed (see [`FileReplayCache::check_and_store`]).
 #[derive(Debug)]
 pub struct FileReplayCache {
     path: PathBuf,
@@ -501,9 +511,16 @@ impl FileReplayCache {
         Ok(file)
     }
 
+    /// Fails closed with GSS_S_FAILURE and the replay-cache code for the errno, mapped as MIT's
+    /// rc_io.c maps them (EACCES/EPERM/EROFS -> RC_IO_PERM, ENOSPC/EDQUOT/EFBIG ->
+    /// RC_IO_SPACE, EIO -> RC_IO_IO, anything else RC_IO); the detail names the file, the
+    /// operation and the OS error with its errno.
     fn io_error(&self, what: &str, e: &io::Error) -> Error {
-        let code = match e.kind() {
-            io::ErrorKind::PermissionDenied => minor::RC_IO_PERM,
+        let code = match e.raw_os_error() {
+            Some(libc::EACCES | libc::EPERM | libc::EROFS) => minor::RC_IO_PERM,
+            Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG) => minor::RC_IO_SPACE,
+            Some(libc::EIO) => minor::RC_IO_IO,
+            _ if e.kind() == io::ErrorKind::PermissionDenied => minor::RC_IO_PERM,
             _ => minor::RC_IO,
         };
         Error::minor(
@@ -596,6 +613,12 @@ fn store_locked(file: &File, tag: &[u8; FILE2_TAG_LEN], now: u32, skew: u32) -> 
         getrandom::fill(&mut seed).map_err(|e| io::Error::other(format!("no random seed: {e}")))?;
         file.write_all_at(&seed, 0)?;
     }
+    // Repair a torn tail: a record cut short by a crash was never reported as stored.
+    let len = file.metadata()?.len();
+    let torn = len.saturating_sub(SEED_LEN as u64) % RECORD_LEN;
+    if torn != 0 {
+        file.set_len(len - torn)?;
+    }
 
     let mut table = None;
     let mut avail_offset: Option<u64> = None;
@@ -632,9 +655,11 @@ fn store_locked(file: &File, tag: &[u8; FILE2_TAG_LEN], now: u32, skew: u32) -> 
             }
         }
 
-        // An empty slot or the end of the file ends the search: the tag would have been
-        // written there (or earlier) had it been stored before.
-        if nread < 2 || stamp1 == 0 || stamp2 == 0 {
+        // A never-written slot (all zero) or the end of the file ends the search: the tag
+        // would have been written there (or earlier) had it been stored before. A slot with
+        // a zero stamp but a tag is a torn record, not proof of absence: search on.
+        let never_written = |rec: &[u8]| rec.iter().all(|&b| b == 0);
+        if nread < 2 || never_written(rec1) || never_written(rec2) {
             let offset = avail_offset.unwrap_or(record_offset);
             let mut record = [0u8; RECORD_LEN as usize];
             record[..FILE2_TAG_LEN].copy_from_slice(tag);
@@ -657,6 +682,74 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<ReplayCache>();
         shareable::<std::sync::Arc<ReplayCache>>();
+    }
+
+    fn temp_file(name: &str) -> (PathBuf, File) {
+        let path = std::env::temp_dir().join(format!(
+            "krbap-rcache-unit-{}-{name}-{}",
+            std::process::id(),
+            crate::crypto::random_u32()
+        ));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap();
+        (path, file)
+    }
+
+    #[test]
+    fn torn_record_does_not_hide_the_rest_of_the_chain() {
+        let (path, file) = temp_file("torn-slot");
+        let seed = [7u8; SEED_LEN];
+        file.write_all_at(&seed, 0).unwrap();
+        let tag = [0xabu8; FILE2_TAG_LEN];
+        let mut hasher = SipHasher24::new_with_key(&seed);
+        hasher.write(&tag);
+        let index = hasher.finish() % FIRST_TABLE_RECORDS;
+        let slot = SEED_LEN as u64 + index * RECORD_LEN;
+        // Both candidate slots of table 1 are live, so the tag goes to table 2.
+        let mut other = [0x11u8; RECORD_LEN as usize];
+        other[FILE2_TAG_LEN..].copy_from_slice(&1000u32.to_be_bytes());
+        file.write_all_at(&other, slot).unwrap();
+        other[0] = 0x22;
+        file.write_all_at(&other, slot + RECORD_LEN).unwrap();
+        assert!(matches!(
+            store_locked(&file, &tag, 1000, 300).unwrap(),
+            Stored::New
+        ));
+        assert!(file.metadata().unwrap().len() > 16384, "stored in table 2");
+        // A torn write zeroes the first slot's timestamp but not its tag: MIT's search
+        // would stop there and accept the replay.
+        file.write_all_at(&[0, 0, 0, 0], slot + FILE2_TAG_LEN as u64)
+            .unwrap();
+        assert!(matches!(
+            store_locked(&file, &tag, 1000, 300).unwrap(),
+            Stored::Replay
+        ));
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn torn_tail_is_cut_to_a_whole_record() {
+        let (path, file) = temp_file("torn-tail");
+        assert!(matches!(
+            store_locked(&file, &[1; FILE2_TAG_LEN], 1000, 300).unwrap(),
+            Stored::New
+        ));
+        let len = file.metadata().unwrap().len();
+        assert_eq!((len - SEED_LEN as u64) % RECORD_LEN, 0);
+        // Half a record appended (a write cut short), then the next store repairs it.
+        file.write_all_at(&[0x5a; 7], len).unwrap();
+        assert!(matches!(
+            store_locked(&file, &[1; FILE2_TAG_LEN], 1000, 300).unwrap(),
+            Stored::Replay
+        ));
+        let repaired = file.metadata().unwrap().len();
+        assert_eq!((repaired - SEED_LEN as u64) % RECORD_LEN, 0, "{repaired}");
+        assert!(repaired >= len);
+        std::fs::remove_file(path).unwrap();
     }
 
     #[test]

@@ -788,12 +788,20 @@ fn trailing_bytes_and_bad_lengths() {
 #[test]
 fn deep_nesting_is_refused_without_recursion() {
     let depth = 10_000;
-    let mut v = Vec::new();
-    for i in 0..depth {
-        let remaining = (depth - i - 1) * 5;
-        v.push(0x30);
-        v.push(0x83);
-        v.extend_from_slice(&(remaining as u32).to_be_bytes()[1..]);
+    // Built from the inside out so that every length is minimally encoded (DER): the
+    // nesting, not a length, must be what is refused.
+    let mut v: Vec<u8> = Vec::new();
+    for _ in 0..depth {
+        let n = v.len();
+        let mut header = vec![0x30];
+        match n {
+            0..=0x7f => header.push(n as u8),
+            0x80..=0xff => header.extend_from_slice(&[0x81, n as u8]),
+            0x100..=0xffff => header.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+            _ => header.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
+        }
+        header.extend_from_slice(&v);
+        v = header;
     }
     let e = decode_authorization_data(&v).unwrap_err();
     assert_eq!(e.minor, minor::ASN1_PARSE_ERROR);

@@ -5,6 +5,10 @@
 #   2. krbap-client -> MIT gss-server, same services (mutual and -nomutual)
 #   3. python3-gssapi initiator -> krbap-server and krbap-client -> python3-gssapi acceptor
 #   4. MIT gss-client shows "Clock skew too great" from a krbap-server an hour behind
+#   5. replays: MIT's token sent twice to krbap-server, krbap's token offered twice to MIT
+#   6. MIT gss-client shows "Key version is not available" (krbap's KRB_AP_ERR_BADKEYVER)
+#   7. delegation: MIT gss-client -d -> krbap-server; MIT's klist and kvno use what it stored
+#   8. the UTF-8 client jürgen@TEST.LOCAL both ways
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -68,10 +72,7 @@ declare -A session_enctype=(
 services="test@localhost test-aes256-sha1@localhost test-aes128-sha1@localhost
   test-aes256-sha384@localhost test-aes128-sha256@localhost"
 
-# krbap's initiator does not talk to the KDC: put every service ticket in alice's ccache.
-for svc in $services; do
-  out=$(timeout 20 kvno "${svc%@*}/localhost@TEST.LOCAL" 2>&1) || bail "setup: kvno $svc" "$out"
-done
+# alice's ccache holds only the TGT kinit got: both initiators fetch service tickets themselves.
 
 port_busy() {  # any local TCP socket on port $1
   local hex; hex=$(printf ':%04X' "$1")
@@ -126,20 +127,25 @@ exchange() {
   local name=$1 svc=$2 slog=$work/server.log clog=$work/client.log problems="" rc a a_val
   local msg="hello from ${name// /_}"
   local -a server_cmd client_cmd
+  local attempt
   read -r -a server_cmd <<<"${3//@SVC@/$svc}"
-  if ! start_server "$slog" "${server_cmd[@]}"; then
-    fail "$name" "server did not start: $(tail -n 10 "$slog")"
-    return
-  fi
-  read -r -a client_cmd <<<"$4"
-  for a in "${!client_cmd[@]}"; do
-    a_val=${client_cmd[$a]//@PORT@/$PORT}
-    a_val=${a_val//@SVC@/$svc}
-    client_cmd[$a]=${a_val//@MSG@/$msg}
+  for attempt in 1 2 3; do
+    if ! start_server "$slog" "${server_cmd[@]}"; then
+      fail "$name" "server did not start: $(tail -n 10 "$slog")"
+      return
+    fi
+    read -r -a client_cmd <<<"$4"
+    for a in "${!client_cmd[@]}"; do
+      a_val=${client_cmd[$a]//@PORT@/$PORT}
+      a_val=${a_val//@SVC@/$svc}
+      client_cmd[$a]=${a_val//@MSG@/$msg}
+    done
+    timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
+    rc=$?
+    refused_retry "$attempt" "$clog" && continue
+    finish_server
+    break
   done
-  timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
-  rc=$?
-  finish_server
   [ "$rc" = 0 ] || problems+="client exit status $rc; "
   [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
   grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "
@@ -177,7 +183,7 @@ done
 # --- 3. python3-gssapi ---------------------------------------------------------------------
 if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
   peer="/usr/bin/python3 $root/tests/interop/gssapi_peer.py"
-  for svc in test@localhost test-aes256-sha384@localhost; do
+  for svc in $services; do
     exchange "python3-gssapi -> krbap-server, $svc" "$svc" \
       "$server_bin -port @PORT@ -once @SVC@" "$peer initiate @PORT@ @SVC@ @MSG@"
     exchange "krbap-client -> python3-gssapi, $svc" "$svc" \
@@ -214,5 +220,97 @@ skew_case "MIT gss-client shows 'Clock skew too great' from a krbap-server 1 h a
 # before the skew, so either text is MIT's own.
 skew_case "MIT gss-client shows krbap's error from a krbap-server 1 h behind" -3600 \
   'GSS-API error initializing context: (Clock skew too great|Ticket not yet valid)'
+
+# --- 5. replays are refused on both sides --------------------------------------------------
+peer_dir=$root/tests/interop
+if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
+  # MIT's token, twice to one krbap-server (file2 replay cache in a fresh directory).
+  slog=$work/server.log clog=$work/client.log problems=""
+  if start_server "$slog" "$server_bin" -port @PORT@ -rcache "file2:$work/replay.rcache2" \
+    test@localhost; then
+    timeout 30 /usr/bin/python3 "$peer_dir/replay_peer.py" send-twice "$PORT" test@localhost \
+      >"$clog" 2>&1 </dev/null || problems+="replay_peer exit status $?; "
+    kill -TERM "$SERVER_PID" 2>/dev/null; finish_server
+    grep -qx 'first: AP-REP' "$clog" || problems+="first token not accepted; "
+    grep -qx 'second: KRB-ERROR' "$clog" || problems+="replay not answered with a KRB-ERROR; "
+    grep -q 'Request is a replay' "$slog" || problems+="server did not report the replay; "
+    [ "$(grep -c '^Accepted connection' "$slog")" = 1 ] || problems+="server accepted twice; "
+    verdict "MIT's token replayed to krbap-server: refused (Request is a replay)" "$problems" \
+      "$clog" "$slog"
+  else
+    fail "MIT's token replayed to krbap-server" "server did not start: $(tail -n 10 "$slog")"
+  fi
+  # krbap's token, twice to MIT's acceptor.
+  problems=""
+  if start_server "$slog" /usr/bin/python3 "$peer_dir/replay_peer.py" accept-twice @PORT@ \
+    test@localhost; then
+    timeout 30 "$client_bin" -port "$PORT" localhost test@localhost replay >"$clog" 2>&1 </dev/null \
+      || problems+="client exit status $?; "
+    finish_server
+    [ "$SERVER_RC" = 0 ] || problems+="MIT acceptor exit status $SERVER_RC; "
+    grep -qF "Accepted connection: \"$client\"" "$slog" || problems+="first token not accepted; "
+    grep -q '^replay refused: .*Request is a replay' "$slog" || problems+="MIT did not refuse the replay; "
+    verdict "krbap's token replayed to MIT's acceptor: refused (Request is a replay)" "$problems" \
+      "$clog" "$slog"
+  else
+    fail "krbap's token replayed to MIT's acceptor" "acceptor did not start: $(tail -n 10 "$slog")"
+  fi
+fi
+
+# --- 6. MIT displays krbap's KRB-ERROR for a key version the keytab does not have ----------
+# A keytab holding test/localhost only at kvno 7 (another password): the ticket's kvno 1 is
+# unknown to krbap-server, which answers KRB_AP_ERR_BADKEYVER.
+kvno_kt=$work/kvno7.keytab
+if "$release/krbap" keytab add --principal test/localhost@TEST.LOCAL --kvno 7 \
+  --enctype aes256-cts-hmac-sha1-96 --password other-Passw0rd "$kvno_kt" >"$work/kt.log" 2>&1; then
+  slog=$work/server.log clog=$work/client.log problems=""
+  if start_server "$slog" "$server_bin" -port @PORT@ -once -keytab "FILE:$kvno_kt" test@localhost; then
+    timeout 30 gss-client -port "$PORT" localhost test@localhost kvno >"$clog" 2>&1 </dev/null
+    rc=$?
+    finish_server
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || problems+="client exit status $rc; "
+    grep -q 'GSS-API error initializing context: Key version is not available' "$clog" \
+      || problems+="client did not print MIT's 'Key version is not available'; "
+    grep -qF 'Accepted connection' "$slog" && problems+="server accepted the client; "
+    verdict "MIT gss-client shows 'Key version is not available' from krbap-server" "$problems" \
+      "$clog" "$slog"
+  else
+    fail "wrong key version" "server did not start: $(tail -n 10 "$slog")"
+  fi
+else
+  fail "wrong key version: krbap keytab add" "$(cat "$work/kt.log")"
+fi
+
+# --- 7. delegation: MIT gss-client -d -> krbap-server, the stored credential is usable ------
+deleg=$work/delegated.ccache
+exchange "MIT gss-client -d -> krbap-server (delegation)" test@localhost \
+  "$server_bin -port @PORT@ -once -deleg-ccache FILE:$deleg @SVC@" \
+  "gss-client -port @PORT@ -d localhost @SVC@ @MSG@"
+if klist -f -c "FILE:$deleg" >"$work/deleg.klist" 2>&1 \
+  && grep -q "Default principal: $client" "$work/deleg.klist" \
+  && grep -A1 'krbtgt/TEST.LOCAL@TEST.LOCAL' "$work/deleg.klist" | grep -q 'Flags: .*F'; then
+  pass "MIT klist reads the delegated ccache krbap stored (forwarded TGT of $client)"
+else
+  fail "MIT klist reads the delegated ccache krbap stored" "$(cat "$work/deleg.klist" 2>&1)"
+fi
+if out=$(KRB5CCNAME="FILE:$deleg" timeout 20 kvno test-aes128-sha1/localhost@TEST.LOCAL 2>&1); then
+  pass "the delegated TGT gets a new service ticket from MIT's KDC (kvno)"
+else
+  fail "the delegated TGT gets a new service ticket from MIT's KDC (kvno)" "$out"
+fi
+
+# --- 8. a UTF-8 client principal, end to end ------------------------------------------------
+jcc=$work/jurgen.ccache
+if out=$(printf '%s\n' jurgen-Passw0rd | KRB5CCNAME="FILE:$jcc" timeout 20 kinit jürgen@TEST.LOCAL 2>&1); then
+  saved_client=$client
+  client=jürgen@TEST.LOCAL
+  KRB5CCNAME="FILE:$jcc" exchange "MIT gss-client as the UTF-8 client -> krbap-server" test@localhost \
+    "$server_bin -port @PORT@ -once @SVC@" "gss-client -port @PORT@ localhost @SVC@ @MSG@"
+  KRB5CCNAME="FILE:$jcc" exchange "krbap-client as the UTF-8 client -> MIT gss-server" test@localhost \
+    "gss-server -port @PORT@ -once @SVC@" "$client_bin -port @PORT@ localhost @SVC@ @MSG@"
+  client=$saved_client
+else
+  fail "UTF-8 client: kinit/kvno jürgen@TEST.LOCAL" "$out"
+fi
 
 summary

@@ -9,8 +9,7 @@
 # `klist -e -f` (configuration entries excluded), and tests/mit_files.rs reads the same
 # files with the library. krbap -> MIT: the keytab and ccache written by
 # tests/mit_files.rs are listed by klist, and MIT's `kvno` uses the krbap-written TGT.
-# string2key: krbap's keys must equal the keys MIT derived from the same passwords (these
-# checks, named "[needs crypto]", fail until crate::crypto's string-to-key is merged).
+# string2key: krbap's keys must equal the keys MIT derived from the same passwords.
 #
 # Env: KRBAP_BIN (default target/debug/krbap, built if missing). Last line:
 # `N passed, N failed`; exit status non-zero on any failure.
@@ -120,7 +119,7 @@ fi
 
 # ---------------------------------------------------------------- library reads + krbap writes
 if (cd "$ROOT" && KRBAP_TEST_REALM_DIR="$CHECK" KRBAP_TEST_OUT_DIR="$OUT" \
-      cargo test -q --test mit_files -- --skip needs_crypto >"$WORK/cargo.log" 2>&1); then
+      cargo test -q --test mit_files >"$WORK/cargo.log" 2>&1); then
   pass "tests/mit_files.rs on the live realm's files"
 else
   fail "tests/mit_files.rs on the live realm's files" "$(tail -n 30 "$WORK/cargo.log")"
@@ -152,7 +151,7 @@ else
   fail "krbap-written ccache exists"
 fi
 
-# ---------------------------------------------------------------- string2key [needs crypto]
+# ---------------------------------------------------------------- string2key
 # Keys MIT derived from known passwords with default salts (klist -K above).
 s2k_check() {  # NAME KLIST_FILE PRINCIPAL KVNO ENCTYPE SALT PASSWORD
   local want got
@@ -161,12 +160,12 @@ s2k_check() {  # NAME KLIST_FILE PRINCIPAL KVNO ENCTYPE SALT PASSWORD
   if [ -n "$want" ] && [ "$want" = "$got" ]; then pass "$1"; else fail "$1" "want '$want' got '$(printf "%s" "$got" | head -n 3)'"; fi
 }
 for e in aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96 aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128; do
-  s2k_check "string2key = MIT key [needs crypto]: test/localhost $e" "$CHECK/service.keytab.klist" \
+  s2k_check "string2key = MIT key: test/localhost $e" "$CHECK/service.keytab.klist" \
     "test/localhost@TEST.LOCAL" 1 "$e" "TEST.LOCALtestlocalhost" "$REALM_SERVICE_PASSWORD"
 done
-s2k_check "string2key = ktutil key [needs crypto]: kvno 300 aes256-sha1" "$CHECK/ktutil.keytab.klist" \
+s2k_check "string2key = ktutil key: kvno 300 aes256-sha1" "$CHECK/ktutil.keytab.klist" \
   "alice@TEST.LOCAL" 300 aes256-cts-hmac-sha1-96 "TEST.LOCALalice" "$KT_PW"
-s2k_check "string2key = ktutil key [needs crypto]: kvno 255 aes256-sha384" "$CHECK/ktutil.keytab.klist" \
+s2k_check "string2key = ktutil key: kvno 255 aes256-sha384" "$CHECK/ktutil.keytab.klist" \
   "alice@TEST.LOCAL" 255 aes256-cts-hmac-sha384-192 "TEST.LOCALalice" "$KT_PW"
 
 # ---------------------------------------------------------------- errors

@@ -491,11 +491,10 @@ fn mit_version_3_ccache() {
     assert_eq!(v4.credentials, cc.credentials);
 }
 
-/// NEEDS CRYPTO (passes once crate::crypto's string-to-key is merged): the service keys
-/// MIT exported with -norandkey are the string-to-key of the service password with the
+/// The service keys MIT exported with -norandkey are the string-to-key of the service password with the
 /// default salt, with each enctype's default iteration count.
 #[test]
-fn needs_crypto_string2key_matches_mit_keys() {
+fn string2key_matches_mit_keys() {
     let kt = Keytab::load(&capture_dir().join("service.keytab")).unwrap();
     for e in &kt.entries {
         let enctype = krbap::crypto::Enctype::from_number(e.enctype).unwrap();

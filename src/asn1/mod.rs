@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 mod convert;
 mod fast;
+pub mod kdc;
 pub(crate) mod time;
 mod tlv;
 mod wire;

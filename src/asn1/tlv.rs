@@ -82,16 +82,26 @@ pub fn header(buf: &[u8]) -> Result<Header, DecodeError> {
         return Err(err(minor::ASN1_BAD_LENGTH, "indefinite length is not DER"));
     } else {
         let n = usize::from(l0 & 0x7f);
-        if n > 4 {
-            return Err(err(minor::ASN1_OVERRUN, "length of length too large"));
-        }
         let bytes = buf
             .get(pos..pos + n)
             .ok_or_else(|| err(minor::ASN1_OVERRUN, "truncated length"))?;
+        if n > 4 {
+            // No Kerberos message needs 4 GiB; MIT also answers ASN1_OVERFLOW for a length
+            // that does not fit its integer.
+            return Err(err(minor::ASN1_OVERFLOW, "length of length too large"));
+        }
         pos += n;
         let mut v: usize = 0;
         for &b in bytes {
             v = (v << 8) | usize::from(b);
+        }
+        // X.690 §10.1: DER uses the fewest length octets (no leading zero octet, and the
+        // short form below 128). rasn would accept the longer forms.
+        if bytes[0] == 0 || v < 0x80 {
+            return Err(err(
+                minor::ASN1_BAD_LENGTH,
+                "length not minimally encoded (not DER)",
+            ));
         }
         v
     };

@@ -27,6 +27,13 @@ const USAGE: &str = "usage:
         [--enctype NAME] [--lifetime SECONDS] [--time UNIX]
         TEST HELPER: makes a service ticket with the service's own key, as a KDC would,
         and writes it with its session key to a new FILE ccache (no KDC involved)
+  krbap kinit [-k [-t KEYTAB]] [-c CCACHE] [-f | -F] [PRINCIPAL]
+        initial credentials from the KDC (AS exchange), like MIT's kinit: with -k the keys
+        of the keytab (-t, else the default keytab; PRINCIPAL defaults to its first
+        principal), else the password on stdin; the TGT is written to CCACHE (default ccache)
+  krbap kvno [-c CCACHE] SERVICE...
+        service tickets from the KDC with the ccache's TGT (TGS exchange), stored in the
+        ccache; prints `SERVICE: kvno = N` like MIT's kvno
   krbap help";
 
 /// Why a subcommand stopped.
@@ -68,6 +75,8 @@ const SUBCOMMANDS: &[(&str, Option<&str>, Subcommand)] = &[
     ("ccache", Some("list"), cmd_ccache_list),
     ("decode", None, cmd_decode),
     ("mint-ticket", None, cmd_mint_ticket),
+    ("kinit", None, cmd_kinit),
+    ("kvno", None, cmd_kvno),
     ("help", None, cmd_help),
 ];
 
@@ -784,6 +793,178 @@ fn cmd_keytab_add(args: &[String], out: &mut dyn Write) -> Result<(), CliError> 
     Ok(())
 }
 
+// ---------------------------------------------------------------- kinit, kvno
+
+#[derive(Debug, PartialEq)]
+struct KinitArgs {
+    /// -k: use keys from a keytab instead of a password.
+    use_keytab: bool,
+    keytab: Option<String>,
+    ccache: Option<String>,
+    /// -f / -F; `None`: `[libdefaults] forwardable`.
+    forwardable: Option<bool>,
+    principal: Option<String>,
+}
+
+/// MIT kinit's short options: `-k`, `-t KEYTAB`, `-c CCACHE`, `-f`, `-F` (separate words).
+fn parse_kinit(args: &[String]) -> Result<KinitArgs, CliError> {
+    let mut req = KinitArgs {
+        use_keytab: false,
+        keytab: None,
+        ccache: None,
+        forwardable: None,
+        principal: None,
+    };
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-k" => req.use_keytab = true,
+            "-f" => req.forwardable = Some(true),
+            "-F" => req.forwardable = Some(false),
+            o @ ("-t" | "-c") => {
+                let v = option_value(args, &mut i, o, None)?;
+                if o == "-t" {
+                    req.keytab = Some(v);
+                } else {
+                    req.ccache = Some(v);
+                }
+            }
+            s if s.starts_with('-') && s.len() > 1 => {
+                return Err(CliError::Usage(format!("kinit: unknown option {s:?}")))
+            }
+            s if req.principal.is_none() => req.principal = Some(s.to_string()),
+            s => return Err(CliError::Usage(format!("kinit: unexpected argument {s:?}"))),
+        }
+        i += 1;
+    }
+    if req.keytab.is_some() && !req.use_keytab {
+        return Err(CliError::Usage("kinit: -t needs -k".into()));
+    }
+    if !req.use_keytab && req.principal.is_none() {
+        return Err(CliError::Usage(
+            "kinit: name the principal (or use -k with a keytab)".into(),
+        ));
+    }
+    Ok(req)
+}
+
+fn cmd_kinit(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let req = parse_kinit(args)?;
+    let kdc = krbap::kdc::KdcClient::from_default_config()?;
+    let default_realm = kdc.profile().default_realm().map(|r| r.as_bytes().to_vec());
+    let ccache = resolve_ccache_name(req.ccache.as_deref())?;
+    let parse = |p: &str| Principal::parse(p, default_realm.as_deref());
+    let password;
+    let keytab;
+    let (client, keys) = if req.use_keytab {
+        let path = resolve_keytab_name(req.keytab.as_deref())?;
+        keytab = Keytab::load(&path)?;
+        let client = match &req.principal {
+            Some(p) => parse(p)?,
+            None => keytab
+                .entries
+                .first()
+                .map(|e| e.principal.clone())
+                .ok_or_else(|| CliError::Failed(format!("keytab {} is empty", path.display())))?,
+        };
+        (client, krbap::kdc::InitialKeys::Keytab(&keytab))
+    } else {
+        let client = parse(req.principal.as_deref().unwrap_or_default())?;
+        password = read_password_line()?;
+        (client, krbap::kdc::InitialKeys::Password(&password))
+    };
+    let options = krbap::kdc::AsOptions {
+        forwardable: req
+            .forwardable
+            .unwrap_or_else(|| kdc.profile().forwardable()),
+        ..Default::default()
+    };
+    let tgt = kdc.get_initial_credentials(&client, &keys, &options, now_secs())?;
+    // Like kinit: the ccache is re-initialized with the new TGT only.
+    let mut cc = Ccache::new(client.clone());
+    cc.store(tgt.clone());
+    cc.save(&ccache)?;
+    writeln!(
+        out,
+        "{client}: {} valid until {} ({}), stored in {}",
+        tgt.server,
+        format_time(tgt.endtime),
+        flags_string(tgt.ticket_flags),
+        ccache.display()
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, PartialEq)]
+struct KvnoArgs {
+    ccache: Option<String>,
+    services: Vec<String>,
+}
+
+fn parse_kvno(args: &[String]) -> Result<KvnoArgs, CliError> {
+    let mut req = KvnoArgs {
+        ccache: None,
+        services: Vec::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-c" => req.ccache = Some(option_value(args, &mut i, "-c", None)?),
+            s if s.starts_with('-') && s.len() > 1 => {
+                return Err(CliError::Usage(format!("kvno: unknown option {s:?}")))
+            }
+            s => req.services.push(s.to_string()),
+        }
+        i += 1;
+    }
+    if req.services.is_empty() {
+        return Err(CliError::Usage("kvno: name at least one service".into()));
+    }
+    Ok(req)
+}
+
+fn cmd_kvno(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let req = parse_kvno(args)?;
+    let profile = krbap::config::Profile::load_default()?;
+    let default_realm = profile.default_realm().map(|r| r.as_bytes().to_vec());
+    let cred = krbap::cred::InitiatorCredential::from_ccache(req.ccache.as_deref(), None)?;
+    let mut failed = 0;
+    for s in &req.services {
+        let server = Principal::parse(s, default_realm.as_deref())?;
+        let name = krbap::gss::name::Name::from_principal(server.clone());
+        // As MIT's kvno: one line per service, errors on stderr, the others still tried.
+        match cred.get_ticket(&name, now_secs()) {
+            Ok(t) => {
+                let kvno = <krbap::asn1::Ticket as krbap::asn1::Der>::from_der(&t.ticket)
+                    .map_err(krbap::Error::from)?
+                    .enc_part
+                    .kvno
+                    .unwrap_or(0);
+                writeln!(out, "{server}: kvno = {kvno}")?;
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "krbap kvno: {} while getting credentials for {server}{}",
+                    e.minor_message(),
+                    if e.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", e.detail)
+                    }
+                );
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(CliError::Failed(format!(
+            "kvno: {failed} of {} services failed",
+            req.services.len()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -910,5 +1091,56 @@ mod tests {
             assert_eq!(ticket_enc_part_etype(&t[..n]), None);
         }
         assert_eq!(enctype_name(99), "etype 99");
+    }
+
+    #[test]
+    fn kinit_arguments() {
+        let a = parse_kinit(&args(&["-k", "-t", "FILE:/k", "-c", "/cc", "-f", "alice"])).unwrap();
+        assert_eq!(
+            a,
+            KinitArgs {
+                use_keytab: true,
+                keytab: Some("FILE:/k".into()),
+                ccache: Some("/cc".into()),
+                forwardable: Some(true),
+                principal: Some("alice".into()),
+            }
+        );
+        let a = parse_kinit(&args(&["-k"])).unwrap();
+        assert_eq!((a.principal, a.keytab, a.forwardable), (None, None, None));
+        assert_eq!(
+            parse_kinit(&args(&["-F", "bob@R"])).unwrap().forwardable,
+            Some(false)
+        );
+        for bad in [
+            &["-t", "kt", "alice"][..],
+            &[][..],
+            &["-k", "-t"][..],
+            &["-x", "alice"][..],
+            &["alice", "bob"][..],
+        ] {
+            assert!(
+                matches!(parse_kinit(&args(bad)), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn kvno_arguments() {
+        let a = parse_kvno(&args(&["-c", "/cc", "a/b", "c/d@R"])).unwrap();
+        assert_eq!(a.ccache.as_deref(), Some("/cc"));
+        assert_eq!(a.services, vec!["a/b".to_string(), "c/d@R".to_string()]);
+        for bad in [&[][..], &["-c", "/cc"][..], &["-c"][..], &["-q", "a/b"][..]] {
+            assert!(
+                matches!(parse_kvno(&args(bad)), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(dispatch(&args(&["help"]), &mut Vec::new()).is_ok());
+        let mut out = Vec::new();
+        cmd_help(&[], &mut out).unwrap();
+        let help = String::from_utf8(out).unwrap();
+        assert!(help.contains("krbap kinit") && help.contains("krbap kvno"));
     }
 }

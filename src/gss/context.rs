@@ -9,7 +9,8 @@ use crate::ap::{self, AcceptPolicy, VerifiedApReq};
 use crate::asn1::{
     ad_type, decode_authorization_data, decode_etype_list, encode_authorization_data,
     encode_etype_list, flags as kflags, ApRep, ApReq, Authenticator, AuthorizationData,
-    AuthorizationDataEntry, Checksum, Der, EncApRepPart, EncKrbCredPart, KrbCred, KrbError, Ticket,
+    AuthorizationDataEntry, Checksum, Der, EncApRepPart, EncKrbCredPart, EncryptedData, KrbCred,
+    KrbCredInfo, KrbError, Ticket,
 };
 use crate::ccache::{Ccache, Credential};
 use crate::cred::{AcceptorCredential, InitiatorCredential};
@@ -106,6 +107,8 @@ pub struct SecurityContext {
     session_enctype: Enctype,
     /// End of validity (Unix seconds): the ticket's endtime (+ skew for an acceptor, as MIT).
     expires: i64,
+    /// The ticket's own end time (Unix seconds).
+    ticket_endtime: i64,
     authz: Vec<AuthzElement>,
     delegated: Option<DelegatedCredential>,
     clock_fixed: Option<i64>,
@@ -234,6 +237,62 @@ fn decode_delegation(der: &[u8], v: &VerifiedApReq) -> Result<DelegatedCredentia
     })
 }
 
+/// Delegation for the initiator (RFC 4121 §4.1.1.1): a FORWARDED TGT from the KDC, as a
+/// KRB-CRED encrypted in the service ticket's session key (what MIT sends and MIT's
+/// krb5_rd_cred tries first). Like MIT, any failure (no TGT, a TGT that is not
+/// FORWARDABLE, a KDC error) means no delegation rather than a failed context.
+fn delegate(cred: &InitiatorCredential, session_key: &Key, now: i64, usec: u32) -> Option<Vec<u8>> {
+    let forwarded = cred.forwarded_tgt(now).ok()??;
+    build_krb_cred(&[forwarded], session_key, now, usec).ok()
+}
+
+/// KRB-CRED (RFC 4120 §5.8) carrying `creds`: the tickets in clear, their keys and
+/// metadata in an EncKrbCredPart encrypted with `key` (key usage 14). Optional fields that
+/// are zero are left out, and a nonce and timestamp are included, as MIT's krb5_mk_ncred
+/// does.
+pub fn build_krb_cred(creds: &[Credential], key: &Key, now: i64, usec: u32) -> Result<Vec<u8>> {
+    let opt_time = |t: u32| (t != 0).then_some(t as i64);
+    let mut tickets = Vec::with_capacity(creds.len());
+    let mut ticket_info = Vec::with_capacity(creds.len());
+    for c in creds {
+        tickets.push(Ticket::from_der(&c.ticket).map_err(|e| {
+            Error::new(
+                major::DEFECTIVE_CREDENTIAL,
+                e.minor,
+                format!("ticket to delegate: {}", e.detail),
+            )
+        })?);
+        ticket_info.push(KrbCredInfo {
+            key: c.key.clone(),
+            prealm: Some(c.client.realm.clone()),
+            pname: Some(c.client.name.clone()),
+            flags: Some(c.ticket_flags),
+            authtime: opt_time(c.authtime),
+            starttime: opt_time(c.starttime),
+            endtime: opt_time(c.endtime),
+            renew_till: opt_time(c.renew_till),
+            srealm: Some(c.server.realm.clone()),
+            sname: Some(c.server.name.clone()),
+            caddr: (!c.addresses.is_empty()).then(|| c.addresses.clone()),
+        });
+    }
+    let part = EncKrbCredPart {
+        ticket_info,
+        nonce: Some(random_u32() & 0x7fff_ffff),
+        timestamp: Some(now),
+        usec: Some(usec),
+        s_address: None,
+        r_address: None,
+    };
+    let plain = zeroize::Zeroizing::new(part.to_der());
+    let enc_part = EncryptedData {
+        etype: key.enctype().number(),
+        kvno: None,
+        cipher: key.encrypt(usage::KRB_CRED_ENCPART, &plain),
+    };
+    Ok(KrbCred { tickets, enc_part }.to_der())
+}
+
 impl SecurityContext {
     /// Step 1: the initiator's first call. Returns the context and the initial token
     /// (framed AP-REQ). The context is established at once unless mutual authentication
@@ -244,7 +303,7 @@ impl SecurityContext {
         options: &InitOptions,
     ) -> Result<(SecurityContext, Vec<u8>)> {
         let (now, usec) = cred.clock.now();
-        let tkt = cred.find_ticket(target, now)?;
+        let tkt = cred.get_ticket(target, now)?;
         let ticket = Ticket::from_der(&tkt.ticket).map_err(|e| {
             Error::new(
                 major::DEFECTIVE_CREDENTIAL,
@@ -257,25 +316,40 @@ impl SecurityContext {
         let subkey = Key::random(session_key.enctype());
         let seq = initial_seq();
         let mutual = options.req_flags & ctx_flags::MUTUAL != 0;
-        // MIT always offers CONF|INTEG and TRANS; delegation needs a forwarded TGT from
-        // the KDC, which this initiator cannot fetch yet, so DELEG is not offered.
+        // MIT always offers CONF|INTEG and TRANS; DELEG only once a credential was
+        // actually delegated.
         let requested = options.req_flags
             & (ctx_flags::MUTUAL
                 | ctx_flags::REPLAY
                 | ctx_flags::SEQUENCE
                 | ctx_flags::CONF
                 | ctx_flags::INTEG);
-        let flags = requested | ctx_flags::CONF | ctx_flags::INTEG | ctx_flags::TRANS;
+        let mut flags = requested | ctx_flags::CONF | ctx_flags::INTEG | ctx_flags::TRANS;
         let bindings_hash = options
             .channel_bindings
             .as_ref()
             .map_or([0u8; 16], |cb| cb.hash());
-        let checksum = GssChecksum {
+        let delegation = if options.req_flags & ctx_flags::DELEG != 0 {
+            delegate(cred, &session_key, now, usec)
+        } else {
+            None
+        };
+        let mut checksum = GssChecksum {
             bindings_hash,
-            flags,
-            delegation: None,
+            flags: flags | delegation.as_ref().map_or(0, |_| ctx_flags::DELEG),
+            delegation,
             extensions: Vec::new(),
         };
+        let checksum_bytes = match checksum.try_encode() {
+            Ok(b) => b,
+            Err(_) => {
+                // An oversized KRB-CRED: authenticate without delegating.
+                checksum.delegation = None;
+                checksum.flags &= !ctx_flags::DELEG;
+                checksum.encode()
+            }
+        };
+        flags = checksum.flags;
         // RFC 4537: offer our enctype list when the session key is not our first choice.
         let authorization_data = (session_key.enctype() != Enctype::ALL[0]).then(|| {
             let list: Vec<i32> = Enctype::ALL.iter().map(|e| e.number()).collect();
@@ -293,7 +367,7 @@ impl SecurityContext {
             cname: tkt.client.name.clone(),
             cksum: Some(Checksum {
                 cksumtype: CKSUMTYPE_GSSAPI,
-                checksum: checksum.encode(),
+                checksum: checksum_bytes,
             }),
             cusec: usec,
             ctime: now,
@@ -316,6 +390,7 @@ impl SecurityContext {
             server: tkt.server.clone(),
             session_enctype: session_key.enctype(),
             expires: tkt.endtime as i64,
+            ticket_endtime: tkt.endtime as i64,
             authz: Vec::new(),
             delegated: None,
             clock_fixed: cred.clock.fixed(),
@@ -547,6 +622,7 @@ impl SecurityContext {
             server: v.server,
             session_enctype: v.session_key.enctype(),
             expires: v.ticket.endtime.saturating_add(skew),
+            ticket_endtime: v.ticket.endtime,
             authz,
             delegated,
             clock_fixed: None,
@@ -578,6 +654,11 @@ impl SecurityContext {
     /// Unix time at which the context expires.
     pub fn expires(&self) -> i64 {
         self.expires
+    }
+
+    /// The end time of the ticket the context was made with.
+    pub fn ticket_endtime(&self) -> i64 {
+        self.ticket_endtime
     }
     /// Seconds of validity left at `now` (0 once expired).
     pub fn lifetime(&self, now: i64) -> u32 {

@@ -3,10 +3,12 @@
 (one flags byte, a 4-byte big-endian length, the token), for tests/interop-mit.sh.
 
   gssapi_peer.py initiate PORT SERVICE@HOST MESSAGE   like gss-client: wrap, verify the MIC
-  gssapi_peer.py accept PORT SERVICE@HOST             like gss-server -once
+  gssapi_peer.py accept PORT SERVICE@HOST [CCACHE]    like gss-server -once; with CCACHE,
+                                                      a delegated credential is stored there
 
-Prints "Signature verified." (initiator) or 'Accepted connection: "NAME"' (acceptor);
-exits non-zero on any error.
+Prints "Signature verified." (initiator) or 'Accepted connection: "NAME"' (acceptor), and
+"Delegated credentials stored in CCACHE" or "No delegated credentials" when asked to store
+them; exits non-zero on any error.
 """
 import socket
 import struct
@@ -72,7 +74,17 @@ def initiate(port, service, message):
         send_token(sock, TOKEN_NOOP, b"")
 
 
-def accept(port, service):
+def store_delegated(ctx, ccache):
+    """Writes the initiator's delegated credential (gss_store_cred_into) to `ccache`."""
+    if ctx.delegated_creds is None:
+        print("No delegated credentials", flush=True)
+        return
+    ctx.delegated_creds.store(store={b"ccache": f"FILE:{ccache}".encode()}, usage="initiate",
+                              overwrite=True)
+    print(f"Delegated credentials stored in {ccache}", flush=True)
+
+
+def accept(port, service, deleg_ccache=None):
     creds = gssapi.Credentials(name=gssapi.Name(service, gssapi.NameType.hostbased_service),
                                usage="accept")
     with socket.create_server(("127.0.0.1", port)) as listener:
@@ -93,6 +105,8 @@ def accept(port, service):
             if reply:
                 send_token(conn, TOKEN_CONTEXT, reply)
         print(f'Accepted connection: "{ctx.initiator_name}"', flush=True)
+        if deleg_ccache is not None:
+            store_delegated(ctx, deleg_ccache)
         while True:
             flags_in, token = recv_token(conn)
             if flags_in & TOKEN_NOOP:
@@ -114,8 +128,8 @@ def main():
     try:
         if len(args) == 4 and args[0] == "initiate":
             initiate(int(args[1]), args[2], args[3])
-        elif len(args) == 3 and args[0] == "accept":
-            accept(int(args[1]), args[2])
+        elif len(args) in (3, 4) and args[0] == "accept":
+            accept(int(args[1]), args[2], *args[3:])
         else:
             print(__doc__, file=sys.stderr)
             return 2

@@ -1,0 +1,888 @@
+//! The bad-input matrix (issue #8): malformed initial tokens and per-message tokens, each with
+//! the major/minor status it must get, against the Rust API directly (a panic fails the test;
+//! nothing here goes through the FFI's panic guard). After the whole table, the SAME acceptor
+//! credential and replay cache accept a valid token (MIT's own captured one, which none of the
+//! rows consumed) and refuse its replay, and the established context still unwraps and
+//! verifies MIT's tokens in sequence (no failed row advanced its sequence state).
+//!
+//! README.md, "Bad-input matrix", documents the classes; c-tests/test_bad_input.c is the same
+//! matrix through the C ABI.
+
+use krbap::asn1::{ApReq, Der};
+use krbap::cred::{AcceptorCredential, InitiatorCredential};
+use krbap::error::{major, minor, Error};
+use krbap::gss::checksum::ctx_flags;
+use krbap::gss::context::{InitOptions, SecurityContext};
+use krbap::gss::name::{Name, NameType};
+use krbap::gss::token::{frame, TOK_AP_REQ};
+use std::path::{Path, PathBuf};
+
+fn data(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/mit-capture")
+        .join(p)
+}
+
+fn read(p: &str) -> Vec<u8> {
+    std::fs::read(data(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+fn capture_time() -> i64 {
+    let info = std::fs::read_to_string(data("mutual/info.txt")).unwrap();
+    let at = info.find("captured at unix time ").unwrap() + "captured at unix time ".len();
+    info[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn acceptor(t: i64) -> AcceptorCredential {
+    let kt = data("service.keytab");
+    let cred = AcceptorCredential::from_keytab(Some(kt.to_str().unwrap()), None).unwrap();
+    cred.clock.set_fixed(Some(t));
+    cred
+}
+
+/// The ASN.1 decoder's minor codes (MIT's asn1 error table): which one a malformed DER input
+/// gets depends on where the damage is first seen, so rows that iterate positions accept any.
+const ASN1_MINORS: [i32; 6] = [
+    minor::ASN1_OVERRUN,
+    minor::ASN1_BAD_LENGTH,
+    minor::ASN1_BAD_ID,
+    minor::ASN1_BAD_FORMAT,
+    minor::ASN1_MISSING_FIELD,
+    minor::ASN1_OVERFLOW,
+];
+
+/// What a row expects: one exact (major, minor), or a major with any minor of a set.
+#[derive(Clone, Copy)]
+enum Want {
+    Exact(u32, i32),
+    AnyOf(u32, &'static [i32]),
+}
+
+impl Want {
+    fn admits(&self, e: &Error) -> bool {
+        match *self {
+            Want::Exact(ma, mi) => e.major == ma && e.minor == mi,
+            Want::AnyOf(ma, set) => e.major == ma && set.contains(&e.minor),
+        }
+    }
+}
+
+/// Collects every row's outcome so that one run reports all mismatches.
+#[derive(Default)]
+struct Matrix {
+    rows: usize,
+    cases: usize,
+    failures: Vec<String>,
+}
+
+impl Matrix {
+    /// One row: every input must fail with `want`.
+    fn row<T>(
+        &mut self,
+        name: &str,
+        inputs: Vec<Vec<u8>>,
+        want: Want,
+        mut run: impl FnMut(&[u8]) -> Result<T, Error>,
+    ) {
+        assert!(!inputs.is_empty(), "row {name} has no input");
+        self.rows += 1;
+        for (i, input) in inputs.iter().enumerate() {
+            self.cases += 1;
+            match run(input) {
+                Ok(_) => self
+                    .failures
+                    .push(format!("{name} [case {i}]: accepted, expected an error")),
+                Err(e) if want.admits(&e) => {}
+                Err(e) => self.failures.push(format!(
+                    "{name} [case {i}]: got major {:#x} minor {} ({}: {}), expected {}",
+                    e.major,
+                    e.minor,
+                    e.minor_message(),
+                    e.detail,
+                    match want {
+                        Want::Exact(ma, mi) => format!("major {ma:#x} minor {mi}"),
+                        Want::AnyOf(ma, set) => format!("major {ma:#x} minor in {set:?}"),
+                    }
+                )),
+            }
+        }
+    }
+}
+
+// ---- DER helpers for building the malformed initial tokens ----------------------------------
+
+/// A DER definite length.
+fn der_len(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        return vec![n as u8];
+    }
+    let bytes = (n as u64).to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    let mut out = vec![0x80 | (8 - skip) as u8];
+    out.extend_from_slice(&bytes[skip..]);
+    out
+}
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend(der_len(content.len()));
+    out.extend_from_slice(content);
+    out
+}
+
+/// The AP-REQ inside a framed initial token (after the TOK_ID).
+fn inner_of(token: &[u8]) -> Vec<u8> {
+    let (tok_id, inner) = krbap::gss::token::unframe(token).unwrap();
+    assert_eq!(tok_id, TOK_AP_REQ);
+    inner.to_vec()
+}
+
+/// A framed initial token around an arbitrary (possibly malformed) AP-REQ.
+fn reframe(inner: &[u8]) -> Vec<u8> {
+    frame(TOK_AP_REQ, inner)
+}
+
+/// Decodes the AP-REQ, lets `edit` change it, and re-encodes and re-frames it.
+fn edited(token: &[u8], edit: impl FnOnce(&mut ApReq)) -> Vec<u8> {
+    let mut req = ApReq::from_der(&inner_of(token)).unwrap();
+    edit(&mut req);
+    reframe(&req.to_der())
+}
+
+/// Replaces the first occurrence of `from` after `start` in `bytes` (a test fixture
+/// edit whose location is asserted, so the row cannot silently test nothing).
+fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .unwrap_or_else(|| panic!("pattern {from:02x?} not found"));
+    let mut out = bytes[..at].to_vec();
+    out.extend_from_slice(to);
+    out.extend_from_slice(&bytes[at + from.len()..]);
+    out
+}
+
+/// A deterministic byte stream (xorshift) for the random-body rows.
+fn pseudo_random(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn flip(bytes: &[u8], at: usize, mask: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at] ^= mask;
+    out
+}
+
+fn set(bytes: &[u8], at: usize, value: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at..at + value.len()].copy_from_slice(value);
+    out
+}
+
+const DEFECTIVE: u32 = major::DEFECTIVE_TOKEN;
+const FAILURE: u32 = major::FAILURE;
+const BAD_SIG: u32 = major::BAD_SIG;
+
+fn initial_token_rows(m: &mut Matrix, ac: &AcceptorCredential, good: &[u8]) {
+    let mut accept = |t: &[u8]| SecurityContext::accept(ac, t, None).map_err(|f| f.error);
+    let inner = inner_of(good);
+    let bad_header = Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER);
+    let asn1 = Want::AnyOf(DEFECTIVE, &ASN1_MINORS);
+
+    // Framing (RFC 2743 §3.1).
+    m.row(
+        "initial token truncated at every length",
+        (0..good.len()).map(|n| good[..n].to_vec()).collect(),
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "AP-REQ truncated at every length (framing re-made to fit)",
+        (0..inner.len()).map(|n| reframe(&inner[..n])).collect(),
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "byte after the framed token",
+        vec![[good, &[0u8][..]].concat()],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "byte after the AP-REQ inside the framing",
+        vec![reframe(&[&inner[..], &[0u8]].concat())],
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "first byte not 0x60",
+        vec![set(good, 0, &[0x30]), set(good, 0, &[0x00])],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "outer length larger than the data",
+        vec![{
+            let mut t = good.to_vec();
+            // 60 82 HH LL: the long form with two length octets.
+            assert_eq!(t[1], 0x82);
+            t[3] = t[3].wrapping_add(1);
+            t
+        }],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "outer length indefinite (0x80)",
+        vec![[&[0x60, 0x80][..], &good[4..], &[0, 0]].concat()],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "outer length of 9 and of 127 octets",
+        vec![
+            [&[0x60, 0x89][..], &[0xff; 9], &good[4..]].concat(),
+            [&[0x60, 0xff][..], &good[4..]].concat(),
+        ],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "outer length not minimal (82 00 xx)",
+        vec![[&[0x60, 0x83, 0x00][..], &good[2..]].concat()],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "mechanism OID missing (no 0x06 after the length)",
+        vec![tlv(0x60, &[0x05, 0x00, 0x01, 0x00])],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "mechanism OID length past the data",
+        vec![tlv(0x60, &[0x06, 0x7f, 0x2a, 0x86])],
+        bad_header,
+        &mut accept,
+    );
+    let body = &good[4..]; // 06 09 <krb5 OID> 01 00 <AP-REQ>
+    m.row(
+        "wrong mechanism OID (each OID byte changed; SPNEGO; MS krb5; old krb5)",
+        {
+            let mut v: Vec<Vec<u8>> = (2..11).map(|i| tlv(0x60, &flip(body, i, 0x01))).collect();
+            let other_oids: [&[u8]; 3] = [
+                &[0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02], // SPNEGO 1.3.6.1.5.5.2
+                &[
+                    0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02,
+                ], // MS krb5 1.2.840.48018.1.2.2
+                &[0x06, 0x05, 0x2b, 0x05, 0x01, 0x05, 0x02],       // pre-RFC krb5 1.3.5.1.5.2
+            ];
+            for oid in other_oids {
+                v.push(tlv(0x60, &[oid, &body[11..]].concat()));
+            }
+            v
+        },
+        Want::Exact(DEFECTIVE, minor::G_WRONG_MECH),
+        &mut accept,
+    );
+    m.row(
+        "no TOK_ID after the OID",
+        vec![tlv(0x60, &body[..11]), tlv(0x60, &body[..12])],
+        bad_header,
+        &mut accept,
+    );
+    m.row(
+        "wrong TOK_ID (AP-REP, KRB-ERROR, MIC, Wrap, 00 00, ff ff, 01 01)",
+        [[2, 0], [3, 0], [4, 4], [5, 4], [0, 0], [0xff, 0xff], [1, 1]]
+            .iter()
+            .map(|id| frame(*id, &inner))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::G_WRONG_TOKID),
+        &mut accept,
+    );
+    m.row(
+        "MIT's AP-REP and KRB-ERROR tokens given to accept",
+        vec![
+            read("mutual/ap_rep_token.bin"),
+            read("mutual/replay_error_token.bin"),
+        ],
+        Want::Exact(DEFECTIVE, minor::G_WRONG_TOKID),
+        &mut accept,
+    );
+    m.row(
+        "all-zero and all-0xff buffers of the token's size",
+        vec![vec![0u8; good.len()], vec![0xffu8; good.len()]],
+        bad_header,
+        &mut accept,
+    );
+
+    // DER of the AP-REQ (RFC 4120 §5.5.1).
+    m.row(
+        "AP-REQ length larger than the data",
+        vec![{
+            let mut i = inner.clone();
+            assert_eq!(i[1], 0x82);
+            i[3] = i[3].wrapping_add(1);
+            reframe(&i)
+        }],
+        Want::Exact(DEFECTIVE, minor::ASN1_OVERRUN),
+        &mut accept,
+    );
+    m.row(
+        "AP-REQ with indefinite lengths (BER, not DER)",
+        vec![
+            reframe(&[&[0x6e, 0x80][..], &inner[4..], &[0, 0]].concat()),
+            reframe(&[&inner[..4], &[0x30, 0x80], &inner[8..], &[0, 0]].concat()),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_LENGTH),
+        &mut accept,
+    );
+    m.row(
+        "AP-REQ length not minimally encoded (83 00 xx xx; 81 05 for a short value)",
+        vec![
+            reframe(&[&[0x6e, 0x83, 0x00][..], &inner[2..]].concat()),
+            reframe(&tlv(0x6e, &[0x30, 0x81, 0x03, 0x02, 0x01, 0x05])),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_LENGTH),
+        &mut accept,
+    );
+    m.row(
+        "AP-REQ length of 5 and 9 length octets",
+        vec![
+            reframe(&[&[0x6e, 0x85, 0, 0, 0][..], &inner[2..]].concat()),
+            reframe(&[
+                0x6e, 0x89, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ]),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_OVERFLOW),
+        &mut accept,
+    );
+    m.row(
+        "nesting 40 / 1000 / 100000 levels deep",
+        [40usize, 1000, 100_000]
+            .iter()
+            .map(|&depth| {
+                let mut v = vec![0x05, 0x00];
+                for _ in 0..depth {
+                    v = tlv(0x30, &v);
+                }
+                reframe(&tlv(0x6e, &v))
+            })
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::ASN1_PARSE_ERROR),
+        &mut accept,
+    );
+    m.row(
+        "OCTET STRING claiming 2^31-1, 2^32-1 and 2^64-1 bytes",
+        [
+            &[0x84, 0x7f, 0xff, 0xff, 0xff][..],
+            &[0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x88, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ]
+        .iter()
+        .map(|len| {
+            // ... authenticator [4] SEQUENCE { etype, cipher [2] OCTET STRING <huge> } ...
+            let octets = [&[0x04][..], len, &[0u8; 32]].concat();
+            reframe(&tlv(
+                0x6e,
+                &tlv(0x30, &tlv(0xa4, &tlv(0x30, &tlv(0xa2, &octets)))),
+            ))
+        })
+        .collect(),
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "wrong APPLICATION tag (AP-REP, Ticket, KRB-ERROR) for the AP-REQ",
+        [0x6f, 0x61, 0x7e]
+            .iter()
+            .map(|&tag| reframe(&set(&inner, 0, &[tag])))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::AP_ERR_MSG_TYPE),
+        &mut accept,
+    );
+    m.row(
+        "not an APPLICATION tag (SEQUENCE, context [14])",
+        [0x30, 0xae]
+            .iter()
+            .map(|&tag| reframe(&set(&inner, 0, &[tag])))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut accept,
+    );
+    m.row(
+        "msg-type 15 inside an AP-REQ",
+        vec![reframe(&replace_once(
+            &inner,
+            &[0xa1, 0x03, 0x02, 0x01, 0x0e],
+            &[0xa1, 0x03, 0x02, 0x01, 0x0f],
+        ))],
+        Want::Exact(DEFECTIVE, minor::BADMSGTYPE),
+        &mut accept,
+    );
+    m.row(
+        "pvno 4",
+        vec![reframe(&replace_once(
+            &inner,
+            &[0xa0, 0x03, 0x02, 0x01, 0x05],
+            &[0xa0, 0x03, 0x02, 0x01, 0x04],
+        ))],
+        Want::Exact(DEFECTIVE, minor::KDC_ERR_BAD_PVNO),
+        &mut accept,
+    );
+    m.row(
+        "ticket APPLICATION 1 tag changed to APPLICATION 2",
+        vec![{
+            let at = inner.windows(2).position(|w| w == [0x61, 0x82]).unwrap();
+            reframe(&set(&inner, at, &[0x62]))
+        }],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut accept,
+    );
+    m.row(
+        "random bytes inside a valid framing (300 seeds, 1-700 bytes)",
+        (1..=300u64)
+            .map(|s| reframe(&pseudo_random(s, (s as usize * 7) % 700 + 1)))
+            .collect(),
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "random bytes after a valid AP-REQ tag and length",
+        (1..=100u64)
+            .map(|s| {
+                let r = pseudo_random(s * 31, inner.len() - 4);
+                reframe(&[&inner[..4], &r[..]].concat())
+            })
+            .collect(),
+        Want::AnyOf(
+            DEFECTIVE,
+            &[
+                minor::ASN1_OVERRUN,
+                minor::ASN1_BAD_LENGTH,
+                minor::ASN1_BAD_ID,
+                minor::ASN1_BAD_FORMAT,
+                minor::ASN1_MISSING_FIELD,
+                minor::ASN1_OVERFLOW,
+                minor::AP_ERR_MSG_TYPE,
+            ],
+        ),
+        &mut accept,
+    );
+
+    // Ticket and authenticator contents (RFC 4120 §3.2.3, MIT rd_req.c codes).
+    m.row(
+        "ticket kvno not in the keytab",
+        vec![
+            edited(good, |r| r.ticket.enc_part.kvno = Some(7)),
+            edited(good, |r| r.ticket.enc_part.kvno = Some(u32::MAX)),
+        ],
+        Want::Exact(FAILURE, minor::AP_ERR_BADKEYVER),
+        &mut accept,
+    );
+    m.row(
+        "ticket enctype not in the keytab (rc4-hmac, des3, unknown 99, negative)",
+        [23, 16, 99, -1]
+            .iter()
+            .map(|&e| edited(good, |r| r.ticket.enc_part.etype = e))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_NOKEY),
+        &mut accept,
+    );
+    m.row(
+        "ticket for another service / realm",
+        vec![
+            edited(good, |r| r.ticket.sname.components[0] = b"other".to_vec()),
+            edited(good, |r| r.ticket.realm = b"OTHER.REALM".to_vec()),
+        ],
+        Want::Exact(FAILURE, minor::AP_ERR_NOT_US),
+        &mut accept,
+    );
+    let ticket_len = |g: &[u8]| {
+        ApReq::from_der(&inner_of(g))
+            .unwrap()
+            .ticket
+            .enc_part
+            .cipher
+            .len()
+    };
+    let tl = ticket_len(good);
+    m.row(
+        "ticket ciphertext empty / shorter than confounder+MAC (1..27 bytes)",
+        [0usize, 1, 15, 16, 27]
+            .iter()
+            .map(|&n| edited(good, |r| r.ticket.enc_part.cipher.truncate(n)))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_BAD_INTEGRITY),
+        &mut accept,
+    );
+    m.row(
+        "ticket ciphertext cut to confounder+MAC and one byte short of full",
+        vec![
+            edited(good, |r| r.ticket.enc_part.cipher.truncate(28)),
+            edited(good, |r| r.ticket.enc_part.cipher.truncate(tl - 1)),
+        ],
+        Want::Exact(FAILURE, minor::AP_ERR_BAD_INTEGRITY),
+        &mut accept,
+    );
+    m.row(
+        "ticket ciphertext: first, middle, last byte flipped",
+        [0usize, tl / 2, tl - 1]
+            .iter()
+            .map(|&i| edited(good, |r| r.ticket.enc_part.cipher[i] ^= 0x80))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_BAD_INTEGRITY),
+        &mut accept,
+    );
+    m.row(
+        "authenticator ciphertext empty / shorter than confounder+MAC",
+        [0usize, 1, 12, 27]
+            .iter()
+            .map(|&n| edited(good, |r| r.authenticator.cipher.truncate(n)))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_BAD_INTEGRITY),
+        &mut accept,
+    );
+    m.row(
+        "authenticator ciphertext: first and last byte flipped, cut to confounder+MAC",
+        vec![
+            edited(good, |r| r.authenticator.cipher[0] ^= 1),
+            edited(good, |r| *r.authenticator.cipher.last_mut().unwrap() ^= 1),
+            edited(good, |r| r.authenticator.cipher.truncate(28)),
+        ],
+        Want::Exact(FAILURE, minor::AP_ERR_BAD_INTEGRITY),
+        &mut accept,
+    );
+    m.row(
+        "authenticator enctype differs from the session key's",
+        vec![
+            edited(good, |r| r.authenticator.etype = 17),
+            edited(good, |r| r.authenticator.etype = 99),
+        ],
+        Want::Exact(FAILURE, minor::AP_ERR_BAD_INTEGRITY),
+        &mut accept,
+    );
+}
+
+/// Per-message rows on an established acceptor context: MIT's initiator -> acceptor tokens
+/// of the non-mutual capture (keyed by the initiator's subkey, which the acceptor has; the
+/// mutual capture's tokens use MIT's acceptor subkey, which a krbap acceptor cannot know).
+fn per_message_rows(m: &mut Matrix, ctx: &mut SecurityContext) {
+    let conf = read("nomutual/c2s_wrap_conf.bin");
+    let noconf = read("nomutual/c2s_wrap_noconf.bin");
+    let mic = read("nomutual/c2s_mic.bin");
+    let message = read("nomutual/message.bin");
+    let own_wrap = ctx.wrap(true, b"reflected").unwrap();
+    let own_mic = ctx.get_mic(b"reflected").unwrap();
+    // RFC 4121 §4.2.6.2 Wrap header: TOK_ID 05 04 | flags | filler ff | EC(2) | RRC(2) | SND_SEQ(8).
+    assert_eq!(&conf[..2], &[0x05, 0x04]);
+    assert_eq!(conf[2] & 0x02, 0x02, "c2s_wrap_conf is sealed");
+    assert_eq!(&mic[..2], &[0x04, 0x04]);
+
+    let unwrap = |ctx: &mut SecurityContext, t: &[u8]| ctx.unwrap(t);
+    let trunc = Want::Exact(DEFECTIVE, minor::G_TOK_TRUNC);
+    let tokid = Want::Exact(DEFECTIVE, minor::G_WRONG_TOKID);
+    let direction = Want::Exact(BAD_SIG, minor::G_BAD_DIRECTION);
+    let bad_header = Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER);
+    let integrity = Want::Exact(BAD_SIG, minor::AP_ERR_BAD_INTEGRITY);
+    let msize = Want::Exact(BAD_SIG, minor::BAD_MSIZE);
+
+    m.row(
+        "Wrap (sealed) truncated inside its 16-byte header",
+        (0..16).map(|n| conf[..n].to_vec()).collect(),
+        trunc,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (sealed) ciphertext shorter than confounder+MAC (0..27 bytes)",
+        (16..16 + 28).map(|n| conf[..n].to_vec()).collect(),
+        msize,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (sealed) truncated at every longer length",
+        (16 + 28..conf.len()).map(|n| conf[..n].to_vec()).collect(),
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap TOK_ID wrong (MIC, AP-REQ, RFC 1964 wrap 02 01, 05 05, 04 05)",
+        [[4u8, 4], [1, 0], [2, 1], [5, 5], [4, 5]]
+            .iter()
+            .map(|id| set(&conf, 0, id))
+            .collect(),
+        tokid,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap flags: SentByAcceptor set (wrong direction), and our own token reflected",
+        vec![flip(&conf, 2, 0x01), own_wrap.clone()],
+        direction,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap flags: AcceptorSubkey set, a reserved bit set (differ from the encrypted copy)",
+        vec![
+            flip(&conf, 2, 0x04),
+            flip(&conf, 2, 0x80),
+            flip(&conf, 2, 0x08),
+        ],
+        bad_header,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap flags: Sealed cleared (read as integrity-only, EC 0 is not the MAC length)",
+        vec![flip(&conf, 2, 0x02)],
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap filler not 0xff",
+        vec![set(&conf, 3, &[0x00]), set(&conf, 3, &[0xfe])],
+        bad_header,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (sealed) EC changed (1, 16, 0xffff)",
+        [1u16, 16, 0xffff]
+            .iter()
+            .map(|ec| set(&conf, 4, &ec.to_be_bytes()))
+            .collect(),
+        bad_header,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (sealed) RRC changed (1, 28, 0xffff): the rotation breaks the ciphertext",
+        [1u16, 28, 0xffff]
+            .iter()
+            .map(|rrc| set(&conf, 6, &rrc.to_be_bytes()))
+            .collect(),
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (sealed) SND_SEQ changed (each of its 8 bytes)",
+        (8..16).map(|i| flip(&conf, i, 0x01)).collect(),
+        bad_header,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (sealed) ciphertext: every 8th byte flipped",
+        (16..conf.len())
+            .step_by(8)
+            .map(|i| flip(&conf, i, 0x40))
+            .collect(),
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (integrity) EC not the checksum length (0, 11, 13)",
+        [0u16, 11, 13]
+            .iter()
+            .map(|ec| set(&noconf, 4, &ec.to_be_bytes()))
+            .collect(),
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (integrity) EC larger than the body",
+        vec![set(&noconf, 4, &[0xff, 0xff])],
+        trunc,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (integrity) flags, RRC, SND_SEQ, message byte or checksum byte changed",
+        vec![
+            flip(&noconf, 2, 0x04),
+            flip(&noconf, 2, 0x80),
+            set(&noconf, 6, &[0, 5]),
+            flip(&noconf, 15, 0x01),
+            flip(&noconf, 16, 0x01),
+            flip(&noconf, noconf.len() - 1, 0x01),
+        ],
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap (integrity) checksum cut short",
+        vec![noconf[..noconf.len() - 1].to_vec()],
+        integrity,
+        |t| unwrap(ctx, t),
+    );
+    m.row(
+        "Wrap inside a 0x60 framing with the wrong mechanism OID",
+        vec![{
+            let mut f = frame([0x05, 0x04], &conf[2..]);
+            // The last OID byte, just before the TOK_ID and the rest of the token.
+            let last_oid_byte = f.len() - (conf.len() - 2) - 2 - 1;
+            f[last_oid_byte] ^= 1;
+            f
+        }],
+        Want::Exact(DEFECTIVE, minor::G_WRONG_MECH),
+        |t| unwrap(ctx, t),
+    );
+
+    // RFC 4121 §4.2.6.1 MIC header: TOK_ID 04 04 | flags | filler ff ff ff ff ff | SND_SEQ(8).
+    let verify = |ctx: &mut SecurityContext, t: &[u8]| ctx.verify_mic(&message, t);
+    m.row(
+        "MIC truncated inside its header",
+        (0..16).map(|n| mic[..n].to_vec()).collect(),
+        trunc,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC checksum truncated (0..11 of 12 bytes)",
+        (16..mic.len()).map(|n| mic[..n].to_vec()).collect(),
+        msize,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC TOK_ID wrong (Wrap, RFC 1964 MIC 01 01, 04 05)",
+        [[5u8, 4], [1, 1], [4, 5]]
+            .iter()
+            .map(|id| set(&mic, 0, id))
+            .collect(),
+        tokid,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC flags: SentByAcceptor set, and our own MIC reflected",
+        vec![flip(&mic, 2, 0x01), own_mic.clone()],
+        direction,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC flags: Sealed set, AcceptorSubkey set, reserved bit set (all under the MAC)",
+        vec![
+            flip(&mic, 2, 0x02),
+            flip(&mic, 2, 0x04),
+            flip(&mic, 2, 0x80),
+        ],
+        integrity,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC filler: each of its 5 bytes changed",
+        (3..8).map(|i| set(&mic, i, &[0x00])).collect(),
+        bad_header,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC SND_SEQ changed (each of its 8 bytes), checksum byte flipped",
+        (8..16)
+            .map(|i| flip(&mic, i, 0x01))
+            .chain([flip(&mic, mic.len() - 1, 0x01)])
+            .collect(),
+        integrity,
+        |t| verify(ctx, t),
+    );
+    m.row(
+        "MIC over another message",
+        vec![mic.clone()],
+        integrity,
+        |t| ctx.verify_mic(b"not the message", t),
+    );
+    m.row(
+        "MIC checksum longer than the MAC",
+        vec![[&mic[..], &[0u8]].concat()],
+        msize,
+        |t| verify(ctx, t),
+    );
+}
+
+#[test]
+fn bad_input_matrix() {
+    let t = capture_time();
+    let good = read("mutual/initial_token.bin");
+    // The acceptor under test: every row goes to it; it must end up as it began.
+    let ac = acceptor(t);
+
+    // Contexts established on separate credentials (so the matrix acceptor has not seen
+    // MIT's tokens) from MIT's non-mutual capture, whose c2s tokens are for them. The control
+    // context proves the unmodified tokens are valid, so that no row fails for a reason
+    // other than its corruption.
+    let per_message_context = || {
+        let (mut ctx, _) =
+            SecurityContext::accept(&acceptor(t), &read("nomutual/initial_token.bin"), None)
+                .unwrap();
+        ctx.set_fixed_time(Some(t));
+        ctx
+    };
+    let mut ctx = per_message_context();
+    let mut control = per_message_context();
+    let nomutual_message = read("nomutual/message.bin");
+    for file in ["c2s_wrap_conf.bin", "c2s_wrap_noconf.bin"] {
+        let u = control.unwrap(&read(&format!("nomutual/{file}"))).unwrap();
+        assert_eq!(u.message, nomutual_message);
+    }
+    control
+        .verify_mic(&nomutual_message, &read("nomutual/c2s_mic.bin"))
+        .unwrap();
+
+    let mut m = Matrix::default();
+    initial_token_rows(&mut m, &ac, &good);
+    per_message_rows(&mut m, &mut ctx);
+    println!("bad-input matrix: {} rows, {} cases", m.rows, m.cases);
+    assert!(
+        m.failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        m.failures.len(),
+        m.cases,
+        m.failures.join("\n")
+    );
+    assert!(m.rows >= 40, "only {} rows", m.rows);
+
+    // The same credential and replay cache: MIT's token is fresh for it, then a replay.
+    let (_, rep) = SecurityContext::accept(&ac, &good, None).expect("valid token after the matrix");
+    assert!(rep.is_some());
+    let f = SecurityContext::accept(&ac, &good, None).unwrap_err();
+    assert_eq!(
+        (f.error.major, f.error.minor),
+        (
+            major::FAILURE | major::DUPLICATE_TOKEN,
+            minor::AP_ERR_REPEAT
+        )
+    );
+    // And a fresh token of krbap's own initiator.
+    let ic = InitiatorCredential::from_ccache(Some(data("alice.ccache").to_str().unwrap()), None)
+        .unwrap();
+    ic.clock.set_fixed(Some(t + 5));
+    ac.clock.set_fixed(Some(t + 5));
+    let target = Name::import(b"test@localhost", NameType::HostbasedService, None).unwrap();
+    let opts = InitOptions {
+        req_flags: ctx_flags::MUTUAL | ctx_flags::SEQUENCE | ctx_flags::REPLAY,
+        channel_bindings: None,
+    };
+    let (_, fresh) = SecurityContext::initiate(&ic, &target, &opts).unwrap();
+    SecurityContext::accept(&ac, &fresh, None).expect("fresh krbap token after the matrix");
+
+    // The established context: MIT's tokens in order, none seen as a replay or gap
+    // (no failed row touched the sequence window).
+    for (file, sealed) in [("c2s_wrap_conf.bin", true), ("c2s_wrap_noconf.bin", false)] {
+        let u = ctx.unwrap(&read(&format!("nomutual/{file}"))).unwrap();
+        assert_eq!(u.message, nomutual_message, "{file}");
+        assert_eq!(u.conf, sealed, "{file}");
+        assert_eq!(u.supplementary, 0, "{file}");
+    }
+    assert_eq!(
+        ctx.verify_mic(&nomutual_message, &read("nomutual/c2s_mic.bin"))
+            .unwrap(),
+        0
+    );
+    // And our own tokens reach the peer side (a context made from the same capture).
+    let w = ctx.wrap(true, b"still working").unwrap();
+    assert!(w.len() > 16);
+}
