@@ -278,7 +278,9 @@ pub fn verify_ap_req(
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).
 pub fn build_ap_rep(session_key: &Key, rep: &EncApRepPart) -> Vec<u8> {
-    let cipher = session_key.encrypt(usage::AP_REP_ENCPART, &rep.to_der());
+    // The plaintext carries the acceptor subkey: wiped once encrypted.
+    let plain = zeroize::Zeroizing::new(rep.to_der());
+    let cipher = session_key.encrypt(usage::AP_REP_ENCPART, &plain);
     ApRep {
         enc_part: EncryptedData {
             etype: session_key.enctype().number(),

@@ -17,9 +17,14 @@ pub(super) fn flags_to_wire(flags: u32) -> w::KFlags {
 /// KerberosFlags in: any length; the first 32 bits are kept, missing bits are zero and
 /// the unused bits of a short last octet are cleared (as MIT's decode_krb5_flags).
 pub(super) fn flags_from_wire(f: &w::KFlags) -> Result<u32, DecodeError> {
-    let (&unused, bits) =
-        f.0.split_first()
-            .ok_or_else(|| err(minor::ASN1_BAD_LENGTH, "empty BIT STRING"))?;
+    flags_from_bytes(&f.0)
+}
+
+/// KerberosFlags from the BIT STRING contents (shared with the fast decoder).
+pub(super) fn flags_from_bytes(contents: &[u8]) -> Result<u32, DecodeError> {
+    let (&unused, bits) = contents
+        .split_first()
+        .ok_or_else(|| err(minor::ASN1_BAD_LENGTH, "empty BIT STRING"))?;
     if unused > 7 || (bits.is_empty() && unused != 0) {
         return Err(err(
             minor::ASN1_BAD_FORMAT,
@@ -340,15 +345,53 @@ der_via_wire!(
     AuthorizationDataEntry,
     TransitedEncoding,
     Ticket,
-    EncTicketPart,
-    Authenticator,
-    ApReq,
-    ApRep,
-    EncApRepPart,
     KrbError,
     KrbCred,
     EncKrbCredPart,
     KrbCredInfo,
+);
+
+/// The messages an acceptor decodes for every token: the hand-written decoder first
+/// (`fast.rs`), the rasn path for whatever it does not take (and so for every error).
+macro_rules! der_fast_then_wire {
+    ($($t:ty => $fast:path),* $(,)?) => {$(
+        impl Der for $t {
+            fn to_der(&self) -> Vec<u8> {
+                encode(self)
+            }
+            fn from_der(bytes: &[u8]) -> Result<Self, DecodeError> {
+                match $fast(bytes) {
+                    Some(v) => Ok(v),
+                    None => decode(bytes),
+                }
+            }
+        }
+    )*};
+}
+
+/// The acceptor's reply: encoded by hand (`fast.rs`, the same bytes), decoded by rasn.
+macro_rules! der_fast_encode {
+    ($($t:ty => $fast:path),* $(,)?) => {$(
+        impl Der for $t {
+            fn to_der(&self) -> Vec<u8> {
+                $fast(self)
+            }
+            fn from_der(bytes: &[u8]) -> Result<Self, DecodeError> {
+                decode(bytes)
+            }
+        }
+    )*};
+}
+
+der_fast_encode!(
+    EncApRepPart => super::fast::encode_enc_ap_rep_part,
+    ApRep => super::fast::encode_ap_rep,
+);
+
+der_fast_then_wire!(
+    EncTicketPart => super::fast::enc_ticket_part,
+    Authenticator => super::fast::authenticator,
+    ApReq => super::fast::ap_req,
 );
 
 pub(super) const SEQ: u8 = 0x30;

@@ -10,6 +10,7 @@ use crate::principal::PrincipalName;
 use zeroize::Zeroizing;
 
 mod convert;
+mod fast;
 pub mod kdc;
 pub(crate) mod time;
 mod tlv;
@@ -267,14 +268,20 @@ pub struct KrbCredInfo {
 
 /// AD-IF-RELEVANT / AD-KDCIssued etc. contain a nested AuthorizationData.
 pub fn decode_authorization_data(bytes: &[u8]) -> Result<AuthorizationData, DecodeError> {
-    convert::decode::<convert::AdSeq>(bytes).map(|a| a.0)
+    match fast::authorization_data(bytes) {
+        Some(ad) => Ok(ad),
+        None => convert::decode::<convert::AdSeq>(bytes).map(|a| a.0),
+    }
 }
 pub fn encode_authorization_data(ad: &AuthorizationData) -> Vec<u8> {
     convert::encode(&convert::AdSeq(ad.clone()))
 }
 /// EtypeList ::= SEQUENCE OF Int32 (RFC 4537, the data of AD-ETYPE-NEGOTIATION).
 pub fn decode_etype_list(bytes: &[u8]) -> Result<Vec<i32>, DecodeError> {
-    convert::decode::<convert::EtypeSeq>(bytes).map(|e| e.0)
+    match fast::etype_list(bytes) {
+        Some(list) => Ok(list),
+        None => convert::decode::<convert::EtypeSeq>(bytes).map(|e| e.0),
+    }
 }
 pub fn encode_etype_list(etypes: &[i32]) -> Vec<u8> {
     convert::encode(&convert::EtypeSeq(etypes.to_vec()))

@@ -205,18 +205,23 @@ pub struct Key {
     inner: Arc<KeyInner>,
 }
 
-/// Usages 1..=CACHED_USAGES keep their derived keys (RFC 4120 §7.5.1 and RFC 4121 §2
-/// cover 1..=25); other usages derive on demand.
-const CACHED_USAGES: usize = 25;
+/// Derived keys are cached in a few slots, filled in the order a key meets its usages
+/// (a service key needs one usage, a GSS context key four to six); further usages derive
+/// per call. Slots rather than a table indexed by usage keep a key small: an acceptor
+/// holds keys per established context (a 25-usage table made each key ~1.6 KB).
+const ENC_SLOTS: usize = 6;
+const CHECKSUM_SLOTS: usize = 4;
+
+/// A cache slot: the usage and its derived key(s), boxed so that an empty slot is small.
+type Slot<T> = OnceLock<Box<(u32, T)>>;
 
 struct KeyInner {
     enctype: Enctype,
     bytes: Zeroizing<[u8; 32]>,
-    /// Ke (expanded) and Ki per usage. Boxed: an AES-256 schedule is large and most
-    /// usages are never used with a given key.
-    enc_keys: [OnceLock<Box<EncKeys>>; CACHED_USAGES],
+    /// Ke (expanded) and Ki per usage.
+    enc_keys: [Slot<EncKeys>; ENC_SLOTS],
     /// Kc per usage.
-    checksum_keys: [OnceLock<MacKey>; CACHED_USAGES],
+    checksum_keys: [Slot<MacKey>; CHECKSUM_SLOTS],
 }
 
 /// Either a cached derived key or one derived for this call only.
@@ -235,9 +240,17 @@ impl<T> std::ops::Deref for Derived<'_, T> {
     }
 }
 
-fn cache_index(usage: u32) -> Option<usize> {
-    let i = usize::try_from(usage).ok()?.checked_sub(1)?;
-    (i < CACHED_USAGES).then_some(i)
+/// The cached derived key for `usage`: the slot holding it, or the first empty slot
+/// (filled now); when every slot holds another usage, a key derived for this call only.
+/// Two threads may fill two slots with the same usage; both hold the same key.
+fn cached<T>(slots: &[Slot<T>], usage: u32, derive: impl Fn() -> T) -> Derived<'_, T> {
+    for slot in slots {
+        let entry = slot.get_or_init(|| Box::new((usage, derive())));
+        if entry.0 == usage {
+            return Derived::Cached(&entry.1);
+        }
+    }
+    Derived::Owned(derive())
 }
 
 /// The all-zero cipher state: IV of the RFC 8009 §5 MAC input.
@@ -311,10 +324,7 @@ impl Key {
             Ok(k) => k,
             Err(_) => unreachable!("a Key always has a valid length"),
         };
-        match cache_index(usage) {
-            Some(i) => Derived::Cached(self.inner.enc_keys[i].get_or_init(|| Box::new(derive()))),
-            None => Derived::Owned(derive()),
-        }
+        cached(&self.inner.enc_keys, usage, derive)
     }
 
     fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
@@ -322,10 +332,7 @@ impl Key {
             Ok(k) => k,
             Err(_) => unreachable!("a Key always has a valid length"),
         };
-        match cache_index(usage) {
-            Some(i) => Derived::Cached(self.inner.checksum_keys[i].get_or_init(derive)),
-            None => Derived::Owned(derive()),
-        }
+        cached(&self.inner.checksum_keys, usage, derive)
     }
 
     /// RFC 3961 encrypt: confounder || plaintext, CBC-CS3, truncated HMAC appended.
@@ -596,8 +603,22 @@ mod tests {
             let c: *const MacKey = &*key.checksum_key(usage::ACCEPTOR_SIGN);
             let d: *const MacKey = &*clone.checksum_key(usage::ACCEPTOR_SIGN);
             assert!(std::ptr::eq(c, d), "Kc derived once");
-            assert!(matches!(key.enc_keys(26), Derived::Owned(_)));
+            // Any usage takes a free slot (one is taken above); once all are taken,
+            // further usages derive per call and the cached ones stay cached.
+            for u in 100..100 + ENC_SLOTS as u32 - 1 {
+                assert!(matches!(key.enc_keys(u), Derived::Cached(_)), "usage {u}");
+            }
             assert!(matches!(key.enc_keys(0), Derived::Owned(_)));
+            assert!(matches!(key.enc_keys(u32::MAX), Derived::Owned(_)));
+            let a2: *const EncKeys = &*clone.enc_keys(usage::AP_REQ_AUTH);
+            assert!(std::ptr::eq(a, a2), "still cached");
+            for u in 200..200 + CHECKSUM_SLOTS as u32 - 1 {
+                assert!(
+                    matches!(key.checksum_key(u), Derived::Cached(_)),
+                    "usage {u}"
+                );
+            }
+            assert!(matches!(key.checksum_key(26), Derived::Owned(_)));
         }
     }
 

@@ -192,9 +192,15 @@ impl MessageProtection {
         let usage = self.seal_usage_send();
         if conf {
             let header = Self::wrap_header(self.send_flags() | FLAG_SEALED, 0, seq);
-            // {header | encrypt(message | filler(EC=0) | header)}.
-            let ciphertext = self.key.encrypt_parts(usage, &[message, &header]);
-            prepend_header(ciphertext, &header)
+            // {header | encrypt(message | filler(EC=0) | header)}, encrypted straight after
+            // the header in one exactly-sized buffer (no second copy of the message to
+            // make room for the header: that was ~20% of a 16 KiB Wrap, see README).
+            let overhead = self.key.enctype().ciphertext_overhead();
+            let mut out = Vec::with_capacity(HEADER_LEN + overhead + message.len() + HEADER_LEN);
+            out.extend_from_slice(&header);
+            self.key
+                .encrypt_parts_append(usage, &[message, &header], &mut out);
+            out
         } else {
             let flags = self.send_flags();
             let signed_header = Self::wrap_header(flags, 0, seq);

@@ -1,0 +1,704 @@
+//! Hand-written DER decoding of the messages on the acceptor's hot path: AP-REQ (with its
+//! Ticket), EncTicketPart and Authenticator (RFC 4120 §5.3, §5.5.1), AuthorizationData and
+//! the RFC 4537 EtypeList; and encoding of the acceptor's reply, EncAPRepPart and AP-REP
+//! (RFC 4120 §5.5.2), byte for byte as the rasn path encodes them.
+//!
+//! Why: through rasn, DER decoding was the largest non-crypto cost of an accept
+//! (callgrind: ~35k instructions of ~160k per accept, see README "Benchmarks").
+//!
+//! Contract: each function returns `Some(value)` only for input it decodes exactly as the
+//! rasn path (`convert::decode`) would, and `None` for anything else — malformed input,
+//! but also valid encodings it does not handle (high tag numbers, long-form lengths of
+//! more than 4 bytes). The caller then runs the rasn path, which produces the value or
+//! the error, so errors (and their MIT minor codes) are the reference decoder's. To stay
+//! on the safe side of that contract this decoder is stricter than rasn's: minimal
+//! lengths and integers, exact tags, no trailing bytes anywhere, and the element bound
+//! of `tlv::check`. Tests check that both decoders agree on every fixture and that on
+//! mutated input `Some` always equals the rasn result.
+
+use super::convert::{
+    check_msg_type, check_pvno, flags_from_bytes, int32_from_wire, uint32_from_wire,
+};
+use super::tlv::MAX_ELEMENTS;
+use super::*;
+use std::cell::Cell;
+
+const INTEGER: u8 = 0x02;
+const BIT_STRING: u8 = 0x03;
+const OCTET_STRING: u8 = 0x04;
+const GENERALIZED_TIME: u8 = 0x18;
+const GENERAL_STRING: u8 = 0x1b;
+const SEQUENCE: u8 = 0x30;
+const fn app(n: u8) -> u8 {
+    0x60 | n
+}
+const fn ctx(n: u8) -> u8 {
+    0xa0 | n
+}
+
+/// A cursor over the contents of one constructed value.
+struct Reader<'a, 'c> {
+    buf: &'a [u8],
+    /// TLVs seen so far in the whole message (bounded like `tlv::check`).
+    elements: &'c Cell<usize>,
+}
+
+impl<'a, 'c> Reader<'a, 'c> {
+    fn peek(&self) -> Option<u8> {
+        self.buf.first().copied()
+    }
+
+    /// The next TLV with identifier `ident` (one octet: tag numbers below 31); its contents.
+    fn expect(&mut self, ident: u8) -> Option<&'a [u8]> {
+        let (&first, rest) = self.buf.split_first()?;
+        if first != ident {
+            return None;
+        }
+        let n = self.elements.get() + 1;
+        if n > MAX_ELEMENTS {
+            return None;
+        }
+        self.elements.set(n);
+        let (&l0, rest) = rest.split_first()?;
+        let (len, rest) = if l0 < 0x80 {
+            (usize::from(l0), rest)
+        } else {
+            // DER long form: 1..=4 length octets, minimal (no leading zero, value >= 128).
+            let k = usize::from(l0 & 0x7f);
+            if !(1..=4).contains(&k) || rest.len() < k || rest[0] == 0 {
+                return None;
+            }
+            let len = rest[..k]
+                .iter()
+                .fold(0usize, |v, &b| (v << 8) | usize::from(b));
+            if len < 0x80 {
+                return None;
+            }
+            (len, &rest[k..])
+        };
+        if len > rest.len() {
+            return None;
+        }
+        let (contents, rest) = rest.split_at(len);
+        self.buf = rest;
+        Some(contents)
+    }
+
+    fn sub(&self, buf: &'a [u8]) -> Reader<'a, 'c> {
+        Reader {
+            buf,
+            elements: self.elements,
+        }
+    }
+
+    /// A constructed value `ident` whose contents `f` must consume entirely.
+    fn nested<T>(
+        &mut self,
+        ident: u8,
+        f: impl FnOnce(&mut Reader<'a, 'c>) -> Option<T>,
+    ) -> Option<T> {
+        let contents = self.expect(ident)?;
+        let mut inner = self.sub(contents);
+        let v = f(&mut inner)?;
+        inner.buf.is_empty().then_some(v)
+    }
+
+    /// `[n] EXPLICIT` field.
+    fn field<T>(&mut self, n: u8, f: impl FnOnce(&mut Reader<'a, 'c>) -> Option<T>) -> Option<T> {
+        self.nested(ctx(n), f)
+    }
+
+    /// `[n] EXPLICIT ... OPTIONAL`: `Some(None)` when absent.
+    fn opt_field<T>(
+        &mut self,
+        n: u8,
+        f: impl FnOnce(&mut Reader<'a, 'c>) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if self.peek() == Some(ctx(n)) {
+            self.field(n, f).map(Some)
+        } else {
+            Some(None)
+        }
+    }
+
+    /// INTEGER, minimal two's complement (X.690 §8.3.2), at most 64 bits.
+    fn int(&mut self) -> Option<i64> {
+        let c = self.expect(INTEGER)?;
+        if c.is_empty() || c.len() > 8 {
+            return None;
+        }
+        if c.len() > 1 && ((c[0] == 0 && c[1] & 0x80 == 0) || (c[0] == 0xff && c[1] & 0x80 != 0)) {
+            return None;
+        }
+        let init: i64 = if c[0] & 0x80 != 0 { -1 } else { 0 };
+        Some(c.iter().fold(init, |v, &b| (v << 8) | i64::from(b)))
+    }
+
+    fn int32(&mut self) -> Option<i32> {
+        i32::try_from(self.int()?).ok()
+    }
+
+    fn octets(&mut self) -> Option<Vec<u8>> {
+        self.expect(OCTET_STRING).map(<[u8]>::to_vec)
+    }
+
+    fn kstring(&mut self) -> Option<Vec<u8>> {
+        self.expect(GENERAL_STRING).map(<[u8]>::to_vec)
+    }
+
+    fn time(&mut self) -> Option<KerberosTime> {
+        time::decode(self.expect(GENERALIZED_TIME)?).ok()
+    }
+
+    fn flags(&mut self) -> Option<u32> {
+        flags_from_bytes(self.expect(BIT_STRING)?).ok()
+    }
+
+    /// `SEQUENCE OF` elements, each decoded by `f`.
+    fn seq_of<T>(&mut self, mut f: impl FnMut(&mut Reader<'a, 'c>) -> Option<T>) -> Option<Vec<T>> {
+        self.nested(SEQUENCE, |r| {
+            let mut out = Vec::new();
+            while !r.buf.is_empty() {
+                out.push(f(r)?);
+            }
+            Some(out)
+        })
+    }
+
+    fn principal_name(&mut self) -> Option<PrincipalName> {
+        self.nested(SEQUENCE, |r| {
+            Some(PrincipalName {
+                name_type: r.field(0, Reader::int32)?,
+                components: r.field(1, |r| r.seq_of(Reader::kstring))?,
+            })
+        })
+    }
+
+    fn encrypted_data(&mut self) -> Option<EncryptedData> {
+        self.nested(SEQUENCE, |r| {
+            Some(EncryptedData {
+                etype: r.field(0, Reader::int32)?,
+                kvno: match r.opt_field(1, Reader::int)? {
+                    Some(v) => Some(uint32_from_wire(v).ok()?),
+                    None => None,
+                },
+                cipher: r.field(2, Reader::octets)?,
+            })
+        })
+    }
+
+    fn encryption_key(&mut self) -> Option<EncryptionKey> {
+        self.nested(SEQUENCE, |r| {
+            let keytype = r.field(0, Reader::int32)?;
+            let keyvalue = r.field(1, |r| r.expect(OCTET_STRING))?;
+            Some(EncryptionKey {
+                keytype,
+                keyvalue: Zeroizing::new(keyvalue.to_vec()),
+            })
+        })
+    }
+
+    /// `SEQUENCE { [0] Int32, [1] OCTET STRING }`: Checksum, HostAddress, TransitedEncoding,
+    /// an AuthorizationData entry.
+    fn int_and_octets(&mut self) -> Option<(i32, Vec<u8>)> {
+        self.nested(SEQUENCE, |r| {
+            Some((r.field(0, Reader::int32)?, r.field(1, Reader::octets)?))
+        })
+    }
+
+    fn authorization_data(&mut self) -> Option<AuthorizationData> {
+        self.seq_of(|r| {
+            let (ad_type, ad_data) = r.int_and_octets()?;
+            Some(AuthorizationDataEntry { ad_type, ad_data })
+        })
+    }
+
+    fn ticket(&mut self) -> Option<Ticket> {
+        self.nested(app(1), |r| {
+            r.nested(SEQUENCE, |r| {
+                check_pvno(r.field(0, Reader::int)?).ok()?;
+                Some(Ticket {
+                    realm: r.field(1, Reader::kstring)?,
+                    sname: r.field(2, Reader::principal_name)?,
+                    enc_part: r.field(3, Reader::encrypted_data)?,
+                })
+            })
+        })
+    }
+}
+
+/// Runs `f` on the whole of `bytes` (no trailing bytes).
+fn whole<T>(bytes: &[u8], f: impl FnOnce(&mut Reader<'_, '_>) -> Option<T>) -> Option<T> {
+    let elements = Cell::new(0);
+    let mut r = Reader {
+        buf: bytes,
+        elements: &elements,
+    };
+    let v = f(&mut r)?;
+    r.buf.is_empty().then_some(v)
+}
+
+/// AP-REQ (RFC 4120 §5.5.1).
+pub(super) fn ap_req(bytes: &[u8]) -> Option<ApReq> {
+    whole(bytes, |r| {
+        r.nested(app(14), |r| {
+            r.nested(SEQUENCE, |r| {
+                check_pvno(r.field(0, Reader::int)?).ok()?;
+                check_msg_type(r.field(1, Reader::int)?, msg_type::AP_REQ).ok()?;
+                Some(ApReq {
+                    ap_options: r.field(2, Reader::flags)?,
+                    ticket: r.field(3, Reader::ticket)?,
+                    authenticator: r.field(4, Reader::encrypted_data)?,
+                })
+            })
+        })
+    })
+}
+
+/// EncTicketPart (RFC 4120 §5.3).
+pub(super) fn enc_ticket_part(bytes: &[u8]) -> Option<EncTicketPart> {
+    whole(bytes, |r| {
+        r.nested(app(3), |r| {
+            r.nested(SEQUENCE, |r| {
+                Some(EncTicketPart {
+                    flags: r.field(0, Reader::flags)?,
+                    key: r.field(1, Reader::encryption_key)?,
+                    crealm: r.field(2, Reader::kstring)?,
+                    cname: r.field(3, Reader::principal_name)?,
+                    transited: r.field(4, |r| {
+                        let (tr_type, contents) = r.int_and_octets()?;
+                        Some(TransitedEncoding { tr_type, contents })
+                    })?,
+                    authtime: r.field(5, Reader::time)?,
+                    starttime: r.opt_field(6, Reader::time)?,
+                    endtime: r.field(7, Reader::time)?,
+                    renew_till: r.opt_field(8, Reader::time)?,
+                    caddr: r.opt_field(9, |r| {
+                        r.seq_of(|r| {
+                            let (addr_type, address) = r.int_and_octets()?;
+                            Some(HostAddress { addr_type, address })
+                        })
+                    })?,
+                    authorization_data: r.opt_field(10, Reader::authorization_data)?,
+                })
+            })
+        })
+    })
+}
+
+/// Authenticator (RFC 4120 §5.5.1).
+pub(super) fn authenticator(bytes: &[u8]) -> Option<Authenticator> {
+    whole(bytes, |r| {
+        r.nested(app(2), |r| {
+            r.nested(SEQUENCE, |r| {
+                check_pvno(r.field(0, Reader::int)?).ok()?;
+                Some(Authenticator {
+                    crealm: r.field(1, Reader::kstring)?,
+                    cname: r.field(2, Reader::principal_name)?,
+                    cksum: r.opt_field(3, |r| {
+                        let (cksumtype, checksum) = r.int_and_octets()?;
+                        Some(Checksum {
+                            cksumtype,
+                            checksum,
+                        })
+                    })?,
+                    cusec: int32_from_wire(r.field(4, Reader::int)?).ok()?,
+                    ctime: r.field(5, Reader::time)?,
+                    subkey: r.opt_field(6, Reader::encryption_key)?,
+                    seq_number: match r.opt_field(7, Reader::int)? {
+                        Some(v) => Some(uint32_from_wire(v).ok()?),
+                        None => None,
+                    },
+                    authorization_data: r.opt_field(8, Reader::authorization_data)?,
+                })
+            })
+        })
+    })
+}
+
+/// AuthorizationData (RFC 4120 §5.2.6), e.g. the contents of AD-IF-RELEVANT.
+pub(super) fn authorization_data(bytes: &[u8]) -> Option<AuthorizationData> {
+    whole(bytes, |r| r.authorization_data())
+}
+
+/// EtypeList ::= SEQUENCE OF Int32 (RFC 4537 §3).
+pub(super) fn etype_list(bytes: &[u8]) -> Option<Vec<i32>> {
+    whole(bytes, |r| r.seq_of(Reader::int32))
+}
+
+// ---------------------------------------------------------------- encoding
+
+/// Appends a TLV whose contents `f` writes, then fixes the DER length (X.690 §8.1.3: short
+/// form below 128, else the minimal long form).
+fn cons(out: &mut Vec<u8>, ident: u8, f: impl FnOnce(&mut Vec<u8>)) {
+    out.push(ident);
+    out.push(0);
+    let start = out.len();
+    f(out);
+    let len = out.len() - start;
+    if len < 0x80 {
+        out[start - 1] = len as u8;
+    } else {
+        let bytes = (len as u64).to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        let long = &bytes[skip..];
+        out[start - 1] = 0x80 | long.len() as u8;
+        out.splice(start..start, long.iter().copied());
+    }
+}
+
+/// INTEGER, minimal two's complement.
+fn put_int(out: &mut Vec<u8>, v: i64) {
+    let bytes = v.to_be_bytes();
+    let mut skip = 0;
+    while skip < 7 {
+        let (b, next) = (bytes[skip], bytes[skip + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            skip += 1;
+        } else {
+            break;
+        }
+    }
+    out.push(INTEGER);
+    out.push((8 - skip) as u8);
+    out.extend_from_slice(&bytes[skip..]);
+}
+
+fn put_octets(out: &mut Vec<u8>, ident: u8, v: &[u8]) {
+    cons(out, ident, |o| o.extend_from_slice(v));
+}
+
+fn put_key(out: &mut Vec<u8>, k: &EncryptionKey) {
+    cons(out, SEQUENCE, |o| {
+        cons(o, ctx(0), |o| put_int(o, i64::from(k.keytype)));
+        cons(o, ctx(1), |o| put_octets(o, OCTET_STRING, &k.keyvalue));
+    });
+}
+
+/// EncAPRepPart; cusec encoded signed and seq-number unsigned, as the rasn path (and MIT).
+pub(super) fn encode_enc_ap_rep_part(v: &EncApRepPart) -> Vec<u8> {
+    let key_len = v.subkey.as_ref().map_or(0, |k| k.keyvalue.len());
+    // One allocation: room for every header, so the length fix-ups never reallocate
+    // (the buffer holds the acceptor subkey; the caller wipes it).
+    let mut out = Vec::with_capacity(96 + key_len);
+    cons(&mut out, app(27), |o| {
+        cons(o, SEQUENCE, |o| {
+            cons(o, ctx(0), |o| {
+                put_octets(o, GENERALIZED_TIME, &time::encode(v.ctime))
+            });
+            cons(o, ctx(1), |o| put_int(o, i64::from(v.cusec as i32)));
+            if let Some(k) = &v.subkey {
+                cons(o, ctx(2), |o| put_key(o, k));
+            }
+            if let Some(seq) = v.seq_number {
+                cons(o, ctx(3), |o| put_int(o, i64::from(seq)));
+            }
+        })
+    });
+    out
+}
+
+/// AP-REP (pvno 5, msg-type 15); kvno encoded unsigned, as the rasn path.
+pub(super) fn encode_ap_rep(v: &ApRep) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + v.enc_part.cipher.len());
+    cons(&mut out, app(15), |o| {
+        cons(o, SEQUENCE, |o| {
+            cons(o, ctx(0), |o| put_int(o, 5));
+            cons(o, ctx(1), |o| put_int(o, i64::from(msg_type::AP_REP)));
+            cons(o, ctx(2), |o| {
+                cons(o, SEQUENCE, |o| {
+                    let e = &v.enc_part;
+                    cons(o, ctx(0), |o| put_int(o, i64::from(e.etype)));
+                    if let Some(kvno) = e.kvno {
+                        cons(o, ctx(1), |o| put_int(o, i64::from(kvno)));
+                    }
+                    cons(o, ctx(2), |o| put_octets(o, OCTET_STRING, &e.cipher));
+                })
+            });
+        })
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::convert::{decode, AdSeq, EtypeSeq};
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("fixture directory").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every DER value with identifier `ident` found inside the fixture files (an AP-REQ
+    /// inside a GSS token, a plaintext on its own).
+    fn values(ident: u8) -> Vec<Vec<u8>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut paths = Vec::new();
+        files(&root.join("mit-capture"), &mut paths);
+        files(&root.join("asn1"), &mut paths);
+        let mut out = Vec::new();
+        for p in paths {
+            let Ok(data) = std::fs::read(&p) else {
+                continue;
+            };
+            for at in 0..data.len() {
+                if data[at] != ident {
+                    continue;
+                }
+                if let Ok(h) = super::super::tlv::header(&data[at..]) {
+                    if let Some(v) = data.get(at..at + h.header_len + h.len) {
+                        out.push(v.to_vec());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `Some` from the fast decoder must equal the rasn decoder's value; returns whether
+    /// the fast decoder took the input.
+    fn agree<T: PartialEq + std::fmt::Debug>(
+        bytes: &[u8],
+        fast: fn(&[u8]) -> Option<T>,
+        reference: fn(&[u8]) -> Result<T, DecodeError>,
+    ) -> bool {
+        match fast(bytes) {
+            Some(v) => {
+                assert_eq!(Ok(&v), reference(bytes).as_ref(), "input {bytes:02x?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Both decoders on every fixture (the fast one must take each valid one), then on
+    /// every truncation and every single-bit flip of it.
+    fn check_type<T: PartialEq + std::fmt::Debug>(
+        ident: u8,
+        fast: fn(&[u8]) -> Option<T>,
+        reference: fn(&[u8]) -> Result<T, DecodeError>,
+        min_fixtures: usize,
+    ) {
+        let vals = values(ident);
+        let mut valid = 0;
+        let mut fast_taken_mutants = 0;
+        for v in &vals {
+            if reference(v).is_ok() {
+                valid += 1;
+                assert!(agree(v, fast, reference), "fast decoder refused {v:02x?}");
+            } else {
+                assert!(fast(v).is_none());
+            }
+            for n in 0..v.len() {
+                agree(&v[..n], fast, reference);
+            }
+            let mut m = v.clone();
+            for i in 0..m.len() {
+                for bit in 0..8 {
+                    m[i] ^= 1 << bit;
+                    fast_taken_mutants += usize::from(agree(&m, fast, reference));
+                    m[i] ^= 1 << bit;
+                }
+            }
+        }
+        assert!(
+            valid >= min_fixtures,
+            "{valid} valid fixtures for {ident:#x}"
+        );
+        // Flips inside strings and keys keep a value valid: the mutants exercise Some too.
+        assert!(fast_taken_mutants > 0);
+    }
+
+    #[test]
+    fn ap_req_decoders_agree() {
+        check_type(app(14), ap_req, decode::<ApReq>, 9);
+    }
+
+    #[test]
+    fn enc_ticket_part_decoders_agree() {
+        check_type(app(3), enc_ticket_part, decode::<EncTicketPart>, 5);
+    }
+
+    #[test]
+    fn authenticator_decoders_agree() {
+        check_type(app(2), authenticator, decode::<Authenticator>, 5);
+    }
+
+    #[test]
+    fn authorization_data_and_etype_list_decoders_agree() {
+        // AD-IF-RELEVANT contents (the authenticators' RFC 4537 lists) and the lists.
+        let mut ad_seen = 0;
+        let mut lists_seen = 0;
+        for auth in values(app(2)) {
+            let Ok(a) = decode::<Authenticator>(&auth) else {
+                continue;
+            };
+            for e in a.authorization_data.iter().flatten() {
+                let inner = &e.ad_data;
+                if agree(inner, authorization_data, |b| {
+                    decode::<AdSeq>(b).map(|a| a.0)
+                }) {
+                    ad_seen += 1;
+                }
+                for x in decode::<AdSeq>(inner).map(|a| a.0).unwrap_or_default() {
+                    if x.ad_type == ad_type::ETYPE_NEGOTIATION
+                        && agree(&x.ad_data, etype_list, |b| {
+                            decode::<EtypeSeq>(b).map(|e| e.0)
+                        })
+                    {
+                        lists_seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(ad_seen > 0 && lists_seen > 0, "{ad_seen} {lists_seen}");
+        let list = [
+            0x30, 0x09, 0x02, 0x01, 0x12, 0x02, 0x01, 0x11, 0x02, 0x01, 0x14,
+        ];
+        for n in 0..=list.len() {
+            agree(&list[..n], etype_list, |b| {
+                decode::<EtypeSeq>(b).map(|e| e.0)
+            });
+        }
+        assert_eq!(etype_list(&list), Some(vec![18, 17, 20]));
+        // an Int32 out of range is the reference decoder's business
+        assert_eq!(
+            etype_list(&[0x30, 0x07, 0x02, 0x05, 0x00, 0x80, 0, 0, 0]),
+            None
+        );
+    }
+
+    /// A small deterministic generator for the encoder comparisons.
+    fn next(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *state >> 16
+    }
+
+    #[test]
+    fn reply_encoders_equal_rasn() {
+        // MIT's EncAPRepParts re-encode to their own bytes
+        let mut fixtures = 0;
+        for v in values(app(27)) {
+            if let Ok(p) = decode::<EncApRepPart>(&v) {
+                assert_eq!(encode_enc_ap_rep_part(&p), v);
+                fixtures += 1;
+            }
+        }
+        for v in values(app(15)) {
+            if let Ok(p) = decode::<ApRep>(&v) {
+                assert_eq!(encode_ap_rep(&p), v);
+                fixtures += 1;
+            }
+        }
+        assert!(fixtures >= 5, "{fixtures}");
+        // and every shape of value encodes as rasn encodes it: edge integers, no/short/long
+        // keys and ciphertexts (long-form lengths)
+        let mut st = 7u64;
+        let edge = [
+            0u32,
+            1,
+            0x7f,
+            0x80,
+            0xff,
+            0x7fff_ffff,
+            0x8000_0000,
+            u32::MAX,
+        ];
+        for i in 0..2000 {
+            let pick = |st: &mut u64| {
+                if next(st) % 3 == 0 {
+                    edge[(next(st) % 8) as usize]
+                } else {
+                    next(st) as u32
+                }
+            };
+            let key_len = [0usize, 16, 32, 127, 128, 300][i % 6];
+            let rep = EncApRepPart {
+                ctime: (next(&mut st) % 4_000_000_000) as i64,
+                cusec: pick(&mut st),
+                subkey: (key_len > 0).then(|| EncryptionKey {
+                    keytype: pick(&mut st) as i32,
+                    keyvalue: Zeroizing::new(vec![0x5a; key_len]),
+                }),
+                seq_number: (i % 5 != 0).then(|| pick(&mut st)),
+            };
+            assert_eq!(
+                encode_enc_ap_rep_part(&rep),
+                super::super::convert::encode(&rep)
+            );
+            let ap = ApRep {
+                enc_part: EncryptedData {
+                    etype: pick(&mut st) as i32,
+                    kvno: (i % 3 == 0).then(|| pick(&mut st)),
+                    cipher: vec![0xc3; [0usize, 44, 127, 128, 255, 256, 70_000][i % 7]],
+                },
+            };
+            assert_eq!(encode_ap_rep(&ap), super::super::convert::encode(&ap));
+        }
+    }
+
+    #[test]
+    fn hostile_shapes_fall_back() {
+        // non-minimal length, long-form for a short value, indefinite length, high tag
+        for bad in [
+            &[0x6e, 0x81, 0x05, 0, 0, 0, 0, 0][..],
+            &[0x6e, 0x80, 0x00, 0x00],
+            &[0x7f, 0x8e, 0x00],
+            &[0x6e, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[],
+        ] {
+            assert!(ap_req(bad).is_none());
+            assert!(decode::<ApReq>(bad).is_err());
+        }
+        // deep nesting far past MAX_DEPTH: refused without recursion trouble
+        let mut deep = vec![0x30u8, 0x00];
+        for _ in 0..200 {
+            let mut outer = vec![0xa0, deep.len() as u8];
+            if deep.len() >= 0x80 {
+                outer = vec![0xa0, 0x81, deep.len() as u8];
+            }
+            if deep.len() > 250 {
+                break;
+            }
+            outer.extend_from_slice(&deep);
+            deep = outer;
+        }
+        assert!(ap_req(&deep).is_none());
+        assert!(authenticator(&deep).is_none());
+    }
+
+    #[test]
+    fn integers_must_be_minimal() {
+        let cell = Cell::new(0);
+        let mut r = Reader {
+            buf: &[0x02, 0x02, 0x00, 0x05],
+            elements: &cell,
+        };
+        assert_eq!(r.int(), None);
+        let mut r = Reader {
+            buf: &[0x02, 0x02, 0x00, 0x80],
+            elements: &cell,
+        };
+        assert_eq!(r.int(), Some(128));
+        let mut r = Reader {
+            buf: &[0x02, 0x02, 0xff, 0x80],
+            elements: &cell,
+        };
+        assert_eq!(r.int(), None);
+        let mut r = Reader {
+            buf: &[0x02, 0x01, 0x80],
+            elements: &cell,
+        };
+        assert_eq!(r.int(), Some(-128));
+    }
+}
