@@ -862,49 +862,6 @@ fn wrong_message_types() {
     assert!(ApReq::from_der(&t).is_err());
 }
 
-/// Rough speed check: `cargo test --release --test asn1_messages -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn decode_speed() {
-    let req = capture("mutual", "ap_req.der");
-    let auth = plaintext("mutual", "authenticator.der").unwrap();
-    let tkt = plaintext("mutual", "enc_ticket_part.der").unwrap();
-    let n = 200_000;
-    for (what, bytes) in [
-        ("AP-REQ", &req),
-        ("Authenticator", &auth),
-        ("EncTicketPart", &tkt),
-    ] {
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            match what {
-                "AP-REQ" => drop(std::hint::black_box(
-                    ApReq::from_der(std::hint::black_box(bytes)).unwrap(),
-                )),
-                "Authenticator" => drop(std::hint::black_box(
-                    Authenticator::from_der(bytes).unwrap(),
-                )),
-                _ => drop(std::hint::black_box(
-                    EncTicketPart::from_der(bytes).unwrap(),
-                )),
-            }
-        }
-        println!(
-            "{what} decode: {:.3} us",
-            start.elapsed().as_secs_f64() * 1e6 / n as f64
-        );
-    }
-    let a = Authenticator::from_der(&auth).unwrap();
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        drop(std::hint::black_box(std::hint::black_box(&a).to_der()));
-    }
-    println!(
-        "Authenticator encode: {:.3} us",
-        start.elapsed().as_secs_f64() * 1e6 / n as f64
-    );
-}
-
 #[test]
 fn non_minimal_integer_accepted_like_mit() {
     // cusec written as 02 02 00 05 (BER, not DER): MIT 1.20 accepts it (measured), so do we;
