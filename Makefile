@@ -8,6 +8,7 @@
 #   make examples          build/examples/krbap-server and krbap-client
 #   make test              THE test command (CI runs it): see scripts/test.sh
 #   make test-asan         the C tests with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
 #   make install           PREFIX (default /usr/local), DESTDIR honoured
 #   make uninstall         removes what make install put there
 #   make clean             cargo clean and the C test builds
@@ -34,7 +35,7 @@ export NATIVE_STATIC_LIBS
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"$$/\1/p' Cargo.toml)
 DESCRIPTION := $(shell sed -n '/^\[package\]/,/^\[/s/^description *= *"\(.*\)"$$/\1/p' Cargo.toml)
 
-.PHONY: all build examples demo test test-asan install uninstall clean print-version print-native-static-libs
+.PHONY: all build examples demo test test-asan fuzz install uninstall clean print-version print-native-static-libs
 
 all: build
 
@@ -57,6 +58,9 @@ test:
 
 test-asan:
 	scripts/test.sh --asan
+
+fuzz:
+	scripts/fuzz.sh
 
 # Characters that sed's replacement text would interpret, escaped.
 sed_escape = $(subst |,\|,$(subst &,\&,$(subst \,\\,$(1))))
