@@ -4,6 +4,7 @@
 //! the first file that defines a relation wins. Unknown sections and relations are kept
 //! but unused. Syntax errors name the file and line.
 
+use crate::crypto::Enctype;
 use crate::error::{minor, Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -182,6 +183,249 @@ impl Profile {
     }
 }
 
+/// One `kdc` entry of a realm: host (a name or an address, brackets removed from IPv6),
+/// port (default 88), and the transport when the entry names one (`tcp/`, `udp/` prefix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KdcAddress {
+    pub host: String,
+    pub port: u16,
+    pub transport: Option<KdcTransport>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KdcTransport {
+    Udp,
+    Tcp,
+}
+
+/// The Kerberos port (RFC 4120 §7.2.3).
+pub const KDC_PORT: u16 = 88;
+/// MIT's default `udp_preference_limit` (RFC 4120 §7.2.1 leaves it to the implementation).
+pub const DEFAULT_UDP_PREFERENCE_LIMIT: usize = 1465;
+
+impl KdcAddress {
+    /// Parses `host`, `host:port`, `[v6]`, `[v6]:port`, a bare IPv6 address, with an
+    /// optional `tcp/` or `udp/` prefix (MIT 1.13+). None for an unusable entry.
+    pub fn parse(entry: &str) -> Option<KdcAddress> {
+        let mut s = entry.trim();
+        let mut transport = None;
+        if let Some(rest) = s.strip_prefix("tcp/") {
+            transport = Some(KdcTransport::Tcp);
+            s = rest;
+        } else if let Some(rest) = s.strip_prefix("udp/") {
+            transport = Some(KdcTransport::Udp);
+            s = rest;
+        }
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            let close = rest.find(']')?;
+            let host = &rest[..close];
+            let after = &rest[close + 1..];
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().ok()?,
+                None if after.is_empty() => KDC_PORT,
+                None => return None,
+            };
+            (host, port)
+        } else if s.matches(':').count() > 1 {
+            (s, KDC_PORT) // a bare IPv6 address
+        } else if let Some((h, p)) = s.split_once(':') {
+            (h, p.parse().ok()?)
+        } else {
+            (s, KDC_PORT)
+        };
+        if host.is_empty() || port == 0 {
+            return None;
+        }
+        Some(KdcAddress {
+            host: host.to_string(),
+            port,
+            transport,
+        })
+    }
+}
+
+/// MIT's DEFAULT enctype list, restricted to what krbap implements (in MIT's order).
+fn default_enctypes() -> Vec<Enctype> {
+    Enctype::ALL.to_vec()
+}
+
+/// Parses an MIT enctype list (`permitted_enctypes` etc.): names and aliases separated by
+/// spaces or commas, families (`aes`, `aes-sha1`, `aes-sha2`, `DEFAULT`), `-name` removes,
+/// `+name` adds; unknown names (des3, rc4, camellia...) are ignored as krbap lacks them.
+pub fn parse_enctype_list(value: &str) -> Vec<Enctype> {
+    let mut out: Vec<Enctype> = Vec::new();
+    for word in value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
+        let (remove, name) = match word.as_bytes()[0] {
+            b'-' => (true, &word[1..]),
+            b'+' => (false, &word[1..]),
+            _ => (false, word),
+        };
+        let family: Vec<Enctype> = match name.to_ascii_lowercase().as_str() {
+            "default" => default_enctypes(),
+            "aes" => Enctype::ALL.to_vec(),
+            "aes-sha1" => vec![Enctype::Aes256CtsHmacSha196, Enctype::Aes128CtsHmacSha196],
+            "aes-sha2" => vec![
+                Enctype::Aes256CtsHmacSha384192,
+                Enctype::Aes128CtsHmacSha256128,
+            ],
+            _ => Enctype::from_name(name).into_iter().collect(),
+        };
+        for e in family {
+            if remove {
+                out.retain(|&x| x != e);
+            } else if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+/// Parses an MIT duration (`86400`, `24h`, `10h 30m`, `1d 2h 3m 4s`, `12:00:00`, `30:00`).
+pub fn parse_duration(value: &str) -> Option<u32> {
+    let v = value.trim();
+    if let Ok(n) = v.parse::<u32>() {
+        return Some(n);
+    }
+    if v.contains(':') {
+        let parts: Vec<u64> = v
+            .split(':')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        let secs = match parts[..] {
+            [h, m] => h * 3600 + m * 60,
+            [h, m, s] => h * 3600 + m * 60 + s,
+            _ => return None,
+        };
+        return u32::try_from(secs).ok();
+    }
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    for ch in v.chars().filter(|c| !c.is_whitespace()) {
+        if ch.is_ascii_digit() {
+            num.push(ch);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match ch {
+            'd' => 86_400,
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        total += num.parse::<u64>().ok()?;
+    }
+    u32::try_from(total).ok()
+}
+
+impl Profile {
+    /// The `kdc` entries of `[realms] REALM`, in file order (unusable entries skipped).
+    pub fn kdcs(&self, realm: &str) -> Vec<KdcAddress> {
+        self.get_all(&["realms", realm, "kdc"])
+            .filter_map(KdcAddress::parse)
+            .collect()
+    }
+
+    /// `[libdefaults] udp_preference_limit` (default 1465): larger requests go over TCP.
+    pub fn udp_preference_limit(&self) -> usize {
+        self.get(&["libdefaults", "udp_preference_limit"])
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_UDP_PREFERENCE_LIMIT)
+    }
+
+    fn enctype_relation(&self, name: &str) -> Vec<Enctype> {
+        self.get(&["libdefaults", name])
+            .map(parse_enctype_list)
+            .unwrap_or_else(default_enctypes)
+    }
+
+    /// `[libdefaults] permitted_enctypes` (default DEFAULT).
+    pub fn permitted_enctypes(&self) -> Vec<Enctype> {
+        self.enctype_relation("permitted_enctypes")
+    }
+
+    /// `[libdefaults] default_tgs_enctypes` filtered by `permitted_enctypes`.
+    pub fn default_tgs_enctypes(&self) -> Vec<Enctype> {
+        let permitted = self.permitted_enctypes();
+        let mut v = self.enctype_relation("default_tgs_enctypes");
+        v.retain(|e| permitted.contains(e));
+        v
+    }
+
+    /// `[libdefaults] default_tkt_enctypes` filtered by `permitted_enctypes`.
+    pub fn default_tkt_enctypes(&self) -> Vec<Enctype> {
+        let permitted = self.permitted_enctypes();
+        let mut v = self.enctype_relation("default_tkt_enctypes");
+        v.retain(|e| permitted.contains(e));
+        v
+    }
+
+    /// `[libdefaults] dns_canonicalize_hostname` (MIT 1.20's default: true; "fallback"
+    /// counts as true here).
+    pub fn dns_canonicalize_hostname(&self) -> bool {
+        match self.get(&["libdefaults", "dns_canonicalize_hostname"]) {
+            Some(v) if v.eq_ignore_ascii_case("fallback") => true,
+            _ => self
+                .get_bool(&["libdefaults", "dns_canonicalize_hostname"])
+                .unwrap_or(true),
+        }
+    }
+
+    /// `[libdefaults] rdns` (default true).
+    pub fn rdns(&self) -> bool {
+        self.get_bool(&["libdefaults", "rdns"]).unwrap_or(true)
+    }
+
+    /// `[libdefaults] forwardable` (default false).
+    pub fn forwardable(&self) -> bool {
+        self.get_bool(&["libdefaults", "forwardable"])
+            .unwrap_or(false)
+    }
+
+    /// `[libdefaults] kdc_timesync` (default true): when false, an AS reply whose time is
+    /// outside the clock skew is refused (KRB5_KDCREP_SKEW).
+    pub fn kdc_timesync(&self) -> bool {
+        self.get_bool(&["libdefaults", "kdc_timesync"])
+            .unwrap_or(true)
+    }
+
+    /// `[libdefaults] ticket_lifetime` in seconds (default one day).
+    pub fn ticket_lifetime(&self) -> u32 {
+        self.get(&["libdefaults", "ticket_lifetime"])
+            .and_then(parse_duration)
+            .unwrap_or(86_400)
+    }
+
+    /// The realm of `host` from `[domain_realm]` as MIT looks it up: the whole host name
+    /// first, then each parent domain with its leading dot (`.example.com`), case-insensitive.
+    pub fn realm_of_host(&self, host: &str) -> Option<String> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut candidates = vec![host.clone()];
+        let mut rest = host.as_str();
+        while let Some(i) = rest.find('.') {
+            candidates.push(rest[i..].to_string());
+            rest = &rest[i + 1..];
+        }
+        candidates.iter().find_map(|c| {
+            self.relations
+                .iter()
+                .find(|r| {
+                    r.path.len() == 2
+                        && r.path[0] == "domain_realm"
+                        && r.path[1].eq_ignore_ascii_case(c)
+                })
+                .map(|r| r.value.clone())
+        })
+    }
+}
+
 fn resolve(dir: &Path, name: &str) -> PathBuf {
     let p = Path::new(name);
     if p.is_absolute() {
@@ -207,6 +451,62 @@ mod tests {
         assert_eq!(p.clock_skew(), 120);
         let kdcs: Vec<_> = p.get_all(&["realms", "TEST.LOCAL", "kdc"]).collect();
         assert_eq!(kdcs, vec!["127.0.0.1:88", "[::1]:750"]);
+    }
+
+    #[test]
+    fn kdc_entries_enctypes_and_domain_realm() {
+        let p = Profile::parse(
+            "[libdefaults]\n udp_preference_limit = 1\n permitted_enctypes = aes256-cts aes128-sha2 des3-cbc-sha1\n\
+             default_tgs_enctypes = DEFAULT -aes256-cts-hmac-sha1-96\n ticket_lifetime = 10h 30m\n\
+             [realms]\n R = {\n kdc = 127.0.0.1\n kdc = kdc.example.com:750\n kdc = [::1]:89\n\
+             kdc = tcp/[fe80::1]\n kdc = ::1\n kdc = bad:port\n }\n\
+             [domain_realm]\n .example.com = EX\n host.example.com = HOST\n example.com = BARE\n",
+            "t",
+        )
+        .unwrap();
+        let k = p.kdcs("R");
+        let hp: Vec<_> = k.iter().map(|a| (a.host.as_str(), a.port)).collect();
+        assert_eq!(
+            hp,
+            vec![
+                ("127.0.0.1", 88),
+                ("kdc.example.com", 750),
+                ("::1", 89),
+                ("fe80::1", 88),
+                ("::1", 88)
+            ]
+        );
+        assert_eq!(k[3].transport, Some(KdcTransport::Tcp));
+        assert!(p.kdcs("NOPE").is_empty());
+        assert_eq!(p.udp_preference_limit(), 1);
+        assert_eq!(
+            p.permitted_enctypes(),
+            vec![
+                Enctype::Aes256CtsHmacSha196,
+                Enctype::Aes128CtsHmacSha256128
+            ]
+        );
+        assert_eq!(
+            p.default_tgs_enctypes(),
+            vec![Enctype::Aes128CtsHmacSha256128]
+        );
+        assert_eq!(p.default_tkt_enctypes(), p.permitted_enctypes());
+        assert_eq!(p.ticket_lifetime(), 37_800);
+        assert_eq!(p.realm_of_host("HOST.example.com").as_deref(), Some("HOST"));
+        assert_eq!(p.realm_of_host("a.b.example.com").as_deref(), Some("EX"));
+        assert_eq!(p.realm_of_host("example.com").as_deref(), Some("BARE"));
+        assert_eq!(p.realm_of_host("example.org"), None);
+        let d = Profile::parse("[libdefaults]\n x = 1\n", "d").unwrap();
+        assert_eq!(d.udp_preference_limit(), 1465);
+        assert_eq!(d.permitted_enctypes(), Enctype::ALL.to_vec());
+        assert!(d.dns_canonicalize_hostname() && d.rdns() && !d.forwardable());
+        assert_eq!(parse_duration("1d 2h 3m 4s"), Some(93_784));
+        assert_eq!(parse_duration("12:00:00"), Some(43_200));
+        assert_eq!(parse_duration("10x"), None);
+        assert_eq!(
+            parse_enctype_list("aes -aes-sha2 +aes256-sha2 rc4-hmac").len(),
+            3
+        );
     }
 
     #[test]

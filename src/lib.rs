@@ -6,6 +6,7 @@
 //! - [`asn1`]: RFC 4120 §5 messages in DER.
 //! - [`principal`]: principal names, parsing and display as MIT does.
 //! - [`keytab`], [`ccache`]: MIT's keytab and FILE credential-cache formats.
+//! - [`kdc`]: the KDC client (AS and TGS exchanges, RFC 4120 §3.1/§3.3).
 //! - [`rcache`]: replay caches (memory, none, MIT file2).
 //! - [`gss`]: RFC 2743/4121 tokens, the AP exchange as a security context, Wrap/MIC.
 //! - [`error`]: GSS major status and MIT com_err minor codes.
@@ -21,6 +22,7 @@ pub mod diagnose;
 pub mod error;
 pub mod ffi;
 pub mod gss;
+pub mod kdc;
 pub mod keytab;
 pub mod principal;
 pub mod rcache;

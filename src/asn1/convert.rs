@@ -9,14 +9,14 @@ use crate::error::minor;
 // ---------------------------------------------------------------- leaf values
 
 /// KerberosFlags out: always 32 bits, `03 05 00 b0 b1 b2 b3` (RFC 4120 §5.2.8; MIT does the same).
-fn flags_to_wire(flags: u32) -> w::KFlags {
+pub(super) fn flags_to_wire(flags: u32) -> w::KFlags {
     let b = flags.to_be_bytes();
     w::KFlags(vec![0, b[0], b[1], b[2], b[3]])
 }
 
 /// KerberosFlags in: any length; the first 32 bits are kept, missing bits are zero and
 /// the unused bits of a short last octet are cleared (as MIT's decode_krb5_flags).
-fn flags_from_wire(f: &w::KFlags) -> Result<u32, DecodeError> {
+pub(super) fn flags_from_wire(f: &w::KFlags) -> Result<u32, DecodeError> {
     let (&unused, bits) =
         f.0.split_first()
             .ok_or_else(|| err(minor::ASN1_BAD_LENGTH, "empty BIT STRING"))?;
@@ -36,7 +36,7 @@ fn flags_from_wire(f: &w::KFlags) -> Result<u32, DecodeError> {
 }
 
 /// UInt32 in: MIT accepts -2^31..2^32-1 and keeps the low 32 bits (measured on 1.20).
-fn uint32_from_wire(v: i64) -> Result<u32, DecodeError> {
+pub(super) fn uint32_from_wire(v: i64) -> Result<u32, DecodeError> {
     if (-(1i64 << 31)..(1i64 << 32)).contains(&v) {
         Ok(v as u32)
     } else {
@@ -45,33 +45,33 @@ fn uint32_from_wire(v: i64) -> Result<u32, DecodeError> {
 }
 
 /// UInt32 out, as MIT 1.20 encodes seq-number and kvno: unsigned (0x80000000 -> `02 05 00 80 00 00 00`).
-fn uint32_to_wire(v: u32) -> i64 {
+pub(super) fn uint32_to_wire(v: u32) -> i64 {
     i64::from(v)
 }
 
 /// Fields MIT stores as krb5_int32 (cusec, susec, usec, nonce): encoded signed, as MIT does.
-fn int32_to_wire(v: u32) -> i64 {
+pub(super) fn int32_to_wire(v: u32) -> i64 {
     i64::from(v as i32)
 }
 
 /// Int32 fields kept in a u32: accept the whole UInt32 range, keep the 32-bit pattern.
-fn int32_from_wire(v: i64) -> Result<u32, DecodeError> {
+pub(super) fn int32_from_wire(v: i64) -> Result<u32, DecodeError> {
     uint32_from_wire(v)
 }
 
-fn time_to_wire(t: KerberosTime) -> w::KTime {
+pub(super) fn time_to_wire(t: KerberosTime) -> w::KTime {
     w::KTime(time::encode(t).to_vec())
 }
 
-fn time_from_wire(t: &w::KTime) -> Result<KerberosTime, DecodeError> {
+pub(super) fn time_from_wire(t: &w::KTime) -> Result<KerberosTime, DecodeError> {
     time::decode(&t.0)
 }
 
-fn opt_time(t: &Option<w::KTime>) -> Result<Option<KerberosTime>, DecodeError> {
+pub(super) fn opt_time(t: &Option<w::KTime>) -> Result<Option<KerberosTime>, DecodeError> {
     t.as_ref().map(time_from_wire).transpose()
 }
 
-fn check_pvno(v: i64) -> Result<(), DecodeError> {
+pub(super) fn check_pvno(v: i64) -> Result<(), DecodeError> {
     if v == 5 {
         Ok(())
     } else {
@@ -82,7 +82,7 @@ fn check_pvno(v: i64) -> Result<(), DecodeError> {
     }
 }
 
-fn check_msg_type(v: i64, expected: i32) -> Result<(), DecodeError> {
+pub(super) fn check_msg_type(v: i64, expected: i32) -> Result<(), DecodeError> {
     if v == i64::from(expected) {
         Ok(())
     } else {
@@ -95,35 +95,35 @@ fn check_msg_type(v: i64, expected: i32) -> Result<(), DecodeError> {
 
 // ---------------------------------------------------------------- composite values
 
-fn name_to_wire(n: &PrincipalName) -> w::PrincipalName {
+pub(super) fn name_to_wire(n: &PrincipalName) -> w::PrincipalName {
     w::PrincipalName {
         name_type: n.name_type,
         name_string: n.components.iter().map(|c| w::KString(c.clone())).collect(),
     }
 }
 
-fn name_from_wire(n: w::PrincipalName) -> PrincipalName {
+pub(super) fn name_from_wire(n: w::PrincipalName) -> PrincipalName {
     PrincipalName {
         name_type: n.name_type,
         components: n.name_string.into_iter().map(|c| c.0).collect(),
     }
 }
 
-fn key_to_wire(k: &EncryptionKey) -> w::EncryptionKey {
+pub(super) fn key_to_wire(k: &EncryptionKey) -> w::EncryptionKey {
     w::EncryptionKey {
         keytype: k.keytype,
         keyvalue: w::KeyOctets(k.keyvalue.clone()),
     }
 }
 
-fn key_from_wire(k: w::EncryptionKey) -> EncryptionKey {
+pub(super) fn key_from_wire(k: w::EncryptionKey) -> EncryptionKey {
     EncryptionKey {
         keytype: k.keytype,
         keyvalue: k.keyvalue.0,
     }
 }
 
-fn enc_to_wire(e: &EncryptedData) -> w::EncryptedData {
+pub(super) fn enc_to_wire(e: &EncryptedData) -> w::EncryptedData {
     w::EncryptedData {
         etype: e.etype,
         kvno: e.kvno.map(uint32_to_wire),
@@ -131,7 +131,7 @@ fn enc_to_wire(e: &EncryptedData) -> w::EncryptedData {
     }
 }
 
-fn enc_from_wire(e: w::EncryptedData) -> Result<EncryptedData, DecodeError> {
+pub(super) fn enc_from_wire(e: w::EncryptedData) -> Result<EncryptedData, DecodeError> {
     Ok(EncryptedData {
         etype: e.etype,
         kvno: e.kvno.map(uint32_from_wire).transpose()?,
@@ -167,11 +167,11 @@ fn addr_from_wire(a: w::HostAddress) -> HostAddress {
     }
 }
 
-fn addrs_to_wire(a: &[HostAddress]) -> Vec<w::HostAddress> {
+pub(super) fn addrs_to_wire(a: &[HostAddress]) -> Vec<w::HostAddress> {
     a.iter().map(addr_to_wire).collect()
 }
 
-fn addrs_from_wire(a: Vec<w::HostAddress>) -> Vec<HostAddress> {
+pub(super) fn addrs_from_wire(a: Vec<w::HostAddress>) -> Vec<HostAddress> {
     a.into_iter().map(addr_from_wire).collect()
 }
 
@@ -207,7 +207,7 @@ fn transited_from_wire(t: w::TransitedEncoding) -> TransitedEncoding {
     }
 }
 
-fn ticket_to_wire(t: &Ticket) -> w::Ticket {
+pub(super) fn ticket_to_wire(t: &Ticket) -> w::Ticket {
     w::Ticket {
         tkt_vno: 5,
         realm: w::KString(t.realm.clone()),
@@ -216,7 +216,7 @@ fn ticket_to_wire(t: &Ticket) -> w::Ticket {
     }
 }
 
-fn ticket_from_wire(t: w::Ticket) -> Result<Ticket, DecodeError> {
+pub(super) fn ticket_from_wire(t: w::Ticket) -> Result<Ticket, DecodeError> {
     check_pvno(t.tkt_vno)?;
     Ok(Ticket {
         realm: t.realm.0,
@@ -271,7 +271,7 @@ pub(super) trait WireForm: Sized {
 
 /// rasn's error -> MIT minor code.  Structural problems were already refused by
 /// `tlv::check`, so what remains is mostly schema mismatch.
-fn map_rasn_error(e: rasn::error::DecodeError) -> DecodeError {
+pub(super) fn map_rasn_error(e: rasn::error::DecodeError) -> DecodeError {
     use rasn::error::{BerDecodeErrorKind as B, CodecDecodeError as C, DecodeErrorKind as K};
     let minor = match &*e.kind {
         K::CodecSpecific {
@@ -345,8 +345,8 @@ der_via_wire!(
     KrbCredInfo,
 );
 
-const SEQ: u8 = 0x30;
-const fn app(n: u8) -> u8 {
+pub(super) const SEQ: u8 = 0x30;
+pub(super) const fn app(n: u8) -> u8 {
     0x60 | n
 }
 

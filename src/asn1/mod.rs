@@ -10,6 +10,7 @@ use crate::principal::PrincipalName;
 use zeroize::Zeroizing;
 
 mod convert;
+pub mod kdc;
 pub(crate) mod time;
 mod tlv;
 mod wire;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # realm.sh - the project's own throwaway MIT Kerberos realm for interop tests.
 #
-#   realm.sh start DIR   build realm TEST.LOCAL in DIR and start its KDC on 127.0.0.1
+#   realm.sh start DIR [--cross]
+#                        build realm TEST.LOCAL in DIR and start its KDC on 127.0.0.1;
+#                        with --cross also realm OTHER.LOCAL, served by the same krb5kdc
+#                        (same port), with cross-realm keys both ways (below)
 #   realm.sh stop DIR    stop the KDC started for DIR (only that pid)
 #
 # start installs the Debian packages it needs when missing (as root, non-interactive),
@@ -19,9 +22,24 @@
 #                                    one key each (service password) and the string
 #                                    attribute session_enctypes=<that enctype>
 #   all services are exported (-norandkey) into DIR/keytab.
+#   alice and jürgen require pre-authentication (default_principal_flags = +preauth).
+#
+# DIR/krb5-deadfirst.conf is DIR/krb5.conf with a dead KDC (a closed port on 127.0.0.1)
+# listed before the live one (REALM_KRB5_CONFIG_DEAD_FIRST in DIR/env).
+#
+# With --cross (REALM_OTHER_NAME etc. in DIR/env):
+#   krbtgt/OTHER.LOCAL@TEST.LOCAL and krbtgt/TEST.LOCAL@OTHER.LOCAL, in both databases with
+#                                    the same password (so the same keys)
+#   test/localhost@OTHER.LOCAL, test/host.other.test@OTHER.LOCAL
+#                                    service password, exported into DIR/other.keytab
+#   [domain_realm] .other.test = OTHER.LOCAL, so the TEST.LOCAL KDC answers a
+#   canonicalizing request for test/host.other.test@TEST.LOCAL with a referral (RFC 6806).
 set -euo pipefail
 
 REALM=TEST.LOCAL
+OTHER=OTHER.LOCAL
+CROSS=""
+CROSS_PW=cross-Realm-Passw0rd
 ALICE_PW=alice-Passw0rd
 JURGEN=jürgen
 JURGEN_PW=jurgen-Passw0rd
@@ -38,7 +56,8 @@ PACKAGES="krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libkrb5-dev pyth
 # Files this script creates in DIR (and deletes on a rebuild; nothing else is touched).
 GENERATED="krb5.conf kdc.conf env principal principal.kadm5 principal.kadm5.lock principal.ok
   stash kadm5.acl keytab alice.keytab ccache kdc.log kdc.stderr kadmin.log krb5lib.log kdc.pid
-  kinit.err"
+  kinit.err krb5-deadfirst.conf other-principal other-principal.kadm5 other-principal.kadm5.lock
+  other-principal.ok other-stash other.keytab"
 
 say() { printf 'realm.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -92,9 +111,27 @@ stop_realm() {
   rm -f "$dir/kdc.pid"
 }
 
-write_config() {  # DIR PORT
-  local dir=$1 port=$2 e supported=""
+write_config() {  # DIR PORT [DEAD_PORT]
+  local dir=$1 port=$2 dead=${3:-} e supported="" other_realm="" other_kdc="" other_domain=""
   for e in $AES; do supported="$supported $e:normal"; done
+  if [ -n "$CROSS" ]; then
+    other_realm="    $OTHER = {
+        kdc = 127.0.0.1:$port
+    }"
+    other_domain="    .other.test = $OTHER"
+    other_kdc="    $OTHER = {
+        database_name = $dir/other-principal
+        key_stash_file = $dir/other-stash
+        acl_file = $dir/kadm5.acl
+        kdc_listen = 127.0.0.1:$port
+        kdc_tcp_listen = 127.0.0.1:$port
+        master_key_type = aes256-cts-hmac-sha1-96
+        supported_enctypes =$supported
+        max_life = 24h 0m 0s
+        max_renewable_life = 7d 0h 0m 0s
+        default_principal_flags = +preauth
+    }"
+  fi
   cat >"$dir/krb5.conf" <<CONF
 # written by tests/interop/realm.sh
 [libdefaults]
@@ -112,9 +149,11 @@ write_config() {  # DIR PORT
     $REALM = {
         kdc = 127.0.0.1:$port
     }
+$other_realm
 
 [domain_realm]
     localhost = $REALM
+$other_domain
 
 [logging]
     default = FILE:$dir/krb5lib.log
@@ -138,24 +177,30 @@ CONF
         max_renewable_life = 7d 0h 0m 0s
         default_principal_flags = +preauth
     }
+$other_kdc
 
 [logging]
     kdc = FILE:$dir/kdc.log
     admin_server = FILE:$dir/kadmin.log
 CONF
   : >"$dir/kadm5.acl"
+  if [ -n "$dead" ]; then
+    # The same file with a closed port first: clients must fail over to the live KDC.
+    sed "s|^        kdc = 127.0.0.1:$port\$|        kdc = 127.0.0.1:$dead\n        kdc = 127.0.0.1:$port|" \
+      "$dir/krb5.conf" >"$dir/krb5-deadfirst.conf"
+  fi
 }
 
-kadmin() {  # run one kadmin.local query; fail on any error text
+kadmin() {  # run one kadmin.local query (in realm $2, default TEST.LOCAL); fail on any error text
   local out
-  out=$(kadmin.local -r "$REALM" -q "$1" </dev/null 2>&1) || { printf '%s\n' "$out" >&2; die "kadmin.local: $1"; }
+  out=$(kadmin.local -r "${2:-$REALM}" -q "$1" </dev/null 2>&1) || { printf '%s\n' "$out" >&2; die "kadmin.local: $1"; }
   if printf '%s\n' "$out" | grep -qiE 'error|while |failed|unknown|not found'; then
     printf '%s\n' "$out" >&2; die "kadmin.local: $1"
   fi
 }
 
 start_realm() {
-  local dir=$1 port="" pid="" s attempt
+  local dir=$1 port="" dead_port="" pid="" s attempt realms
   install_packages
   for c in krb5kdc kdb5_util kadmin.local kinit klist kvno ktutil; do
     command -v "$c" >/dev/null || die "$c not found"
@@ -193,17 +238,36 @@ start_realm() {
   for s in $services; do kadmin "ktadd -k $dir/keytab -norandkey $s"; done
   kadmin "ktadd -k $dir/alice.keytab -norandkey alice"
   chmod 600 "$dir/keytab" "$dir/alice.keytab"
+  if [ -n "$CROSS" ]; then
+    kdb5_util -r "$OTHER" create -s -P "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+      </dev/null >>"$dir/kadmin.log" 2>&1 || { cat "$dir/kadmin.log" >&2; die "kdb5_util create $OTHER failed"; }
+    local r
+    for r in "$REALM" "$OTHER"; do
+      # Same password and salt in both databases: the same cross-realm keys.
+      kadmin "addprinc -pw $CROSS_PW krbtgt/$OTHER@$REALM" "$r"
+      kadmin "addprinc -pw $CROSS_PW krbtgt/$REALM@$OTHER" "$r"
+    done
+    for s in test/localhost test/host.other.test; do
+      kadmin "addprinc -pw $SERVICE_PW $s@$OTHER" "$OTHER"
+      kadmin "ktadd -k $dir/other.keytab -norandkey $s@$OTHER" "$OTHER"
+    done
+    chmod 600 "$dir/other.keytab"
+  fi
 
   # Stop a KDC this run started if anything below fails.
   trap 'rc=$?; [ $rc = 0 ] || stop_realm "'"$dir"'"; exit $rc' EXIT
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     port=$((21000 + RANDOM % 11000))
     port_busy "$port" && continue
-    write_config "$dir" "$port"
+    dead_port=$((21000 + RANDOM % 11000))
+    { [ "$dead_port" = "$port" ] || port_busy "$dead_port"; } && continue
+    write_config "$dir" "$port" "$dead_port"
     rm -f "$dir/kdc.pid"
     : >"$dir/kdc.log"
     # krb5kdc daemonizes and writes its pid file; detach stdio so callers do not wait on it.
-    krb5kdc -r "$REALM" -P "$dir/kdc.pid" </dev/null >>"$dir/kdc.stderr" 2>&1 || true
+    realms=(-r "$REALM")
+    [ -n "$CROSS" ] && realms+=(-r "$OTHER")
+    krb5kdc "${realms[@]}" -P "$dir/kdc.pid" </dev/null >>"$dir/kdc.stderr" 2>&1 || true
     for _ in $(seq 50); do [ -s "$dir/kdc.pid" ] && break; sleep 0.1; done
     sleep 0.2
     if pid=$(kdc_pid_if_ours "$dir") && ! grep -qiE 'cannot bind|address already in use' "$dir/kdc.log"; then
@@ -245,16 +309,27 @@ start_realm() {
       REALM_SERVICE_GSS_NAME "test@localhost" \
       REALM_SERVICE_PASSWORD "$SERVICE_PW" \
       REALM_SERVICE_KEYTAB "$dir/keytab" \
-      REALM_SINGLE_ENCTYPE_SERVICES "$(for s in $SINGLE_ORDER; do printf '%s/localhost@%s ' "$s" "$REALM"; done)"
+      REALM_SINGLE_ENCTYPE_SERVICES "$(for s in $SINGLE_ORDER; do printf '%s/localhost@%s ' "$s" "$REALM"; done)" \
+      REALM_KRB5_CONFIG_DEAD_FIRST "$dir/krb5-deadfirst.conf" \
+      REALM_DEAD_KDC_PORT "$dead_port"
+    if [ -n "$CROSS" ]; then
+      printf 'export %s=%q\n' \
+        REALM_OTHER_NAME "$OTHER" \
+        REALM_OTHER_SERVICE "test/localhost@$OTHER" \
+        REALM_OTHER_REFERRAL_SERVICE "test/host.other.test@$OTHER" \
+        REALM_OTHER_KEYTAB "$dir/other.keytab"
+    fi
   } >"$dir/env"
   trap - EXIT
   say "realm $REALM up: krb5kdc pid $pid on 127.0.0.1:$port (tcp+udp), dir $dir"
 }
 
 case "${1:-}" in
-  start) [ $# = 2 ] && [ -n "$2" ] || die "usage: realm.sh start DIR"; start_realm "$2" ;;
+  start) [ $# = 2 ] || { [ $# = 3 ] && [ "$3" = --cross ] && CROSS=1; } || die "usage: realm.sh start DIR [--cross]"
+         [ -n "$2" ] || die "usage: realm.sh start DIR [--cross]"
+         start_realm "$2" ;;
   stop)  [ $# = 2 ] && [ -n "$2" ] || die "usage: realm.sh stop DIR"
          [ -d "$2" ] || exit 0
          stop_realm "$(cd -- "$2" && pwd -P)" ;;
-  *) echo "usage: realm.sh start DIR | realm.sh stop DIR" >&2; exit 2 ;;
+  *) echo "usage: realm.sh start DIR [--cross] | realm.sh stop DIR" >&2; exit 2 ;;
 esac
