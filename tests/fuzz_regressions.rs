@@ -405,3 +405,28 @@ fn asn1_messages_regressions() {
         }
     }
 }
+
+#[test]
+fn kdc_reply_regressions_and_seeds() {
+    use krbap::asn1::kdc::{decode_method_data, EncKdcRepPart, KdcRep};
+    for (name, data) in regressions("kdc_reply")
+        .into_iter()
+        .chain(seeds("kdc_reply"))
+    {
+        eprintln!("kdc_reply/{name}");
+        let Some((&form, rest)) = data.split_first() else {
+            continue;
+        };
+        let decoded = match form % 3 {
+            0 if rest.first() == Some(&0x7e) => KrbError::from_der(rest)
+                .is_ok_and(|e| e.e_data.is_some_and(|d| decode_method_data(&d).is_ok())),
+            0 => KdcRep::from_der(rest).is_ok_and(|r| KdcRep::from_der(&r.to_der()).unwrap() == r),
+            1 => EncKdcRepPart::from_der(rest)
+                .is_ok_and(|e| EncKdcRepPart::from_der(&e.to_der()).unwrap() == e),
+            _ => decode_method_data(rest).is_ok(),
+        };
+        if !name.starts_with("crash") {
+            assert!(decoded, "seed {name} decodes");
+        }
+    }
+}

@@ -7,6 +7,9 @@
 //! The seeds are what the fuzz run starts from; scripts/fuzz.sh copies them into a
 //! scratch corpus, so this directory only changes when this program is re-run.
 
+use krbap::asn1::kdc::KdcRep;
+use krbap::asn1::{Der, KrbError};
+use krbap::crypto::{usage, Enctype, Key};
 use krbap::gss::checksum::ctx_flags;
 use krbap::gss::context::{InitOptions, SecurityContext};
 use krbap::gss::name::{Name, NameType};
@@ -174,6 +177,23 @@ fn main() {
           kdc = a:88\n    kdc = b:88\n    v4 = {\n      x* = 1\n    }\n  }*\n\
           [capaths]\n  A = {\n    B = .\n  }\n",
     );
+    // KDC replies (tests/data/kdc: MIT's KDC answering kinit and kvno), in the three
+    // forms of the kdc_reply target: 0 = reply, 1 = decrypted enc-part, 2 = METHOD-DATA.
+    let kdc = Seeds::new("kdc_reply");
+    let with = |form: u8, bytes: &[u8]| [&[form][..], bytes].concat();
+    for file in ["as-rep.der", "tgs-rep.der", "preauth-required.der"] {
+        kdc.put(file, &with(0, &read(&format!("kdc/{file}")).unwrap()));
+    }
+    let as_rep = KdcRep::from_der(&read("kdc/as-rep.der").unwrap()).unwrap();
+    let enctype = Enctype::from_number(as_rep.enc_part.etype).unwrap();
+    let alice = Key::from_password(enctype, b"alice-Passw0rd", b"TEST.LOCALalice", None).unwrap();
+    let plain = alice
+        .decrypt(usage::AS_REP_ENCPART, &as_rep.enc_part.cipher)
+        .unwrap();
+    kdc.put("enc-as-rep-part", &with(1, &plain));
+    let err = KrbError::from_der(&read("kdc/preauth-required.der").unwrap()).unwrap();
+    kdc.put("method-data", &with(2, &err.e_data.unwrap()));
+
     println!(
         "seeds written under {}",
         root().join("fuzz/seeds").display()
