@@ -92,10 +92,11 @@ run_target() {
         -malloc_limit_mb="$rss_mb" -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
     status=$?
-    local runs
-    runs=$(sed -n 's/^stat::number_of_executed_runs: *//p' "$log")
+    local runs rss
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
     if [ $status -eq 0 ]; then
-        echo "ok   $t: ${runs:-?} runs in $seconds s" >"$scratch/$t.result"
+        echo "ok   $t: ${runs:-?} inputs in $seconds s, peak RSS ${rss:-?} MB" >"$scratch/$t.result"
         return
     fi
     artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)

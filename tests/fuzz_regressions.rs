@@ -126,7 +126,7 @@ fn seal(ticket_plain: &[u8], authenticator_plain: &[u8]) -> Vec<u8> {
     ap_req.ticket.enc_part.cipher = service.key.encrypt(usage::KDC_REP_TICKET, ticket_plain);
     let session = EncTicketPart::from_der(ticket_plain)
         .ok()
-        .and_then(|t| Some(Key::new(Enctype::from_number(t.key.keytype)?, &t.key.keyvalue).ok()?))
+        .and_then(|t| Key::new(Enctype::from_number(t.key.keytype)?, &t.key.keyvalue).ok())
         .unwrap_or_else(|| service.key.clone());
     ap_req.authenticator.etype = session.enctype().number();
     ap_req.authenticator.cipher = session.encrypt(usage::AP_REQ_AUTH, authenticator_plain);
