@@ -6,6 +6,7 @@
 //! - 1: the decrypted enc-part (EncASRepPart / EncTGSRepPart), for the code after
 //!   decryption;
 //! - 2: METHOD-DATA, then each ETYPE-INFO2 in it.
+//!
 //! Whatever decodes must re-encode to DER that decodes to the same value.
 #![no_main]
 
