@@ -6,8 +6,8 @@
 #
 # Stable toolchain: this builds with plain cargo and the flags `cargo fuzz build
 # --sanitizer none` uses (SanitizerCoverage via -Cpasses=sancov-module, --cfg fuzzing,
-# debug assertions, so integer overflow panics too), into the same fuzz/target, so no
-# nightly and no cargo-fuzz install are needed; developers with cargo-fuzz can use
+# debug assertions, so integer overflow panics too) into fuzz/target: no nightly and no
+# cargo-fuzz install needed; developers with cargo-fuzz can use
 # `cargo fuzz run <target> --sanitizer none` on the same targets. krbap is memory-safe
 # Rust: what fuzzing finds is panics, aborts, hangs (-timeout) and runaway memory
 # (-rss_limit_mb; -malloc_limit_mb needs a sanitizer's allocator hooks).
@@ -40,7 +40,7 @@ targets=${*:-$all_targets}
 ntargets=$(wc -w <<<"$targets")
 
 triple=$(rustc -vV | sed -n 's/^host: //p')
-# The flags of cargo-fuzz 0.13 (`cargo fuzz build --sanitizer none`), so both share a cache.
+# The flags of cargo-fuzz 0.13 (`cargo fuzz build --sanitizer none`).
 rustflags="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
 rustflags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters"
 rustflags+=" -Cllvm-args=-sanitizer-coverage-pc-table"
