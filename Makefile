@@ -10,6 +10,7 @@
 #   make test-asan         the C tests with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench             krbap against MIT's libgssapi_krb5 in one process (scripts/bench.sh):
 #                          table in build/bench/results.txt, CSV in build/bench/results.csv
+#   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
 #   make install           PREFIX (default /usr/local), DESTDIR honoured
 #   make uninstall         removes what make install put there
 #   make clean             cargo clean and the C test builds
@@ -36,7 +37,7 @@ export NATIVE_STATIC_LIBS
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"$$/\1/p' Cargo.toml)
 DESCRIPTION := $(shell sed -n '/^\[package\]/,/^\[/s/^description *= *"\(.*\)"$$/\1/p' Cargo.toml)
 
-.PHONY: all build examples demo test test-asan bench install uninstall clean print-version print-native-static-libs
+.PHONY: all build examples demo test test-asan bench fuzz install uninstall clean print-version print-native-static-libs
 
 all: build
 
@@ -62,6 +63,9 @@ test-asan:
 
 bench: build
 	KRBAP_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh
 
 # Characters that sed's replacement text would interpret, escaped.
 sed_escape = $(subst |,\|,$(subst &,\&,$(subst \,\\,$(1))))

@@ -167,7 +167,12 @@ pub fn decrypt_ticket(ticket: &Ticket, keys: &[ServiceKey]) -> Result<(EncTicket
     };
     let sk = find_service_key(keys, &server, ticket.enc_part.etype, ticket.enc_part.kvno)?;
     let plain = decrypt_part(&sk.key, usage::KDC_REP_TICKET, &ticket.enc_part, "ticket")?;
-    let part = EncTicketPart::from_der(&plain).map_err(|e| {
+    decode_ticket_plaintext(&plain)
+}
+
+/// The decrypted ticket (EncTicketPart DER) and its session key.
+fn decode_ticket_plaintext(plain: &[u8]) -> Result<(EncTicketPart, Key)> {
+    let part = EncTicketPart::from_der(plain).map_err(|e| {
         Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!("ticket decrypted but does not decode: {e}"),
@@ -194,17 +199,29 @@ pub fn verify_ap_req(
         ));
     }
     let (ticket, session_key) = decrypt_ticket(&ap_req.ticket, keys)?;
-    let server = Principal {
-        realm: ap_req.ticket.realm.clone(),
-        name: ap_req.ticket.sname.clone(),
-    };
     let plain = decrypt_part(
         &session_key,
         usage::AP_REQ_AUTH,
         &ap_req.authenticator,
         "authenticator",
     )?;
-    let authenticator = Authenticator::from_der(&plain).map_err(|e| {
+    verify_decrypted(ap_req, ticket, session_key, &plain, policy)
+}
+
+/// The checks of [`verify_ap_req`] after both decryptions: `authenticator_plain` is the
+/// decrypted Authenticator DER, `ticket` and `session_key` the decrypted ticket.
+fn verify_decrypted(
+    ap_req: &ApReq,
+    ticket: EncTicketPart,
+    session_key: Key,
+    authenticator_plain: &[u8],
+    policy: &AcceptPolicy,
+) -> Result<VerifiedApReq> {
+    let server = Principal {
+        realm: ap_req.ticket.realm.clone(),
+        name: ap_req.ticket.sname.clone(),
+    };
+    let authenticator = Authenticator::from_der(authenticator_plain).map_err(|e| {
         Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!("authenticator decrypted but does not decode: {e}"),
@@ -274,6 +291,21 @@ pub fn verify_ap_req(
         subkey,
         ticket_kvno: ap_req.ticket.enc_part.kvno,
     })
+}
+
+/// FUZZING HOOK, not an API: the acceptor's checks of `ap_req` as if its ticket had
+/// decrypted to `ticket_plain` and its authenticator to `authenticator_plain`, so that a
+/// fuzzer reaches the code after decryption without forging ciphertexts.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn fuzz_verify_plaintexts(
+    ap_req: &ApReq,
+    ticket_plain: &[u8],
+    authenticator_plain: &[u8],
+    policy: &AcceptPolicy,
+) -> Result<VerifiedApReq> {
+    let (ticket, session_key) = decode_ticket_plaintext(ticket_plain)?;
+    verify_decrypted(ap_req, ticket, session_key, authenticator_plain, policy)
 }
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).

@@ -536,6 +536,28 @@ impl SecurityContext {
         Ok((ctx, reply))
     }
 
+    /// FUZZING HOOK, not an API: [`SecurityContext::accept`] after decryption, with the
+    /// ticket and authenticator plaintexts given (see `ap::fuzz_verify_plaintexts`), so a
+    /// fuzzer reaches the 0x8003 checksum, delegation and authorization-data code.
+    #[cfg(feature = "fuzzing")]
+    #[doc(hidden)]
+    pub fn fuzz_accept_plaintexts(
+        cred: &AcceptorCredential,
+        ap_req: &ApReq,
+        ticket_plain: &[u8],
+        authenticator_plain: &[u8],
+    ) -> Result<(SecurityContext, Option<Vec<u8>>)> {
+        let (now, _) = cred.clock.now();
+        let rcache = cred.replay_cache();
+        let policy = AcceptPolicy {
+            now,
+            skew: cred.clock_skew(),
+            replay_cache: &rcache,
+        };
+        let v = ap::fuzz_verify_plaintexts(ap_req, ticket_plain, authenticator_plain, &policy)?;
+        Self::finish_accept(v, cred.clock_skew(), None)
+    }
+
     fn finish_accept(
         v: VerifiedApReq,
         skew: i64,

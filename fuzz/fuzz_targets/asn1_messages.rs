@@ -1,0 +1,53 @@
+//! The RFC 4120 §5 messages krbap decodes, chosen by the first input byte: AP-REQ,
+//! AP-REP, Ticket, EncTicketPart, Authenticator, EncAPRepPart, KRB-CRED, EncKrbCredPart,
+//! AuthorizationData, the RFC 4537 EtypeList and the 0x8003 checksum (RFC 4121
+//! §4.1.1). Whatever decodes must re-encode to DER that decodes to the same value.
+#![no_main]
+
+use krbap::asn1::{
+    decode_authorization_data, decode_etype_list, encode_authorization_data, encode_etype_list,
+    ApRep, ApReq, Authenticator, Der, EncApRepPart, EncKrbCredPart, EncTicketPart, KrbCred, Ticket,
+};
+use krbap::gss::checksum::GssChecksum;
+use libfuzzer_sys::fuzz_target;
+
+fn round_trip<T: Der + PartialEq + std::fmt::Debug>(der: &[u8]) {
+    if let Ok(v) = T::from_der(der) {
+        let again = T::from_der(&v.to_der()).expect("re-encoded value decodes");
+        assert!(again == v, "round trip of {}", std::any::type_name::<T>());
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, der)) = data.split_first() else {
+        return;
+    };
+    match which % 11 {
+        0 => round_trip::<ApReq>(der),
+        1 => round_trip::<ApRep>(der),
+        2 => round_trip::<Ticket>(der),
+        3 => round_trip::<EncTicketPart>(der),
+        4 => round_trip::<Authenticator>(der),
+        5 => round_trip::<EncApRepPart>(der),
+        6 => round_trip::<KrbCred>(der),
+        7 => round_trip::<EncKrbCredPart>(der),
+        8 => {
+            if let Ok(ad) = decode_authorization_data(der) {
+                let again = decode_authorization_data(&encode_authorization_data(&ad));
+                assert_eq!(again.ok(), Some(ad), "AuthorizationData round trip");
+            }
+        }
+        9 => {
+            if let Ok(list) = decode_etype_list(der) {
+                let again = decode_etype_list(&encode_etype_list(&list));
+                assert_eq!(again.ok(), Some(list), "EtypeList round trip");
+            }
+        }
+        _ => {
+            if let Ok(c) = GssChecksum::decode(der) {
+                let again = GssChecksum::decode(&c.encode()).expect("re-encoded checksum decodes");
+                assert!(again == c, "0x8003 checksum round trip");
+            }
+        }
+    }
+});
