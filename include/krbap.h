@@ -113,6 +113,10 @@
 
 #define KRBAP_C_TRANS_FLAG 256
 
+// How often (ms) an acceptor credential compares its keytab with the file: a key removed
+// from the keytab stops being accepted within this time; a key added is used at once.
+#define KRBAP_KEYTAB_RECHECK_MS 1000
+
 // An opaque credential handle. May be shared between threads.
 typedef struct krbap_cred krbap_cred;
 

@@ -2,9 +2,9 @@
 //! from memory, plus its clock, skew and replay cache), and what an initiator presents
 //! (tickets and session keys from a FILE ccache, or supplied directly).
 //!
-//! An [`AcceptorCredential`] is shared between threads: the keytab snapshot sits behind
-//! an `RwLock<Arc<..>>` that readers hold only to clone the Arc, and it is re-read when
-//! the file changes on disk (key rotation without restart).
+//! An [`AcceptorCredential`] is shared between threads: its keys and replay cache are read
+//! lock-free (`ArcSwap`), and the keys are re-read when the keytab changes on disk (key
+//! rotation without restart; see [`KEYTAB_RECHECK_MS`]).
 
 use crate::ap::{ServiceKey, DEFAULT_CLOCK_SKEW};
 use crate::asn1::flags as kflags;
@@ -17,10 +17,11 @@ use crate::kdc::{AsOptions, InitialKeys, KdcClient, TgsOptions};
 use crate::keytab::{self, Keytab};
 use crate::principal::{name_type, Principal, PrincipalName};
 use crate::rcache::ReplayCache;
+use arc_swap::{ArcSwap, Guard};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The time source: the system clock, or a fixed time injected for tests and for
@@ -72,29 +73,42 @@ fn stamp(path: &Path) -> Option<FileStamp> {
     })
 }
 
-/// Service keys read from one keytab file at one moment.
-struct KeytabSnapshot {
-    stamp: Option<FileStamp>,
-    keys: Arc<Vec<ServiceKey>>,
+/// How often (milliseconds) an acceptor compares its keys with the keytab file: a key
+/// removed from the keytab stops being used within this time; a key added is used at once
+/// (a ticket for a key the acceptor lacks makes it look again).
+pub const KEYTAB_RECHECK_MS: u64 = 1000;
+
+/// Milliseconds on a process-wide monotonic clock.
+fn monotonic_ms() -> u64 {
+    static START: std::sync::LazyLock<std::time::Instant> =
+        std::sync::LazyLock::new(std::time::Instant::now);
+    START.elapsed().as_millis() as u64
 }
 
-enum KeySource {
-    Keytab {
-        path: PathBuf,
-        snapshot: RwLock<KeytabSnapshot>,
-        reload: Mutex<()>,
-    },
-    Memory(RwLock<Arc<Vec<ServiceKey>>>),
+/// Where a keytab-backed credential's keys come from, and when it last looked.
+struct KeytabSource {
+    path: PathBuf,
+    /// The file's identity when the current keys were read; guarded by its mutex, which
+    /// also makes one thread re-read while the others keep using the old keys.
+    stamp: Mutex<Option<FileStamp>>,
+    /// When the file was last compared with the keys (ms on [`monotonic_ms`]).
+    checked_at: AtomicU64,
 }
 
 /// An acceptor (server) credential.
+///
+/// The keys and the replay cache sit behind `ArcSwap`s: an accept reads both without a lock
+/// and without touching a shared reference count, so accepting threads do not contend on
+/// the credential (a keytab re-read or a new replay cache swaps in a whole new value).
 pub struct AcceptorCredential {
     /// The principal this credential accepts for; `None` = any principal with a key.
     name: Option<Name>,
-    source: KeySource,
+    keys: ArcSwap<Vec<ServiceKey>>,
+    /// `None` for keys held in memory.
+    keytab: Option<KeytabSource>,
     skew: AtomicI64,
     pub clock: Clock,
-    rcache: RwLock<Arc<ReplayCache>>,
+    rcache: ArcSwap<ReplayCache>,
 }
 
 impl std::fmt::Debug for AcceptorCredential {
@@ -145,98 +159,100 @@ impl AcceptorCredential {
                 format!("keytab {} has no usable key for {who}", path.display()),
             ));
         }
-        Ok(Self::with_source(
-            name,
-            KeySource::Keytab {
-                snapshot: RwLock::new(KeytabSnapshot {
-                    stamp: stamp(&path),
-                    keys: Arc::new(keys),
-                }),
-                path,
-                reload: Mutex::new(()),
-            },
-        ))
+        let source = KeytabSource {
+            stamp: Mutex::new(stamp(&path)),
+            path,
+            checked_at: AtomicU64::new(monotonic_ms()),
+        };
+        Ok(Self::new(name, keys, Some(source)))
     }
 
     /// From keys held in memory (no keytab file).
     pub fn from_keys(name: Option<Name>, keys: Vec<ServiceKey>) -> AcceptorCredential {
-        Self::with_source(name, KeySource::Memory(RwLock::new(Arc::new(keys))))
+        Self::new(name, keys, None)
     }
 
-    fn with_source(name: Option<Name>, source: KeySource) -> AcceptorCredential {
+    fn new(
+        name: Option<Name>,
+        keys: Vec<ServiceKey>,
+        keytab: Option<KeytabSource>,
+    ) -> AcceptorCredential {
         AcceptorCredential {
             name,
-            source,
+            keys: ArcSwap::from_pointee(keys),
+            keytab,
             skew: AtomicI64::new(default_clock_skew()),
             clock: Clock::default(),
-            rcache: RwLock::new(Arc::new(ReplayCache::memory())),
+            rcache: ArcSwap::from_pointee(ReplayCache::memory()),
         }
     }
 
     /// Adds a key to an in-memory credential (a keytab-backed one is read-only).
     pub fn add_key(&self, key: ServiceKey) -> Result<()> {
-        match &self.source {
-            KeySource::Memory(keys) => {
-                let mut guard = keys.write().unwrap_or_else(|p| p.into_inner());
-                let mut v = (**guard).clone();
-                v.push(key);
-                *guard = Arc::new(v);
-                Ok(())
-            }
-            KeySource::Keytab { .. } => Err(Error::new(
+        if self.keytab.is_some() {
+            return Err(Error::new(
                 major::UNAVAILABLE,
                 minor::KT_NOWRITE,
                 "keys cannot be added to a keytab-backed credential",
-            )),
+            ));
         }
+        self.keys.rcu(|keys| {
+            let mut v = Vec::clone(keys);
+            v.push(key.clone());
+            v
+        });
+        Ok(())
     }
 
     pub fn name(&self) -> Option<&Name> {
         self.name.as_ref()
     }
 
-    /// The current service keys; a keytab is re-read first if it changed on disk.
+    /// The current service keys. A keytab is compared with the file on disk at most once
+    /// per [`KEYTAB_RECHECK_MS`] (a stat per accept would cost more than a sixth of it) and
+    /// re-read when it changed; [`AcceptorCredential::keys_now`] checks at once.
     pub fn keys(&self) -> Arc<Vec<ServiceKey>> {
-        match &self.source {
-            KeySource::Memory(keys) => keys.read().unwrap_or_else(|p| p.into_inner()).clone(),
-            KeySource::Keytab {
-                path,
-                snapshot,
-                reload,
-            } => {
-                let now_stamp = stamp(path);
-                {
-                    let snap = snapshot.read().unwrap_or_else(|p| p.into_inner());
-                    if snap.stamp == now_stamp {
-                        return snap.keys.clone();
-                    }
-                }
-                // One thread re-reads; the others keep using the old keys meanwhile.
-                let Ok(_one) = reload.try_lock() else {
-                    return snapshot
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .keys
-                        .clone();
-                };
-                match Keytab::load(path) {
-                    Ok(kt) => {
-                        let keys = Arc::new(keys_from_keytab(&kt, self.name.as_ref()));
-                        let mut snap = snapshot.write().unwrap_or_else(|p| p.into_inner());
-                        *snap = KeytabSnapshot {
-                            stamp: now_stamp,
-                            keys: keys.clone(),
-                        };
-                        keys
-                    }
-                    // A keytab caught mid-rewrite (or removed): keep the keys we had.
-                    Err(_) => snapshot
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .keys
-                        .clone(),
-                }
-            }
+        self.refresh(false);
+        self.keys.load_full()
+    }
+
+    /// The service keys after comparing the keytab with the file now: for a ticket whose
+    /// key the current keys lack (a rotation just added it).
+    pub fn keys_now(&self) -> Arc<Vec<ServiceKey>> {
+        self.refresh(true);
+        self.keys.load_full()
+    }
+
+    /// [`AcceptorCredential::keys`] for the accept path: a borrow, no reference count.
+    pub(crate) fn keys_guard(&self, force_check: bool) -> Guard<Arc<Vec<ServiceKey>>> {
+        self.refresh(force_check);
+        self.keys.load()
+    }
+
+    /// Re-reads the keytab when it is due for a look (or `force`) and changed on disk.
+    fn refresh(&self, force: bool) {
+        let Some(kt) = &self.keytab else { return };
+        let now_ms = monotonic_ms();
+        if !force
+            && now_ms.saturating_sub(kt.checked_at.load(Ordering::Relaxed)) < KEYTAB_RECHECK_MS
+        {
+            return;
+        }
+        // One thread looks; the others keep using the current keys meanwhile.
+        let Ok(mut stamp_guard) = kt.stamp.try_lock() else {
+            return;
+        };
+        kt.checked_at.store(now_ms, Ordering::Relaxed);
+        let now_stamp = stamp(&kt.path);
+        if *stamp_guard == now_stamp {
+            return;
+        }
+        // A keytab caught mid-rewrite (or removed) keeps the keys we had; the next look
+        // tries again.
+        if let Ok(file) = Keytab::load(&kt.path) {
+            self.keys
+                .store(Arc::new(keys_from_keytab(&file, self.name.as_ref())));
+            *stamp_guard = now_stamp;
         }
     }
 
@@ -255,13 +271,14 @@ impl AcceptorCredential {
         Ok(())
     }
     pub fn replay_cache(&self) -> Arc<ReplayCache> {
-        self.rcache
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.rcache.load_full()
+    }
+    /// [`AcceptorCredential::replay_cache`] for the accept path: a borrow, no reference count.
+    pub(crate) fn replay_cache_guard(&self) -> Guard<Arc<ReplayCache>> {
+        self.rcache.load()
     }
     pub fn set_replay_cache(&self, rc: ReplayCache) {
-        *self.rcache.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rc);
+        self.rcache.store(Arc::new(rc));
     }
 }
 

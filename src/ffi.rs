@@ -384,6 +384,10 @@ pub const KRBAP_C_ANON_FLAG: u32 = 64;
 pub const KRBAP_C_PROT_READY_FLAG: u32 = 128;
 pub const KRBAP_C_TRANS_FLAG: u32 = 256;
 
+/// How often (ms) an acceptor credential compares its keytab with the file: a key removed
+/// from the keytab stops being accepted within this time; a key added is used at once.
+pub const KRBAP_KEYTAB_RECHECK_MS: u32 = 1000;
+
 /// Channel bindings (RFC 2744 gss_channel_bindings_struct). Address buffers and
 /// application data may be empty.
 #[repr(C)]
@@ -1517,6 +1521,14 @@ pub extern "C" fn krbap_wrap_size_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keytab_recheck_matches_the_core() {
+        assert_eq!(
+            KRBAP_KEYTAB_RECHECK_MS as u64,
+            crate::cred::KEYTAB_RECHECK_MS
+        );
+    }
 
     #[test]
     fn c_constants_equal_the_core_ones() {

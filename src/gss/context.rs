@@ -521,8 +521,13 @@ impl SecurityContext {
                 return Err(error_token(e, Some(&server)));
             }
         }
-        let keys = cred.keys();
-        let rcache = cred.replay_cache();
+        let mut keys = cred.keys_guard(false);
+        let enc = &ap_req.ticket.enc_part;
+        if ap::find_service_key(&keys, &server, enc.etype, enc.kvno).is_err() {
+            // Perhaps a rotation added the key since the last look at the keytab.
+            keys = cred.keys_guard(true);
+        }
+        let rcache = cred.replay_cache_guard();
         let policy = AcceptPolicy {
             now,
             skew: cred.clock_skew(),
