@@ -1014,26 +1014,32 @@ static void bench_service(struct service *s, int rounds, const struct sizes *z) 
     tokens_free(&mrep);
     tokens_free(&krep);
 
-    /* accept on 1 and on 2 threads, default replay caches, fresh for each run */
+    /* accept on 1 and on 2 threads, default replay caches, fresh for each run; each
+     * configuration runs THREAD_REPEATS times and the fastest run counts (a 2-thread run of
+     * krbap lasts tens of ms, so one descheduled vCPU slice would otherwise decide it) */
+    enum { THREAD_REPEATS = 3 };
     double k1 = 1, k2 = 0, m1 = 1, m2 = 0, kcpu[2] = {1, 1}, mcpu[2] = {1, 1};
     for (int threads = 1; threads <= 2; threads++) {
-      krbap_cred *kc = krbap_acceptor(s, "memory:");
-      set_rcache_env(NULL, fresh_rcache_dir());
-      gss_cred_id_t mc = mit_acceptor(s);
-      struct accept_job a = {1, NULL, kc, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0};
-      struct accept_job b = {0, mc, NULL, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0};
-      kb = accept_all(&a, threads, &ks);
-      mb = accept_all(&b, threads, &ms);
-      check(kb == 0 && mb == 0, "%s round %d: accept on %d thread(s) (krbap %zu failed, MIT %zu)",
-            s->enctype, r, threads, kb, mb);
+      double kbest = 0, mbest = 0;
+      for (int rep = 0; rep < THREAD_REPEATS; rep++) {
+        krbap_cred *kc = krbap_acceptor(s, "memory:");
+        set_rcache_env(NULL, fresh_rcache_dir());
+        gss_cred_id_t mc = mit_acceptor(s);
+        struct accept_job a = {1, NULL, kc, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0};
+        struct accept_job b = {0, mc, NULL, &mtok, 0, n, 1, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, 0};
+        kb = accept_all(&a, threads, &ks);
+        mb = accept_all(&b, threads, &ms);
+        check(kb == 0 && mb == 0, "%s round %d: accept on %d thread(s) (krbap %zu failed, MIT %zu)",
+              s->enctype, r, threads, kb, mb);
+        if (n / ks > kbest) kbest = n / ks, kcpu[threads - 1] = a.cpu;
+        if (n / ms > mbest) mbest = n / ms, mcpu[threads - 1] = b.cpu;
+        krbap_release_cred(&kmin, &kc);
+        gss_release_cred(&minor, &mc);
+      }
       if (threads == 1)
-        k1 = n / ks, m1 = n / ms;
+        k1 = kbest, m1 = mbest;
       else
-        k2 = n / ks, m2 = n / ms;
-      kcpu[threads - 1] = a.cpu;
-      mcpu[threads - 1] = b.cpu;
-      krbap_release_cred(&kmin, &kc);
-      gss_release_cred(&minor, &mc);
+        k2 = kbest, m2 = mbest;
     }
     snprintf(name, sizeof name, "%s accept 2 threads / 1 thread", s->enctype);
     record(item(name, "x", SCALING, 1.8), k2 / k1, m2 / m1);
