@@ -3,7 +3,8 @@
 # (tests/interop/realm.sh):
 #   1. MIT gss-client -> krbap-server, every service of the realm (mutual, -nomutual, -nw, -nx)
 #   2. krbap-client -> MIT gss-server, same services (mutual and -nomutual)
-#   3. python3-gssapi initiator -> krbap-server and krbap-client -> python3-gssapi acceptor
+#   3. python3-gssapi initiator -> krbap-server and krbap-client -> python3-gssapi acceptor,
+#      every service; -nomutual and -nx both ways; python3-gssapi -d -> krbap-server
 #   4. MIT gss-client shows "Clock skew too great" from a krbap-server an hour behind
 #   5. replays: MIT's token sent twice to krbap-server, krbap's token offered twice to MIT
 #   6. MIT gss-client shows "Key version is not available" (krbap's KRB_AP_ERR_BADKEYVER)
@@ -131,6 +132,26 @@ if /usr/bin/python3 -c 'import gssapi' 2>/dev/null; then
     exchange "krbap-client -> python3-gssapi, $svc" "$svc" \
       "$peer accept @PORT@ @SVC@" "$client_bin -port @PORT@ localhost @SVC@ @MSG@"
   done
+  # The same options as MIT's samples: no mutual authentication, integrity-only Wrap.
+  for opt in -nomutual -nx; do
+    exchange "python3-gssapi $opt -> krbap-server, test@localhost" test@localhost \
+      "$server_bin -port @PORT@ -once @SVC@" "$peer initiate $opt @PORT@ @SVC@ @MSG@"
+    exchange "krbap-client $opt -> python3-gssapi, test@localhost" test@localhost \
+      "$peer accept @PORT@ @SVC@" "$client_bin -port @PORT@ $opt localhost @SVC@ @MSG@"
+  done
+  # Delegation from MIT's library: krbap-server stores it, MIT's klist lists it.
+  pydeleg=$work/py-delegated.ccache
+  exchange "python3-gssapi -d -> krbap-server (delegation)" test-aes256-sha384@localhost \
+    "$server_bin -port @PORT@ -once -deleg-ccache FILE:$pydeleg @SVC@" \
+    "$peer initiate -d @PORT@ @SVC@ @MSG@"
+  if klist -f -c "FILE:$pydeleg" >"$work/pydeleg.klist" 2>&1 \
+    && grep -q "Default principal: $client" "$work/pydeleg.klist" \
+    && grep -A1 'krbtgt/TEST.LOCAL@TEST.LOCAL' "$work/pydeleg.klist" | grep -q 'Flags: .*F'; then
+    pass "MIT klist reads the credential python3-gssapi delegated to krbap-server"
+  else
+    fail "MIT klist reads the credential python3-gssapi delegated to krbap-server" \
+      "$(cat "$work/pydeleg.klist" 2>&1)"
+  fi
 else
   fail "python3-gssapi" "/usr/bin/python3 cannot import gssapi (install python3-gssapi)"
 fi

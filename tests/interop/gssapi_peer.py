@@ -2,7 +2,10 @@
 """A python3-gssapi peer (MIT's libgssapi_krb5 underneath) speaking the gss-sample framing
 (one flags byte, a 4-byte big-endian length, the token), for tests/interop-mit.sh.
 
-  gssapi_peer.py initiate PORT SERVICE@HOST MESSAGE   like gss-client: wrap, verify the MIC
+  gssapi_peer.py initiate [-nomutual] [-nx] [-d] PORT SERVICE@HOST MESSAGE
+                                                      like gss-client (same options): wrap
+                                                      (-nx: integrity only), verify the MIC,
+                                                      -d delegates
   gssapi_peer.py accept PORT SERVICE@HOST [CCACHE]    like gss-server -once; with CCACHE,
                                                       a delegated credential is stored there
 
@@ -42,10 +45,14 @@ def send_token(sock, flags, data):
     sock.sendall(struct.pack(">BI", flags, len(data)) + data)
 
 
-def initiate(port, service, message):
+def initiate(port, service, message, mutual=True, encrypt=True, delegate=False):
     name = gssapi.Name(service, gssapi.NameType.hostbased_service)
-    flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.replay_detection,
-             gssapi.RequirementFlag.confidentiality, gssapi.RequirementFlag.integrity]
+    flags = [gssapi.RequirementFlag.replay_detection, gssapi.RequirementFlag.confidentiality,
+             gssapi.RequirementFlag.integrity]
+    if mutual:
+        flags.append(gssapi.RequirementFlag.mutual_authentication)
+    if delegate:
+        flags.append(gssapi.RequirementFlag.delegate_to_peer)
     ctx = gssapi.SecurityContext(name=name, usage="initiate", flags=flags)
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
         send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
@@ -61,11 +68,11 @@ def initiate(port, service, message):
             if ctx.complete:
                 break
         print(f'"{ctx.initiator_name}" to "{ctx.target_name}", open')
-        wrapped = ctx.wrap(message.encode(), True)
-        if not wrapped.encrypted:
-            raise ValueError("wrap did not encrypt")
-        send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | TOKEN_ENCRYPTED | TOKEN_SEND_MIC,
-                   wrapped.message)
+        wrapped = ctx.wrap(message.encode(), encrypt)
+        if wrapped.encrypted != encrypt:
+            raise ValueError(f"wrap encrypted={wrapped.encrypted}, asked for {encrypt}")
+        send_token(sock, TOKEN_DATA | TOKEN_WRAPPED | (TOKEN_ENCRYPTED if encrypt else 0)
+                   | TOKEN_SEND_MIC, wrapped.message)
         flags_in, mic = recv_token(sock)
         if not flags_in & TOKEN_MIC:
             raise ValueError(f"expected a MIC token, got flags {flags_in}")
@@ -126,8 +133,14 @@ def accept(port, service, deleg_ccache=None):
 def main():
     args = sys.argv[1:]
     try:
-        if len(args) == 4 and args[0] == "initiate":
-            initiate(int(args[1]), args[2], args[3])
+        if args and args[0] == "initiate":
+            opts = [a for a in args[1:] if a in ("-nomutual", "-nx", "-d")]
+            rest = [a for a in args[1:] if a not in opts]
+            if len(rest) != 3:
+                print(__doc__, file=sys.stderr)
+                return 2
+            initiate(int(rest[0]), rest[1], rest[2], mutual="-nomutual" not in opts,
+                     encrypt="-nx" not in opts, delegate="-d" in opts)
         elif len(args) in (3, 4) and args[0] == "accept":
             accept(int(args[1]), args[2], *args[3:])
         else:
