@@ -22,6 +22,35 @@ pub struct Profile {
     relations: Vec<Relation>,
 }
 
+/// Largest configuration file read (an `include` of /dev/zero must not exhaust memory).
+const MAX_CONFIG_FILE: u64 = 1 << 20;
+
+/// A configuration file's text, at most [`MAX_CONFIG_FILE`] bytes.
+fn read_bounded(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let io_err = |e: std::io::Error| {
+        Error::minor(minor::CONFIG_BADFORMAT, format!("{}: {e}", path.display()))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io_err)?
+        .take(MAX_CONFIG_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE {
+        return Err(Error::minor(
+            minor::CONFIG_BADFORMAT,
+            format!("{}: larger than {MAX_CONFIG_FILE} bytes", path.display()),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Error::minor(
+            minor::CONFIG_BADFORMAT,
+            format!("{}: not UTF-8 text", path.display()),
+        )
+    })
+}
+
 /// Bound on include nesting, against include loops.
 const MAX_INCLUDE_DEPTH: usize = 8;
 
@@ -131,9 +160,7 @@ impl Profile {
                 format!("{}: includes nested too deeply", path.display()),
             ));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::minor(minor::CONFIG_BADFORMAT, format!("{}: {e}", path.display()))
-        })?;
+        let text = read_bounded(path)?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         self.parse_into(&text, &path.display().to_string(), &dir, depth)
     }
@@ -523,6 +550,14 @@ fn resolve(dir: &Path, name: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oversized_include_is_refused() {
+        let p = Profile::parse("include /dev/zero\n", "z");
+        let e = p.unwrap_err();
+        assert_eq!(e.minor, minor::CONFIG_BADFORMAT);
+        assert!(e.detail.contains("larger than"), "{}", e.detail);
+    }
 
     #[test]
     fn parses_sections_subsections_and_first_wins() {
