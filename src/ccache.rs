@@ -12,7 +12,6 @@
 use crate::asn1::{AuthorizationDataEntry, EncryptionKey, HostAddress};
 use crate::error::{minor, Error, Result};
 use crate::principal::{Principal, PrincipalName};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -324,10 +323,7 @@ impl Ccache {
             }
         };
         let file = std::fs::File::open(path).map_err(io_err)?;
-        let mut bytes = Zeroizing::new(Vec::new());
-        file.take(MAX_CCACHE_FILE_SIZE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io_err)?;
+        let bytes = crate::keytab::read_secret_file(file, MAX_CCACHE_FILE_SIZE).map_err(io_err)?;
         if bytes.len() as u64 > MAX_CCACHE_FILE_SIZE {
             return Err(Error::minor(
                 minor::CC_FORMAT,
@@ -341,9 +337,11 @@ impl Ccache {
     }
 
     /// Serializes as version 4; the header carries the KDC time-offset field only when
-    /// `kdc_time_offset` is set. Contains session keys: zeroize it after use.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![5u8, 4];
+    /// `kdc_time_offset` is set. It holds session keys: the buffer is sized exactly up front
+    /// (no reallocation leaves a copy behind) and wiped on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len()));
+        out.extend_from_slice(&[5u8, 4]);
         match self.kdc_time_offset {
             Some((secs, usecs)) => {
                 out.extend_from_slice(&12u16.to_be_bytes());
@@ -379,13 +377,57 @@ impl Ccache {
             put_data(&mut out, &c.ticket);
             put_data(&mut out, &c.second_ticket);
         }
+        debug_assert_eq!(out.len(), self.encoded_len());
         out
+    }
+
+    /// The exact length of [`Ccache::to_bytes`].
+    fn encoded_len(&self) -> usize {
+        let principal = |p: &Principal| {
+            8 + 4 + p.realm.len() + p.name.components.iter().map(|c| 4 + c.len()).sum::<usize>()
+        };
+        let header = 2
+            + 2
+            + if self.kdc_time_offset.is_some() {
+                12
+            } else {
+                0
+            };
+        let creds: usize = self
+            .credentials
+            .iter()
+            .map(|c| {
+                principal(&c.client)
+                    + principal(&c.server)
+                    + 2
+                    + 4
+                    + c.key.keyvalue.len()
+                    + 16
+                    + 1
+                    + 4
+                    + 4
+                    + c.addresses
+                        .iter()
+                        .map(|a| 6 + a.address.len())
+                        .sum::<usize>()
+                    + 4
+                    + c.authdata
+                        .iter()
+                        .map(|a| 6 + a.ad_data.len())
+                        .sum::<usize>()
+                    + 4
+                    + c.ticket.len()
+                    + 4
+                    + c.second_ticket.len()
+            })
+            .sum();
+        header + principal(&self.default_principal) + creds
     }
 
     /// Writes the cache atomically: temporary file (mode 0600) in the same directory,
     /// fsync, rename over `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = Zeroizing::new(self.to_bytes());
+        let bytes = self.to_bytes();
         crate::keytab::write_atomic(path, &bytes).map_err(|e| {
             Error::minor(
                 minor::CC_IO,

@@ -226,14 +226,21 @@ impl Keytab {
     /// Serializes as format 0x0502 with the 32-bit kvno extension on every entry.
     /// Entries MIT could not read back (a realm, component or key longer than 32767 bytes,
     /// or more than 32767 components) are left out; [`Keytab::save`] refuses them instead.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![5u8, 2];
-        for e in &self.entries {
-            if encodable(e).is_ok() {
-                let rec = encode_entry(e);
-                out.extend_from_slice(&(rec.len() as i32).to_be_bytes());
-                out.extend_from_slice(&rec);
-            }
+    /// The buffer holds keys: it is sized exactly up front (no reallocation leaves a copy
+    /// behind) and wiped on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let records: Vec<Zeroizing<Vec<u8>>> = self
+            .entries
+            .iter()
+            .filter(|e| encodable(e).is_ok())
+            .map(encode_entry)
+            .collect();
+        let len = 2 + records.iter().map(|r| 4 + r.len()).sum::<usize>();
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        out.extend_from_slice(&[5u8, 2]);
+        for rec in &records {
+            out.extend_from_slice(&(rec.len() as i32).to_be_bytes());
+            out.extend_from_slice(rec);
         }
         out
     }
@@ -244,7 +251,7 @@ impl Keytab {
         for e in &self.entries {
             encodable(e)?;
         }
-        let bytes = Zeroizing::new(self.to_bytes());
+        let bytes = self.to_bytes();
         write_atomic(path, &bytes).map_err(|err| {
             Error::minor(
                 minor::KT_IOERR,
@@ -478,7 +485,7 @@ fn encode_entry(e: &KeytabEntry) -> Zeroizing<Vec<u8>> {
 
 /// Reads at most `limit` bytes of a file; a larger file or an I/O error is an error whose
 /// minor code is the errno (MIT passes errno through for keytab opens).
-fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Zeroizing<Vec<u8>>> {
     let io_err = |e: std::io::Error| {
         let code = e.raw_os_error().unwrap_or(minor::KT_IOERR);
         let text = if e.kind() == std::io::ErrorKind::NotFound {
@@ -489,16 +496,26 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
         Error::minor(code, text)
     };
     let file = std::fs::File::open(path).map_err(io_err)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
+    let bytes = read_secret_file(file, limit).map_err(io_err)?;
     if bytes.len() as u64 > limit {
         return Err(Error::minor(
             minor::KT_FORMAT,
             format!("{what} '{}' is larger than {limit} bytes", path.display()),
         ));
     }
+    Ok(bytes)
+}
+
+/// Reads at most `limit` + 1 bytes of a file holding keys into one buffer sized from the
+/// file's length up front (no reallocation leaves an unwiped copy), wiped on drop.
+pub(crate) fn read_secret_file(
+    file: std::fs::File,
+    limit: u64,
+) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let len = file.metadata().map_or(0, |m| m.len()).min(limit);
+    // Room for the whole file and read_to_end's end-of-file probe.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 64));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -120,7 +120,7 @@ fn check_keytab(path: &Path, klist_text: &str) {
         assert!(kt.to_bytes().len() < bytes.len());
     } else {
         assert_eq!(
-            kt.to_bytes(),
+            *kt.to_bytes(),
             bytes,
             "rewrite of {} differs",
             path.display()
@@ -243,7 +243,7 @@ fn mit_capture_ccache_matches_info_txt() {
         // Expired at endtime + 1.
         assert!(cc.find(None, &server, c.endtime as i64 + 1).is_none());
     }
-    assert_eq!(cc.to_bytes(), bytes, "rewrite differs from MIT's file");
+    assert_eq!(*cc.to_bytes(), bytes, "rewrite differs from MIT's file");
 }
 
 /// Every truncation of an MIT file is either an error or, when it falls exactly on an
