@@ -2,7 +2,8 @@
 //! byte 0 picks the form of the rest:
 //! - 0: a reply from the network: KRB-ERROR (with its METHOD-DATA / ETYPE-INFO2 e-data,
 //!   as the AS exchange reads it) or AS-REP/TGS-REP, whose enc-part is then decrypted with
-//!   alice's long-term key (usage 3, the path of an AS exchange) and decoded;
+//!   alice's long-term key (usage 3, the path of an AS exchange), decoded and run through
+//!   the client's reply checks (nonce, server names, times, enctype);
 //! - 1: the decrypted enc-part (EncASRepPart / EncTGSRepPart), for the code after
 //!   decryption;
 //! - 2: METHOD-DATA, then each ETYPE-INFO2 in it.
@@ -78,6 +79,16 @@ fuzz_target!(|data: &[u8]| {
                 key.and_then(|k| k.decrypt(usage::AS_REP_ENCPART, &rep.enc_part.cipher).ok())
             {
                 enc_part(&plain);
+                // The reply checks, with the reply's own nonce (so that they go past it) and
+                // an end time taken from the input.
+                if let Ok(enc) = EncKdcRepPart::from_der(&plain) {
+                    let till = enc.endtime.saturating_mul(i64::from(data.len() as u32 % 3));
+                    let checked =
+                        krbap::kdc::fuzz_credential_from_reply(rest, &plain, enc.nonce, till);
+                    if let Ok(cred) = checked {
+                        assert!(cred.endtime > 0 || enc.endtime <= 0, "credential end time");
+                    }
+                }
             }
         }
         1 => enc_part(rest),

@@ -239,6 +239,22 @@ fn clamp_u32(t: i64) -> u32 {
     t.clamp(0, i64::from(u32::MAX)) as u32
 }
 
+/// FUZZING HOOK, not an API: the checks every KDC reply goes through
+/// ([`credential_from_reply`]) on a reply and its decrypted enc-part given as bytes, with the
+/// nonce and end time the request asked for, so a fuzzer reaches the code after decryption.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn fuzz_credential_from_reply(
+    reply_der: &[u8],
+    enc_part_plain: &[u8],
+    nonce: u32,
+    till: i64,
+) -> Result<Credential> {
+    let rep = KdcRep::from_der(reply_der)?;
+    let enc = EncKdcRepPart::from_der(enc_part_plain)?;
+    credential_from_reply(&rep, reply_der, enc, nonce, till)
+}
+
 /// Checks what every KDC reply must satisfy (RFC 4120 §3.1.5, §3.3.4) and builds the
 /// credential from the reply and its decrypted part.
 fn credential_from_reply(
