@@ -10,6 +10,7 @@
 //! allocated; errors carry KRB5_CC_FORMAT and name the file and byte offset.
 
 use crate::asn1::{AuthorizationDataEntry, EncryptionKey, HostAddress};
+use crate::byte_reader::ByteReader;
 use crate::error::{minor, Error, Result};
 use crate::principal::{Principal, PrincipalName};
 use std::path::{Path, PathBuf};
@@ -68,82 +69,34 @@ pub struct Ccache {
     pub credentials: Vec<Credential>,
 }
 
-/// Bounds-checked big-endian cursor; errors report absolute offsets.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    file: &'a str,
+/// The ccache reader: the shared bounded cursor plus the ccache's own records.
+struct Reader<'a>(ByteReader<'a>);
+
+impl<'a> std::ops::Deref for Reader<'a> {
+    type Target = ByteReader<'a>;
+    fn deref(&self) -> &ByteReader<'a> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl<'a> Reader<'a> {
-    fn err(&self, what: &str) -> Error {
-        format_error(self.file, self.pos, what)
-    }
-    fn remaining(&self) -> usize {
-        self.bytes.len() - self.pos
-    }
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        if n > self.remaining() {
-            return Err(self.err(&format!(
-                "{what}: need {n} bytes, only {} left",
-                self.remaining()
-            )));
-        }
-        let out = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
-    }
-    fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.take(1, what)?[0])
-    }
-    fn u16(&mut self, what: &str) -> Result<u16> {
-        Ok(u16::from_be_bytes(
-            self.take(2, what)?.try_into().expect("2 bytes"),
-        ))
-    }
-    fn u32(&mut self, what: &str) -> Result<u32> {
-        Ok(u32::from_be_bytes(
-            self.take(4, what)?.try_into().expect("4 bytes"),
-        ))
-    }
-    /// A 32-bit length followed by that many bytes.
-    fn data(&mut self, what: &str) -> Result<&'a [u8]> {
-        let at = self.pos;
-        let len = self.u32(what)? as usize;
-        if len > self.remaining() {
-            return Err(format_error(
-                self.file,
-                at,
-                &format!(
-                    "{what}: length {len} exceeds the {} bytes left",
-                    self.remaining()
-                ),
-            ));
-        }
-        self.take(len, what)
-    }
-    /// A 32-bit count of items each at least `min_item` bytes long, checked against the
-    /// remaining bytes so that a hostile count cannot drive a large allocation.
-    fn count(&mut self, min_item: usize, what: &str) -> Result<usize> {
-        let at = self.pos;
-        let n = self.u32(what)? as usize;
-        if n > self.remaining() / min_item {
-            return Err(format_error(
-                self.file,
-                at,
-                &format!("{what} {n} exceeds the {} bytes left", self.remaining()),
-            ));
-        }
-        Ok(n)
+    fn new(bytes: &'a [u8], pos: usize, file: &'a str) -> Reader<'a> {
+        Reader(ByteReader::new(bytes, pos, file, format_error))
     }
 
     fn principal(&mut self, what: &str) -> Result<Principal> {
         let name_type = self.u32(what)? as i32;
-        let count = self.count(4, &format!("{what} component count"))?;
-        let realm = self.data(&format!("{what} realm"))?.to_vec();
+        let count = self.count32(4, &format!("{what} component count"))?;
+        let realm = self.data32(&format!("{what} realm"))?.to_vec();
         let mut components = Vec::with_capacity(count);
         for _ in 0..count {
-            components.push(self.data(&format!("{what} component"))?.to_vec());
+            components.push(self.data32(&format!("{what} component"))?.to_vec());
         }
         Ok(Principal {
             realm,
@@ -163,34 +116,34 @@ impl<'a> Reader<'a> {
             // Version 3 stores the enctype twice; the second copy is ignored.
             self.u16("key enctype (second copy)")?;
         }
-        let keyvalue = Zeroizing::new(self.data("key")?.to_vec());
+        let keyvalue = Zeroizing::new(self.data32("key")?.to_vec());
         let authtime = self.u32("authtime")?;
         let starttime = self.u32("starttime")?;
         let endtime = self.u32("endtime")?;
         let renew_till = self.u32("renew_till")?;
         let is_skey = self.u8("is_skey")? != 0;
         let ticket_flags = self.u32("ticket flags")?;
-        let n = self.count(6, "address count")?;
+        let n = self.count32(6, "address count")?;
         let mut addresses = Vec::with_capacity(n);
         for _ in 0..n {
             let addr_type = self.u16("address type")? as i32;
             addresses.push(HostAddress {
                 addr_type,
-                address: self.data("address")?.to_vec(),
+                address: self.data32("address")?.to_vec(),
             });
         }
-        let n = self.count(6, "authdata count")?;
+        let n = self.count32(6, "authdata count")?;
         let mut authdata = Vec::with_capacity(n);
         for _ in 0..n {
             // Authdata types can be negative: sign-extend, as MIT does.
             let ad_type = self.u16("authdata type")? as i16 as i32;
             authdata.push(AuthorizationDataEntry {
                 ad_type,
-                ad_data: self.data("authdata")?.to_vec(),
+                ad_data: self.data32("authdata")?.to_vec(),
             });
         }
-        let ticket = self.data("ticket")?.to_vec();
-        let second_ticket = self.data("second ticket")?.to_vec();
+        let ticket = self.data32("ticket")?.to_vec();
+        let second_ticket = self.data32("second ticket")?.to_vec();
         Ok(Credential {
             client,
             server,
@@ -258,21 +211,13 @@ impl Ccache {
             }
             v => return Err(format_error(name, 1, &format!("unknown ccache format version {v}"))),
         }
-        let mut r = Reader {
-            bytes,
-            pos: 2,
-            file: name,
-        };
+        let mut r = Reader::new(bytes, 2, name);
         let mut kdc_time_offset = None;
         if version == 4 {
             let header_len = r.u16("header length")? as usize;
             let header_start = r.pos;
             let header = r.take(header_len, "header")?;
-            let mut h = Reader {
-                bytes: &bytes[..header_start + header.len()],
-                pos: header_start,
-                file: name,
-            };
+            let mut h = Reader::new(&bytes[..header_start + header.len()], header_start, name);
             while h.remaining() > 0 {
                 let tag = h.u16("header field tag")?;
                 let len = h.u16("header field length")? as usize;
@@ -625,11 +570,7 @@ mod tests {
         // Build v3: no header, enctype repeated.
         let mut v3 = vec![5u8, 3];
         let body = &v4[4..];
-        let mut r = Reader {
-            bytes: body,
-            pos: 0,
-            file: "t",
-        };
+        let mut r = Reader::new(body, 0, "t");
         r.principal("d").unwrap();
         r.principal("c").unwrap();
         r.principal("s").unwrap();

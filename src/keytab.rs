@@ -10,6 +10,7 @@
 //! Parsing never trusts a length: every length is checked against the bytes that remain
 //! before anything is sliced or allocated, and every error names the file and byte offset.
 
+use crate::byte_reader::{ByteOrder, ByteReader};
 use crate::error::{minor, Error, Result};
 use crate::principal::{name_type, Principal, PrincipalName};
 use std::collections::HashMap;
@@ -58,64 +59,6 @@ pub struct Keytab {
 
 /// (realm, name components, enctype): the entries `find` chooses among.
 type GroupKey<'a> = (&'a [u8], &'a [Vec<u8>], i32);
-
-#[derive(Clone, Copy)]
-enum ByteOrder {
-    Big,
-    Native,
-}
-
-/// A bounds-checked cursor over a byte slice; `base` is the slice's offset in the file so
-/// that errors report absolute offsets.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    base: usize,
-    order: ByteOrder,
-    file: &'a str,
-}
-
-impl<'a> Reader<'a> {
-    fn err(&self, what: &str) -> Error {
-        format_error(self.file, self.base + self.pos, what)
-    }
-    fn remaining(&self) -> usize {
-        self.bytes.len() - self.pos
-    }
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        if n > self.remaining() {
-            return Err(self.err(&format!(
-                "{what}: need {n} bytes, only {} left in the record",
-                self.remaining()
-            )));
-        }
-        let out = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
-    }
-    fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.take(1, what)?[0])
-    }
-    fn u16(&mut self, what: &str) -> Result<u16> {
-        let b: [u8; 2] = self.take(2, what)?.try_into().expect("2 bytes");
-        Ok(match self.order {
-            ByteOrder::Big => u16::from_be_bytes(b),
-            ByteOrder::Native => u16::from_ne_bytes(b),
-        })
-    }
-    fn u32(&mut self, what: &str) -> Result<u32> {
-        let b: [u8; 4] = self.take(4, what)?.try_into().expect("4 bytes");
-        Ok(match self.order {
-            ByteOrder::Big => u32::from_be_bytes(b),
-            ByteOrder::Native => u32::from_ne_bytes(b),
-        })
-    }
-    /// A 16-bit length followed by that many bytes.
-    fn data16(&mut self, what: &str) -> Result<&'a [u8]> {
-        let len = self.u16(what)? as usize;
-        self.take(len, what)
-    }
-}
 
 fn format_error(file: &str, offset: usize, what: &str) -> Error {
     Error::minor(
@@ -203,12 +146,11 @@ impl Keytab {
                 ));
             }
             let record = &bytes[body..body + len];
-            let mut r = Reader {
-                bytes: record,
-                pos: 0,
+            let mut r = ByteReader {
                 base: body,
                 order,
-                file: name,
+                within: " in the record",
+                ..ByteReader::new(record, 0, name, format_error)
             };
             entries.push(parse_entry(&mut r, version)?);
             pos = body + len;
@@ -388,7 +330,7 @@ fn more_recent(k1: &KeytabEntry, k2: &KeytabEntry) -> bool {
     k1.kvno > k2.kvno
 }
 
-fn parse_entry(r: &mut Reader<'_>, version: u8) -> Result<KeytabEntry> {
+fn parse_entry(r: &mut ByteReader<'_>, version: u8) -> Result<KeytabEntry> {
     let mut count = r.u16("principal component count")? as usize;
     if version == 1 {
         // Version 1 counts the realm as a component.

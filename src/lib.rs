@@ -14,6 +14,7 @@
 
 pub mod ap;
 pub mod asn1;
+mod byte_reader;
 pub mod ccache;
 pub mod config;
 pub mod cred;
