@@ -180,7 +180,7 @@ header_check() {
         return 1
     fi
     if ! git -C "$root" diff --exit-code --stat -- include/krbap.h; then
-        echo "  include/krbap.h is stale: the build regenerated it from src/ffi.rs;" >&2
+        echo "  include/krbap.h is stale: the build regenerated it from src/ffi/;" >&2
         echo "  review \`git diff include/krbap.h\` and commit the regenerated header" >&2
         return 1
     fi
