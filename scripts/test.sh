@@ -8,7 +8,8 @@
 #   c         every c-tests/*.c built against the shared library, the static library and
 #             as C++17, each run; the shared build under valgrind; an ASan+UBSan build
 #   install   make install into a temporary prefix; a C test built with pkg-config
-#   scripts   every executable tests/*.sh, sorted, each printing "N passed, N failed"
+#   scripts   every executable tests/*.sh, up to KRBAP_TEST_JOBS (4) at once, each printing
+#             "N passed, N failed"; logs shown in name order
 # Then ONE line "N passed, N failed" (C checks + scripts' counts + one per gate: fmt,
 # clippy, header, install; a failed cargo test adds one failure, its passes are counted
 # by cargo's own summary lines). Exits non-zero if anything failed.
@@ -228,7 +229,7 @@ installed_package_works() {
 }
 
 script_tests() {
-    local script log status
+    local script log status name
     shopt -s nullglob
     local scripts=("$root"/tests/*.sh)
     shopt -u nullglob
@@ -237,12 +238,41 @@ script_tests() {
         return
     fi
     export KRBAP_RELEASE_DIR=$release KRBAP_CLI=$release/krbap
+    # The scripts are independent (each has its own temp dir, free loopback ports and
+    # servers stopped by pid), so up to KRBAP_TEST_JOBS run at once; most of their time is
+    # waiting (servers, fuzzing for a fixed time), not CPU. Logs are shown whole, in name
+    # order, once every script has ended.
+    local jobs=${KRBAP_TEST_JOBS:-4} running=0
+    local -a runnable=()
     for script in "${scripts[@]}"; do
-        [ -x "$script" ] || { echo "  (skipped, not executable: ${script#"$root"/})"; continue; }
-        log=$build/$(basename "$script").log
+        if [ ! -x "$script" ]; then
+            echo "  (skipped, not executable: ${script#"$root"/})"
+            continue
+        fi
+        runnable+=("$script")
+        name=$(basename "$script")
+        log=$build/$name.log
+        rm -f "$log.status"
+        if [ "$running" -ge "$jobs" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+        echo "  -- ${script#"$root"/} (started at ${SECONDS}s)"
+        (
+            start=$SECONDS
+            "$script" </dev/null >"$log" 2>&1
+            echo $? >"$log.status"
+            echo "  -- ${script#"$root"/} ended after $((SECONDS - start))s"
+        ) &
+        running=$((running + 1))
+    done
+    wait
+    for script in "${runnable[@]}"; do
+        name=$(basename "$script")
+        log=$build/$name.log
+        status=$(cat "$log.status" 2>/dev/null || echo 1)
         echo "  -- ${script#"$root"/}"
-        "$script" </dev/null 2>&1 | tee "$log" | sed 's/^/  | /'
-        status=${PIPESTATUS[0]}
+        sed 's/^/  | /' "$log"
         count_run "${script#"$root"/}" "$log" "$status"
     done
 }
