@@ -11,8 +11,14 @@
 #   make bench             krbap against MIT's libgssapi_krb5 in one process (scripts/bench.sh):
 #                          table in build/bench/results.txt, CSV in build/bench/results.csv
 #   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
-#   make install           PREFIX (default /usr/local), DESTDIR honoured
+#   make install           PREFIX (default /usr/local), DESTDIR honoured: the CLI, its man
+#                          pages and completions, libkrbap.so.X.Y.Z with its SONAME link
+#                          libkrbap.so.X and dev link libkrbap.so, libkrbap.a, the header,
+#                          pkg-config and CMake package files
 #   make uninstall         removes what make install put there
+#   make deb               build/deb/krbap_VERSION_ARCH.deb (scripts/deb.sh)
+#   make abi-check         the exported ABI against the reference abi/krbap.abi (scripts/abi.py)
+#   make abi-update        rewrites abi/krbap.abi after an intended ABI change (README: ABI policy)
 #   make clean             cargo clean and the C test builds
 
 PREFIX ?= /usr/local
@@ -23,6 +29,14 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CARGO ?= cargo
 INSTALL ?= install
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR ?= $(DATAROOTDIR)/man
+CMAKEDIR ?= $(LIBDIR)/cmake/krbap
+BASHCOMPDIR ?= $(DATAROOTDIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATAROOTDIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATAROOTDIR)/fish/vendor_completions.d
+LDCONFIG ?= ldconfig
+PYTHON ?= python3
 
 RELEASE_DIR := target/release
 # The system libraries libkrbap.a needs, as printed by
@@ -38,11 +52,21 @@ VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"$$/\1/p' C
 DESCRIPTION := $(shell sed -n '/^\[package\]/,/^\[/s/^description *= *"\(.*\)"$$/\1/p' Cargo.toml)
 
 .PHONY: all build examples demo test test-asan bench fuzz install uninstall clean print-version print-native-static-libs
+.PHONY: deb abi-check abi-update print-soname
+
+# The shared library's names (README, "ABI policy"): the file libkrbap.so.X.Y.Z, the
+# SONAME libkrbap.so.X that programs record (build.rs sets it), the link libkrbap.so for -lkrbap.
+VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME := libkrbap.so.$(VERSION_MAJOR)
+REALNAME := libkrbap.so.$(VERSION)
+# The CLI's man pages and completions, written by the CLI itself from its clap definition.
+ASSETS := build/share
 
 all: build
 
 build:
 	$(CARGO) build --release
+	$(RELEASE_DIR)/krbap generate-assets $(ASSETS) >/dev/null
 
 EXAMPLE_CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude
 EXAMPLE_LIBS := -L$(RELEASE_DIR) -lkrbap -Wl,-rpath,$(CURDIR)/$(RELEASE_DIR)
@@ -73,7 +97,9 @@ sed_escape = $(subst |,\|,$(subst &,\&,$(subst \,\\,$(1))))
 install: build
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(RELEASE_DIR)/krbap $(DESTDIR)$(BINDIR)/krbap
-	$(INSTALL) -m 0755 $(RELEASE_DIR)/libkrbap.so $(DESTDIR)$(LIBDIR)/libkrbap.so
+	$(INSTALL) -m 0755 $(RELEASE_DIR)/libkrbap.so $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/libkrbap.so
 	$(INSTALL) -m 0644 $(RELEASE_DIR)/libkrbap.a $(DESTDIR)$(LIBDIR)/libkrbap.a
 	$(INSTALL) -m 0644 include/krbap.h $(DESTDIR)$(INCLUDEDIR)/krbap.h
 	sed -e 's|@PREFIX@|$(call sed_escape,$(PREFIX))|g' \
@@ -84,10 +110,52 @@ install: build
 	    -e 's|@LIBS_PRIVATE@|$(call sed_escape,$(NATIVE_STATIC_LIBS))|g' \
 	    krbap.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/krbap.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/krbap.pc
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(INSTALL) -m 0644 $(ASSETS)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(ASSETS)/completions/krbap.bash $(DESTDIR)$(BASHCOMPDIR)/krbap
+	$(INSTALL) -m 0644 $(ASSETS)/completions/_krbap $(DESTDIR)$(ZSHCOMPDIR)/_krbap
+	$(INSTALL) -m 0644 $(ASSETS)/completions/krbap.fish $(DESTDIR)$(FISHCOMPDIR)/krbap.fish
+	for f in krbap-config krbap-config-version; do \
+	    sed $(CMAKE_SUBST) cmake/$$f.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$f.cmake && \
+	    chmod 0644 $(DESTDIR)$(CMAKEDIR)/$$f.cmake || exit 1; \
+	done
+	@# The loader's cache, for a system-wide install (a package install runs ldconfig itself).
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v $(LDCONFIG) >/dev/null; then \
+	    $(LDCONFIG) || true; fi
+
+# The CMake package files' substitutions: paths, version, SONAME, the static link's libraries.
+empty :=
+space := $(empty) $(empty)
+CMAKE_SUBST = -e 's|@LIBDIR@|$(call sed_escape,$(LIBDIR))|g' \
+    -e 's|@INCLUDEDIR@|$(call sed_escape,$(INCLUDEDIR))|g' \
+    -e 's|@VERSION@|$(call sed_escape,$(VERSION))|g' \
+    -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+    -e 's|@REALNAME@|$(call sed_escape,$(REALNAME))|g' \
+    -e 's|@SONAME@|$(SONAME)|g' \
+    -e 's|@SIZEOF_VOID_P@|$(shell getconf LONG_BIT | sed 's/64/8/;s/32/4/')|g' \
+    -e 's|@STATIC_LIBS@|$(subst $(space),;,$(patsubst -l%,%,$(NATIVE_STATIC_LIBS)))|g'
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/krbap $(DESTDIR)$(LIBDIR)/libkrbap.so $(DESTDIR)$(LIBDIR)/libkrbap.a \
 	    $(DESTDIR)$(INCLUDEDIR)/krbap.h $(DESTDIR)$(PKGCONFIGDIR)/krbap.pc
+	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(MANDIR)/man1/krbap.1 $(DESTDIR)$(MANDIR)/man1/krbap-*.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/krbap $(DESTDIR)$(ZSHCOMPDIR)/_krbap \
+	    $(DESTDIR)$(FISHCOMPDIR)/krbap.fish \
+	    $(DESTDIR)$(CMAKEDIR)/krbap-config.cmake $(DESTDIR)$(CMAKEDIR)/krbap-config-version.cmake
+	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v $(LDCONFIG) >/dev/null; then \
+	    $(LDCONFIG) || true; fi
+
+deb: build
+	scripts/deb.sh
+
+abi-check: build
+	$(PYTHON) scripts/abi.py check
+
+abi-update: build
+	$(PYTHON) scripts/abi.py update $(if $(ACCEPT_BREAK),--accept-break)
 
 clean:
 	$(CARGO) clean
@@ -98,3 +166,6 @@ print-version:
 
 print-native-static-libs:
 	@echo $(NATIVE_STATIC_LIBS)
+
+print-soname:
+	@echo $(SONAME)

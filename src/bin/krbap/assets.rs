@@ -104,7 +104,7 @@ fn write_page(
     }
     extra.to_writer(&mut page)?;
     man.render_version_section(&mut page)?;
-    std::fs::write(dir.join(&name), page)?;
+    write_file(&dir.join(&name), &page)?;
     names.push(name);
     Ok(())
 }
@@ -118,7 +118,21 @@ pub fn write_completions(dir: &Path) -> io::Result<()> {
     ] {
         let mut script = Vec::new();
         completions(shell, &mut script);
-        std::fs::write(dir.join(file), script)?;
+        write_file(&dir.join(file), &script)?;
     }
     Ok(())
+}
+
+/// Replaces `path` atomically (a temporary file renamed over it), and only when the content
+/// changed: `make install` run by concurrent test scripts never reads a half-written file.
+fn write_file(path: &Path, content: &[u8]) -> io::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == content) {
+        return Ok(());
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    std::fs::write(&tmp, content)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
