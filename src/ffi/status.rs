@@ -216,6 +216,25 @@ pub extern "C" fn krbap_version() -> *const std::ffi::c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const std::ffi::c_char
 }
 
+/// MIT's symbolic name of a minor status (e.g. `KRB5KRB_AP_ERR_SKEW`, `G_BAD_TOK_HEADER`,
+/// `ENOENT`), for logs and language bindings that key errors on names rather than numbers.
+/// `name` is empty (and the call succeeds) for 0 and for a code without a name. A
+/// successful call leaves the detail of this thread's last failure (what
+/// `krbap_display_status` adds to the text) as it was.
+#[no_mangle]
+pub extern "C" fn krbap_minor_status_name(
+    minor_status: *mut u32,
+    status_value: u32,
+    name: *mut krbap_buffer,
+) -> u32 {
+    guard(minor_status, || {
+        clear_output(name);
+        let text = minor::name(status_value as i32).unwrap_or("");
+        output_bytes(name, text.as_bytes().to_vec())?;
+        Ok(major::COMPLETE)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

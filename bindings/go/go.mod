@@ -1,0 +1,3 @@
+module github.com/krbap/krbap/bindings/go
+
+go 1.22
