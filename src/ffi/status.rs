@@ -247,6 +247,50 @@ mod tests {
         );
     }
 
+    /// Every minor code with MIT text has MIT's name and vice versa (a code added to one
+    /// table and not the other fails here), through the C function.
+    #[test]
+    fn minor_status_names() {
+        let name_of = |code: i32| {
+            let mut out = krbap_buffer {
+                length: 0,
+                value: std::ptr::null_mut(),
+            };
+            let mut m = 0;
+            assert_eq!(krbap_minor_status_name(&mut m, code as u32, &mut out), 0);
+            // SAFETY: a buffer krbap_minor_status_name just filled.
+            let s = if out.length == 0 {
+                String::new()
+            } else {
+                let b = unsafe { std::slice::from_raw_parts(out.value as *const u8, out.length) };
+                String::from_utf8(b.to_vec()).unwrap()
+            };
+            krbap_buffer_free(&mut m, &mut out);
+            s
+        };
+        let ranges = [
+            minor::KRB5_ERR_BASE..minor::KRB5_ERR_BASE + 256,
+            minor::K5G_BASE..minor::K5G_BASE + 32,
+            minor::ASN1_BAD_TIMEFORMAT..minor::ASN1_BAD_TIMEFORMAT + 32,
+            minor::KG_BAD_LENGTH - 6..minor::KG_BAD_LENGTH + 26,
+            1..160,
+        ];
+        let mut named = 0;
+        for code in ranges.into_iter().flatten() {
+            let has_text = minor::message(code) != "Unknown code";
+            let name = name_of(code);
+            assert_eq!(has_text, !name.is_empty(), "code {code}: name {name:?}");
+            named += usize::from(has_text);
+        }
+        assert!(named > 150, "{named} names");
+        assert_eq!(name_of(minor::AP_ERR_SKEW), "KRB5KRB_AP_ERR_SKEW");
+        assert_eq!(name_of(minor::G_BAD_TOK_HEADER), "G_BAD_TOK_HEADER");
+        assert_eq!(name_of(minor::KG_BAD_LENGTH), "KG_BAD_LENGTH");
+        assert_eq!(name_of(minor::ENOENT), "ENOENT");
+        assert_eq!(name_of(0), "");
+        assert_eq!(name_of(12345678), "");
+    }
+
     #[test]
     fn c_constants_equal_the_core_ones() {
         let pairs = [
