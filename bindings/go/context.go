@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -179,7 +180,7 @@ func (a *Acceptor) AcceptWithBindings(token []byte, bindings *ChannelBindings) (
 	}
 	c := &Context{ctx: ctx, done: true, client: client, delegated: deleg,
 		flags: Flags(retFlags), timeRec: uint32(timeRec)}
-	runtime.SetFinalizer(c, (*Context).Close)
+	runtime.SetFinalizer(c, finalizeContext)
 	return c, reply, nil
 }
 
@@ -207,7 +208,7 @@ func (i *Initiator) NewContext(target string, opts *InitOptions) (*Context, erro
 	}
 	c := &Context{initiator: true, ini: i, target: name, reqFlags: opts.Flags,
 		bindings: opts.ChannelBindings}
-	runtime.SetFinalizer(c, (*Context).Close)
+	runtime.SetFinalizer(c, finalizeContext)
 	return c, nil
 }
 
@@ -463,6 +464,11 @@ func (c *Context) Close() error {
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
+
+// finalized counts handles released by a finalizer rather than Close (for tests).
+var finalized atomic.Int64
+
+func finalizeContext(c *Context) { finalized.Add(1); c.Close() }
 
 func deleteContext(ctx *C.krbap_ctx) {
 	if ctx != nil {

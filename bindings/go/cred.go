@@ -110,7 +110,7 @@ func NewAcceptor(cfg AcceptorConfig) (*Acceptor, error) {
 		return nil, err
 	}
 	a := &Acceptor{cred: cred}
-	runtime.SetFinalizer(a, (*Acceptor).Close)
+	runtime.SetFinalizer(a, func(a *Acceptor) { finalized.Add(1); a.Close() })
 	return a, nil
 }
 
@@ -228,7 +228,7 @@ func NewInitiator(cfg InitiatorConfig) (*Initiator, error) {
 		return nil, err
 	}
 	i := &Initiator{cred: cred}
-	runtime.SetFinalizer(i, (*Initiator).Close)
+	runtime.SetFinalizer(i, func(i *Initiator) { finalized.Add(1); i.Close() })
 	return i, nil
 }
 
