@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -242,4 +243,23 @@ func TestAuthorizationData(t *testing.T) {
 	if found && (len(pac) < 8 || pac[0] == 0) {
 		t.Errorf("PAC of %d bytes, %d buffers", len(pac), pac[0])
 	}
+}
+
+// The package reports how it was linked and the library's version (Cargo.toml's).
+func TestLinkage(t *testing.T) {
+	cargo, err := os.ReadFile(filepath.Join(repoRoot, "Cargo.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := regexp.MustCompile(`(?m)^version = "([^"]+)"`).FindSubmatch(cargo)
+	if want == nil || Version() != string(want[1]) {
+		t.Errorf("Version() = %q, Cargo.toml says %q", Version(), want)
+	}
+	if Linkage != "static" && Linkage != "shared" {
+		t.Errorf("Linkage %q", Linkage)
+	}
+	if l := os.Getenv("KRBAP_GO_LINKAGE"); l != "" && l != Linkage {
+		t.Errorf("linked %s, expected %s", Linkage, l)
+	}
+	t.Logf("krbap %s, linked %s", Version(), Linkage)
 }

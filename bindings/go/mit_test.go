@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -168,9 +169,18 @@ func startMITServer(t *testing.T, args ...string) (port string, logs func() stri
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		cmd := exec.CommandContext(ctx, "gss-server", append([]string{"-port", port}, args...)...)
 		var buf syncBuffer
-		stdout, _ := cmd.StdoutPipe()
-		cmd.Stderr = cmd.Stdout // gss-server says "starting..." on stderr
-		if err := cmd.Start(); err != nil {
+		// One pipe for stdout and stderr (gss-server says "starting..." on stderr), read
+		// to its end here: exec's own pipes would be closed by Wait, losing the tail.
+		stdout, pw, err := os.Pipe()
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = pw, pw
+		err = cmd.Start()
+		pw.Close()
+		if err != nil {
+			stdout.Close()
 			cancel()
 			t.Fatal(err)
 		}
@@ -185,6 +195,7 @@ func startMITServer(t *testing.T, args ...string) (port string, logs func() stri
 					started <- true
 				}
 			}
+			stdout.Close()
 			if !ok {
 				started <- false
 			}
