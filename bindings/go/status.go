@@ -145,8 +145,8 @@ func statusError(op string, major, minor C.uint32_t) *Error {
 		if C.krbap_display_status(&m, minor, C.KRBAP_C_MECH_CODE, &msgCtx, &buf) == 0 {
 			e.Message = takeString(&buf)
 		}
-		if C.krbap_minor_status_name(&m, minor, &buf) == 0 {
-			e.Name = takeString(&buf)
+		if name := C.krbap_minor_status_name(minor); name != nil {
+			e.Name = C.GoString(name) // static, not freed
 		}
 	}
 	return e
