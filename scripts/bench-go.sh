@@ -41,7 +41,7 @@ export REALM_DIR
     }
     END {
       fail = 0
-      printf "%-15s %12s %12s %10s %10s %8s %8s  %s\n", "enctype", "krbap ns/op", "gokrb5 ns/op", "krbap B", "gokrb5 B", "allocs", "gokrb5", "gokrb5/krbap"
+      printf "%-15s %12s %12s %10s %10s %8s %8s  %s\n", "enctype", "krbap ns/op", "gokrb5 ns/op", "krbap B", "gokrb5 B", "krbap al", "gokrb5 al", "gokrb5/krbap"
       for (e in encs) {
         kk = e SUBSEP "krbap"; gk = e SUBSEP "gokrb5"
         r = med(ns, gk) / med(ns, kk)
