@@ -225,3 +225,52 @@ func waitLogs(logs func() string, want string) string {
 	}
 	return logs()
 }
+
+// MIT's gss-client -d → the Go server: the forwarded TGT is stored in a ccache that
+// MIT's klist lists and MIT's kvno uses.
+func TestMITDelegationToGoServer(t *testing.T) {
+	krbap.NeedRealm(t)
+	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{Keytab: krbap.RealmEnv()["REALM_SERVICE_KEYTAB"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acc.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cc := t.TempDir() + "/deleg.ccache"
+	done := make(chan error, 1)
+	var res *gsssample.ServerResult
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		res, err = gsssample.ServeWith(c, acc, gsssample.ServerOptions{Logf: t.Logf, DelegCCache: cc})
+		done <- err
+	}()
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	out, err := exec.Command("gss-client", "-port", port, "-d", "127.0.0.1", "test@localhost", "delegating").CombinedOutput()
+	if err != nil {
+		t.Fatalf("gss-client -d: %v\n%s", err, out)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !res.Delegated || res.Flags&krbap.FlagDelegate == 0 {
+		t.Fatalf("no delegation: flags %v", res.Flags)
+	}
+	klist, err := exec.Command("klist", "-c", cc).CombinedOutput()
+	if err != nil || !bytes.Contains(klist, []byte("krbtgt/TEST.LOCAL@TEST.LOCAL")) ||
+		!bytes.Contains(klist, []byte("alice@TEST.LOCAL")) {
+		t.Fatalf("MIT klist of the stored ccache: %v\n%s", err, klist)
+	}
+	kvno := exec.Command("kvno", "-c", cc, "test/localhost@TEST.LOCAL")
+	if out, err := kvno.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("kvno = 1")) {
+		t.Errorf("MIT kvno with the delegated TGT: %v\n%s", err, out)
+	}
+}

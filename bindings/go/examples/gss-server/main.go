@@ -1,7 +1,7 @@
 // gss-server: a krbap server speaking the protocol of MIT krb5's gss-server
 // (src/appl/gss-sample), so that MIT's gss-client (and krbap's) can talk to it.
 //
-//	gss-server [-port 4444] [-keytab FILE] [-rcache NAME] [-once] [service@host]
+//	gss-server [-port 4444] [-keytab FILE] [-rcache NAME] [-deleg-ccache FILE] [-once] [service@host]
 package main
 
 import (
@@ -19,6 +19,7 @@ func main() {
 	port := flag.Int("port", 4444, "TCP port")
 	keytab := flag.String("keytab", "", "keytab (default: KRB5_KTNAME, /etc/krb5.keytab)")
 	rcache := flag.String("rcache", "", "replay cache: memory: (default), none:, file2:/path, dfl:")
+	deleg := flag.String("deleg-ccache", "", "store delegated credentials in this ccache")
 	once := flag.Bool("once", false, "serve one connection, then exit (status: that connection's)")
 	flag.Parse()
 	cfg := krbap.AcceptorConfig{Keytab: *keytab, ReplayCache: *rcache}
@@ -42,7 +43,7 @@ func main() {
 		}
 		serve := func() error {
 			defer conn.Close()
-			res, err := gsssample.Serve(conn, acc, log.Printf)
+			res, err := gsssample.ServeWith(conn, acc, gsssample.ServerOptions{Logf: log.Printf, DelegCCache: *deleg})
 			if err == nil {
 				for _, m := range res.Messages {
 					fmt.Printf("Received message: %q from %s\n", m, res.Client)

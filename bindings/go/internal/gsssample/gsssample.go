@@ -89,15 +89,28 @@ func ReadToken(c net.Conn) (flags byte, data []byte, err error) {
 
 // ServerResult is what Serve learned about one connection.
 type ServerResult struct {
-	Client   string      // authenticated client ("" when it asked for no authentication)
-	Flags    krbap.Flags // the context's flags
-	Enctype  int32       // session key enctype
-	Messages [][]byte    // plaintexts received
-	Conf     []bool      // whether each was encrypted
+	Client    string      // authenticated client ("" when it asked for no authentication)
+	Flags     krbap.Flags // the context's flags
+	Enctype   int32       // session key enctype
+	Messages  [][]byte    // plaintexts received
+	Conf      []bool      // whether each was encrypted
+	Delegated bool        // the client delegated credentials
+}
+
+// ServerOptions are ServeWith's.
+type ServerOptions struct {
+	Logf        func(format string, args ...any) // narrates (may be nil)
+	DelegCCache string                           // where delegated credentials go ("": not kept)
 }
 
 // Serve handles one connection with acc, as gss-server does. logf (may be nil) narrates.
 func Serve(c net.Conn, acc *krbap.Acceptor, logf func(format string, args ...any)) (*ServerResult, error) {
+	return ServeWith(c, acc, ServerOptions{Logf: logf})
+}
+
+// ServeWith is Serve with options.
+func ServeWith(c net.Conn, acc *krbap.Acceptor, o ServerOptions) (*ServerResult, error) {
+	logf := o.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -136,6 +149,13 @@ func Serve(c net.Conn, acc *krbap.Acceptor, logf func(format string, args ...any
 		res.Flags = ctx.Flags()
 		res.Enctype, _, _ = ctx.Session()
 		logf("Accepted connection: %q (flags %v, enctype %d)", res.Client, res.Flags, res.Enctype)
+		res.Delegated = ctx.Delegated()
+		if res.Delegated && o.DelegCCache != "" {
+			if err := ctx.StoreDelegated(o.DelegCCache); err != nil {
+				return res, err
+			}
+			logf("delegated credentials stored in %s", o.DelegCCache)
+		}
 	}
 	for {
 		flags, tok, err := ReadToken(c)
