@@ -263,3 +263,17 @@ func TestLinkage(t *testing.T) {
 	}
 	t.Logf("krbap %s, linked %s", Version(), Linkage)
 }
+
+// An accepted Kerberos context is established in one round: Step on it is refused and
+// leaves it working.
+func TestStepOnEstablishedAcceptedContext(t *testing.T) {
+	at := captureTime(t, "mutual")
+	ic, ac := establish(t, captureInitiator(t, at), captureAcceptor(t, at), "test@localhost", nil)
+	if _, done, err := ac.Step([]byte{0x60, 0}); err == nil || !done {
+		t.Errorf("step on an established accepted context: done %v err %v", done, err)
+	}
+	if _, done, err := ic.Step(nil); err == nil || !done {
+		t.Errorf("step on an established initiator context: done %v err %v", done, err)
+	}
+	exchangeMessages(t, ic, ac)
+}

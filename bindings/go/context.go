@@ -125,6 +125,7 @@ type Context struct {
 	bindings *ChannelBindings
 
 	// accepted side
+	acc       *Acceptor // for the next round of a multi-round accept
 	client    string
 	delegated *C.krbap_cred
 
@@ -133,10 +134,12 @@ type Context struct {
 }
 
 // Accept verifies a client's initial token (KRB_AP_REQ in a GSS token). On success it
-// returns the established context and the token to send back (the AP-REP when the
-// client asked for mutual authentication, else nil). On failure it returns an *Error
-// and, when the library made one, a KRB-ERROR token that may be sent to the client so
-// that it learns why (as MIT's servers do).
+// returns the context and the token to send back (the AP-REP when the client asked for
+// mutual authentication, else nil). On failure it returns an *Error and, when the
+// library made one, a KRB-ERROR token that may be sent to the client so that it learns
+// why (as MIT's servers do). A mechanism that needs more than one round (SPNEGO) gives a
+// Context that is not yet Established: send the token, and give the client's next one
+// to the Context's Step.
 func (a *Acceptor) Accept(token []byte) (*Context, []byte, error) {
 	return a.AcceptWithBindings(token, nil)
 }
@@ -158,7 +161,7 @@ func (a *Acceptor) AcceptWithBindings(token []byte, bindings *ChannelBindings) (
 		out      C.krbap_buffer
 		deleg    *C.krbap_cred
 	)
-	_, err := call("accept", func(m *C.uint32_t) C.uint32_t {
+	major, err := call("accept", func(m *C.uint32_t) C.uint32_t {
 		return C.kg_accept(m, &ctx, a.cred, bytesPtr(token), C.size_t(len(token)), cb.ptr(),
 			&src, &retFlags, &timeRec, &out, &deleg)
 	})
@@ -178,8 +181,8 @@ func (a *Acceptor) AcceptWithBindings(token []byte, bindings *ChannelBindings) (
 		releaseCred(deleg)
 		return nil, nil, err
 	}
-	c := &Context{ctx: ctx, done: true, client: client, delegated: deleg,
-		flags: Flags(retFlags), timeRec: uint32(timeRec)}
+	c := &Context{ctx: ctx, done: uint32(major)&StatusContinueNeeded == 0, client: client,
+		delegated: deleg, flags: Flags(retFlags), timeRec: uint32(timeRec), acc: a, bindings: bindings}
 	runtime.SetFinalizer(c, finalizeContext)
 	return c, reply, nil
 }
@@ -217,11 +220,14 @@ func (i *Initiator) NewContext(target string, opts *InitOptions) (*Context, erro
 // verifies it and gives done. out, when not empty, is to be sent to the acceptor. A
 // KRB-ERROR from the acceptor fails the Step with the acceptor's error (e.g. ErrClockSkew)
 // and ends the context.
+//
+// On an accepted context that is not yet established, Step gives the client's next
+// token to the acceptor.
 func (c *Context) Step(in []byte) (out []byte, done bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.initiator {
-		return nil, false, &Error{Op: "step", Major: StatusNoContext, Message: "Step on an accepted context"}
+		return c.acceptStep(in)
 	}
 	if c.done {
 		return nil, true, &Error{Op: "step", Major: StatusFailure, Message: "the context is already established"}
@@ -258,6 +264,55 @@ func (c *Context) Step(in []byte) (out []byte, done bool, err error) {
 	c.timeRec = uint32(timeRec)
 	c.done = uint32(major)&StatusContinueNeeded == 0
 	return out, c.done, nil
+}
+
+// acceptStep continues a multi-round accept (c.mu held).
+func (c *Context) acceptStep(in []byte) ([]byte, bool, error) {
+	if c.done {
+		return nil, true, &Error{Op: "accept", Major: StatusFailure, Message: "the context is already established"}
+	}
+	if c.ctx == nil || c.acc == nil {
+		return nil, false, ErrClosed
+	}
+	c.acc.mu.RLock()
+	defer c.acc.mu.RUnlock()
+	if c.acc.cred == nil {
+		return nil, false, ErrClosed
+	}
+	cb := newBindings(c.bindings)
+	defer cb.free()
+	var (
+		src      *C.krbap_name
+		retFlags C.uint32_t
+		timeRec  C.uint32_t
+		out      C.krbap_buffer
+		deleg    *C.krbap_cred
+	)
+	ctx := c.ctx // a local: cgo must not see a pointer into c
+	major, err := call("accept", func(m *C.uint32_t) C.uint32_t {
+		return C.kg_accept(m, &ctx, c.acc.cred, bytesPtr(in), C.size_t(len(in)), cb.ptr(),
+			&src, &retFlags, &timeRec, &out, &deleg)
+	})
+	reply := takeBytes(&out)
+	if err != nil {
+		releaseName(src)
+		releaseCred(deleg)
+		deleteContext(ctx)
+		c.ctx, c.done = nil, true
+		return reply, false, err
+	}
+	c.ctx = ctx
+	if src != nil {
+		c.client, _ = displayName(src)
+		releaseName(src)
+	}
+	if deleg != nil {
+		releaseCred(c.delegated)
+		c.delegated = deleg
+	}
+	c.flags, c.timeRec = Flags(retFlags), uint32(timeRec)
+	c.done = uint32(major)&StatusContinueNeeded == 0
+	return reply, c.done, nil
 }
 
 // Established reports whether the context is complete.
@@ -460,7 +515,7 @@ func (c *Context) Close() error {
 	releaseName(c.target)
 	releaseCred(c.delegated)
 	c.ctx, c.target, c.delegated = nil, nil, nil
-	c.ini = nil
+	c.ini, c.acc = nil, nil
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
