@@ -12,7 +12,9 @@
 #   make test-asan         the C tests with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench             krbap against MIT's libgssapi_krb5 in one process (scripts/bench.sh):
 #                          table in build/bench/results.txt, CSV in build/bench/results.csv
-#                          and accepts/s from Python, krbap vs python-gssapi
+#                          then Accept from Go, krbap vs gokrb5 (scripts/bench-go.sh):
+#                          build/bench/go-results.txt
+#                          then accepts/s from Python, krbap vs python-gssapi
 #                          (scripts/bench-python.sh): build/bench/python.txt
 #   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
 #   make install           PREFIX (default /usr/local), DESTDIR honoured: the CLI, its man
@@ -91,6 +93,7 @@ test-asan:
 
 bench: build
 	KRBAP_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) scripts/bench.sh
+	KRBAP_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) scripts/bench-go.sh
 	scripts/bench-python.sh
 
 fuzz:
