@@ -269,6 +269,14 @@ static void test_mech_numbers(long long now) {
            "inquire_mech = KRBAP_MECH_KRB5");
     CHECKP(krbap_inquire_mech(&minor, NULL, &mech) == KRBAP_S_NO_CONTEXT,
            "inquire_mech(NULL): NO_CONTEXT");
+    {
+        krbap_buffer out = fx_empty();
+        major = krbap_accept_sec_context(&minor, &ctx, NULL, &tok, NULL, NULL, NULL, NULL, &out,
+                                         NULL);
+        CHECKP(major == KRBAP_S_FAILURE && minor == G_BAD_MSG_CTX && ctx != NULL,
+               "an initiator's context given to accept: FAILURE, the context is kept");
+        fx_free(&out);
+    }
     fx_delete(&ctx);
     fx_free(&tok);
     (void)krbap_release_name(&minor, &target);

@@ -347,7 +347,9 @@ uint32_t krbap_delete_sec_context(uint32_t *minor_status,
                                   struct krbap_buffer *output_token);
 
 // Information about a context (RFC 2744 gss_inquire_context). Any output may be NULL;
-// names returned must be released with krbap_release_name.
+// names returned must be released with krbap_release_name. `open` is 1 once the context
+// is fully established (for SPNEGO, the negotiation too); a SPNEGO acceptor context that
+// has not seen the Kerberos token yet has no names (NULL), lifetime and flags 0.
 uint32_t krbap_inquire_context(uint32_t *minor_status,
                                const struct krbap_ctx *context,
                                struct krbap_name **src_name,

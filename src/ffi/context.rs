@@ -203,6 +203,13 @@ pub extern "C" fn krbap_accept_sec_context(
         let existing = unsafe { *context };
         if !existing.is_null() {
             let c = ctx_mut(existing)?;
+            if c.ctx.is_initiator() {
+                return Err(Error::new(
+                    major::FAILURE,
+                    minor::G_BAD_MSG_CTX,
+                    "an initiator's context was given to accept",
+                ));
+            }
             if c.ctx.is_established() || c.ctx.mechanism() == Mechanism::Krb5 {
                 return Err(Error::new(
                     major::FAILURE,
@@ -327,7 +334,9 @@ pub extern "C" fn krbap_delete_sec_context(
 }
 
 /// Information about a context (RFC 2744 gss_inquire_context). Any output may be NULL;
-/// names returned must be released with krbap_release_name.
+/// names returned must be released with krbap_release_name. `open` is 1 once the context
+/// is fully established (for SPNEGO, the negotiation too); a SPNEGO acceptor context that
+/// has not seen the Kerberos token yet has no names (NULL), lifetime and flags 0.
 #[no_mangle]
 pub extern "C" fn krbap_inquire_context(
     minor_status: *mut u32,
