@@ -8,7 +8,9 @@
 //! programs linked against target/<profile> load at run time.
 
 /// The C-concept files of src/ffi/, in header order. A new file must be added here.
-const FFI_FILES: &[&str] = &["status", "buffer", "name", "cred", "context", "message"];
+const FFI_FILES: &[&str] = &[
+    "status", "buffer", "name", "cred", "context", "message", "spnego",
+];
 
 fn main() {
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");

@@ -11,7 +11,8 @@
 //! pointer to the handle and set it to NULL.
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
-//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`]. build.rs
+//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`spnego`] (the choice of
+//! mechanism). build.rs
 //! hands these files, in this order, to cbindgen for include/krbap.h.
 
 #![allow(non_camel_case_types)]
@@ -25,6 +26,7 @@ mod context;
 mod cred;
 mod message;
 mod name;
+mod spnego;
 mod status;
 
 pub use buffer::*;
@@ -32,6 +34,7 @@ pub use context::*;
 pub use cred::*;
 pub use message::*;
 pub use name::*;
+pub use spnego::*;
 pub use status::*;
 
 use crate::ap::ServiceKey;
@@ -39,7 +42,10 @@ use crate::cred::{AcceptorCredential, InitiatorCredential};
 use crate::crypto::{Enctype, Key};
 use crate::error::{major, minor, Error};
 use crate::gss::checksum::ChannelBindings;
-use crate::gss::context::{AuthzSource, DelegatedCredential, InitOptions, SecurityContext};
+use crate::gss::context::{
+    AcceptFailure, AuthzSource, DelegatedCredential, InitOptions, SecurityContext,
+};
+use crate::gss::mech::{Context, Mechanism};
 use crate::gss::name::{Name, NameType};
 use crate::principal::Principal;
 use std::cell::RefCell;
