@@ -593,6 +593,10 @@ pub mod minor {
             ENOMEM => c"ENOMEM",
             EACCES => c"EACCES",
             EINVAL => c"EINVAL",
+            SPNEGO_NO_MECHS_AVAILABLE => c"ERR_SPNEGO_NO_MECHS_AVAILABLE",
+            SPNEGO_NO_MECH_FROM_ACCEPTOR => c"ERR_SPNEGO_NO_MECH_FROM_ACCEPTOR",
+            SPNEGO_NEGOTIATION_FAILED => c"ERR_SPNEGO_NEGOTIATION_FAILED",
+            SPNEGO_NO_TOKEN_FROM_ACCEPTOR => c"ERR_SPNEGO_NO_TOKEN_FROM_ACCEPTOR",
             _ => return None,
         })
     }

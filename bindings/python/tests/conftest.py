@@ -162,6 +162,8 @@ VALGRIND_SUBSET = {
     "test_finalizers_release_what_was_not_closed",
     "test_context_outlives_its_credential",
     "test_deliberate_leak",
+    "test_krbap_spnego_both_sides",
+    "test_spnego_failure_carries_the_reject",
 }
 
 

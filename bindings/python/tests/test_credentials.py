@@ -73,8 +73,8 @@ def test_file2_replay_cache_shared_with_mit(keytab: str, tmp: Path, first: str) 
     rc = f"file2:{tmp / 'shared.rcache2'}"
     _, token = mit_initiator("test@localhost")
     mit_cred = gssapi.Credentials(usage="accept", store={b"rcache": rc.encode()})
-    # python-gssapi's raw call: its high-level acceptor context can return an incomplete
-    # context instead of raising MIT's error.
+    # python-gssapi's raw call: its high-level step returns an error's output token (MIT's
+    # KRB-ERROR) and raises the error only at the context's next use.
     with krbap.AcceptorCredential(keytab, replay_cache=rc) as cred:
         if first == "krbap":
             cred.accept(token).close()

@@ -180,8 +180,8 @@ def test_channel_bindings(
         with krbap.InitiatorContext(
             "test@localhost", credential=initiator, channel_bindings=other
         ) as ic:
-            # The raw call: python-gssapi's high-level acceptor context does not always
-            # surface GSS_S_BAD_BINDINGS (it can leave the context incomplete instead).
+            # The raw call: python-gssapi's high-level step returns an error's output token
+            # (MIT's KRB-ERROR) and raises the error only at the context's next use.
             with pytest.raises(gssapi.exceptions.BadChannelBindingsError):
                 gssapi.raw.accept_sec_context(
                     ic.step(), gssapi.Credentials(usage="accept"), None, mit_cb

@@ -26,7 +26,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 # The largest input buffer the C ABI accepts (KRBAP_MAX_BUFFER, 1 GiB); larger inputs are
 # refused here with ValueError before any copy is made.
@@ -129,6 +129,17 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
 # libkrbap chosen with KRBAP_LIBRARY still loads; the features that need them say so.
 _OPTIONAL_PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "krbap_minor_status_name": (c_char_p, [c_uint32]),
+    # SPNEGO (src/ffi/context.rs)
+    "krbap_init_sec_context_mech": (
+        _U32,
+        [_PU32, c_void_p, _PVOID, c_void_p, c_int32, c_uint32, _PCB, _PINBUF, _PU32, _PU32, _PBUF],
+    ),
+    "krbap_inquire_mech": (_U32, [_PU32, c_void_p, _PI32]),
+    # HTTP Negotiate header values (src/ffi/http.rs)
+    "krbap_http_parse_authorization": (_U32, [_PU32, c_char_p, _PBUF]),
+    "krbap_http_www_authenticate": (_U32, [_PU32, _PINBUF, _PBUF]),
+    "krbap_http_authorization": (_U32, [_PU32, _PINBUF, _PBUF]),
+    "krbap_http_parse_www_authenticate": (_U32, [_PU32, c_char_p, _PBUF]),
 }
 
 
@@ -169,8 +180,9 @@ def _load() -> tuple[ctypes.CDLL, Path]:
 lib, library_path = _load()
 
 
-def optional(name: str) -> Optional[Callable[..., object]]:
-    fn: Optional[Callable[..., object]] = getattr(lib, name, None)
+def optional(name: str) -> Optional[Callable[..., Any]]:
+    """A function of newer libraries, None when this library lacks it."""
+    fn: Optional[Callable[..., Any]] = getattr(lib, name, None)
     return fn
 
 

@@ -33,6 +33,14 @@ class Flags(enum.IntFlag):
     TRANS = 256
 
 
+class Mech(enum.IntEnum):
+    """A context's mechanism (KRBAP_MECH_*): raw Kerberos 5 (RFC 4121) or SPNEGO (RFC 4178)
+    negotiating it, as browsers, curl --negotiate and Windows send."""
+
+    KRB5 = 1
+    SPNEGO = 2
+
+
 class Supplementary(enum.IntFlag):
     """Supplementary status of an unwrapped or verified token (RFC 2743 §1.2.3): the token
     was valid, but arrived out of order. A duplicate raises :class:`ReplayError` instead."""
@@ -180,6 +188,17 @@ class SecurityContext:
         t = c_int64()
         self._call("inquire_session", _ffi.lib.krbap_inquire_session, None, byref(t))
         return t.value
+
+    @property
+    def mech(self) -> Mech:
+        """The mechanism: the initiator's choice; for an acceptor, what the first token was
+        framed for. Wrap/MIC and the inquiries use the (negotiated) Kerberos 5 context."""
+        fn = _ffi.optional("krbap_inquire_mech")
+        if fn is None:
+            return Mech.KRB5  # a library without SPNEGO
+        m = c_int32()
+        self._call("inquire_mech", fn, byref(m))
+        return Mech(m.value)
 
     def set_time(self, unix_time: int) -> None:
         """Fixes this context's clock at ``unix_time`` (0: the system clock again)."""
@@ -428,9 +447,12 @@ class InitiatorContext(SecurityContext):
     ``target``: a host-based name ``service@host`` (a ``str``), or a :class:`Name`.
     ``credential``: an :class:`InitiatorCredential` (None: the default ccache). ``flags``:
     the requested :class:`Flags` (MUTUAL for the AP-REP; DELEG to forward the TGT).
+    ``mech``: :attr:`Mech.KRB5` (a raw Kerberos token) or :attr:`Mech.SPNEGO` (wrapped for
+    HTTP Negotiate and Windows; the acceptor's answer is always awaited). Send every
+    non-empty token ``step`` returns, also the one that comes with completion.
     """
 
-    __slots__ = ("_cb", "_cred", "_req_flags", "_started", "_target")
+    __slots__ = ("_cb", "_cred", "_mech", "_req_flags", "_started", "_target")
 
     def __init__(
         self,
@@ -443,6 +465,7 @@ class InitiatorContext(SecurityContext):
         | Flags.CONF
         | Flags.INTEG,
         channel_bindings: Optional[ChannelBindings] = None,
+        mech: Union[Mech, int] = Mech.KRB5,
     ) -> None:
         if isinstance(target, str):
             target = Name(target, NameType.HOSTBASED_SERVICE)
@@ -452,7 +475,12 @@ class InitiatorContext(SecurityContext):
             raise TypeError("credential must be an InitiatorCredential")
         if not isinstance(flags, int) or not 0 <= flags <= 0xFFFFFFFF:
             raise TypeError("flags must be krbap.Flags")
+        if not isinstance(mech, int) or isinstance(mech, bool):
+            raise TypeError("mech must be a krbap.Mech")
+        if mech != Mech.KRB5 and _ffi.optional("krbap_init_sec_context_mech") is None:
+            raise NotImplementedError(f"{_ffi.library_path} has no SPNEGO (a newer libkrbap)")
         super().__init__()
+        self._mech = int(mech)
         self._target = target
         self._cred = credential
         self._req_flags = int(flags)
@@ -478,24 +506,40 @@ class InitiatorContext(SecurityContext):
                     raise ValueError("context is closed")
                 if self._complete:
                     raise ValueError("context is already established")
-                major = _ffi.lib.krbap_init_sec_context(
-                    byref(minor),
-                    cred_ptr,
-                    byref(self._h.ptr),
-                    target_ptr,
-                    self._req_flags,
-                    byref(self._cb) if self._cb is not None else None,
-                    byref(_ffi.in_buffer(data)) if data is not None else None,
-                    byref(ret_flags),
-                    None,
-                    byref(out),
-                )
+                init_mech = _ffi.optional("krbap_init_sec_context_mech")
+                if init_mech is not None:
+                    major = init_mech(
+                        byref(minor),
+                        cred_ptr,
+                        byref(self._h.ptr),
+                        target_ptr,
+                        self._mech,
+                        self._req_flags,
+                        byref(self._cb) if self._cb is not None else None,
+                        byref(_ffi.in_buffer(data)) if data is not None else None,
+                        byref(ret_flags),
+                        None,
+                        byref(out),
+                    )
+                else:
+                    major = _ffi.lib.krbap_init_sec_context(
+                        byref(minor),
+                        cred_ptr,
+                        byref(self._h.ptr),
+                        target_ptr,
+                        self._req_flags,
+                        byref(self._cb) if self._cb is not None else None,
+                        byref(_ffi.in_buffer(data)) if data is not None else None,
+                        byref(ret_flags),
+                        None,
+                        byref(out),
+                    )
                 self._started = True
                 if _status.is_error(major):
-                    _ffi.free(out)
-                    # The library deleted the context; this object is spent.
+                    # The library deleted the context; this object is spent. With SPNEGO the
+                    # error carries a reject for the acceptor (sending it is optional).
                     self._h.closed = True
-                    raise make_error(major, minor.value, "init_sec_context")
+                    raise make_error(major, minor.value, "init_sec_context", _ffi.take(out))
         finally:
             self._target._release()
             if self._cred is not None:
