@@ -226,6 +226,11 @@ pub mod minor {
     pub const ENOMEM: i32 = 12;
     pub const EACCES: i32 = 13;
     pub const EINVAL: i32 = 22;
+    /// HTTP Negotiate header values (src/http): no token, malformed, too long, another scheme.
+    pub const ENODATA: i32 = 61;
+    pub const EBADMSG: i32 = 74;
+    pub const EMSGSIZE: i32 = 90;
+    pub const EPROTONOSUPPORT: i32 = 93;
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
     pub fn protocol_error_code(code: i32) -> Option<i32> {
@@ -409,6 +414,10 @@ pub mod minor {
             ENOMEM => "Cannot allocate memory",
             EACCES => "Permission denied",
             EINVAL => "Invalid argument",
+            ENODATA => "No data available",
+            EBADMSG => "Bad message",
+            EMSGSIZE => "Message too long",
+            EPROTONOSUPPORT => "Protocol not supported",
             _ => "Unknown code",
         }
     }

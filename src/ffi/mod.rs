@@ -13,6 +13,7 @@
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
 //! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`]. build.rs
 //! hands these files, in this order, to cbindgen for include/krbap.h.
+//! [`http`]: HTTP Negotiate (RFC 4559) header values.
 
 #![allow(non_camel_case_types)]
 // C names for the C ABI types.
@@ -23,6 +24,7 @@
 mod buffer;
 mod context;
 mod cred;
+mod http;
 mod message;
 mod name;
 mod status;
@@ -30,6 +32,7 @@ mod status;
 pub use buffer::*;
 pub use context::*;
 pub use cred::*;
+pub use http::*;
 pub use message::*;
 pub use name::*;
 pub use status::*;
