@@ -177,6 +177,11 @@ uint32_t krbap_display_status(uint32_t *minor_status,
 // The library version, a static NUL-terminated string (do not free).
 const char *krbap_version(void);
 
+// MIT's symbolic name of a minor status (e.g. "KRB5KRB_AP_ERR_SKEW" for -1765328347, the
+// identifier in MIT's com_err tables and `<krb5/krb5.h>`), a static NUL-terminated string
+// (do not free); NULL for a code krbap does not know. For logs and language bindings.
+const char *krbap_minor_status_name(uint32_t minor_status);
+
 // Releases a buffer returned by krbap and sets it to `{0, NULL}`. The bytes are wiped
 // first (tokens may contain key-derived material; wiping is cheap). A NULL `buffer` or
 // an already-empty buffer is fine (RFC 2744 gss_release_buffer).
