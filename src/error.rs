@@ -593,6 +593,10 @@ pub mod minor {
             ENOMEM => c"ENOMEM",
             EACCES => c"EACCES",
             EINVAL => c"EINVAL",
+            ENODATA => c"ENODATA",
+            EBADMSG => c"EBADMSG",
+            EMSGSIZE => c"EMSGSIZE",
+            EPROTONOSUPPORT => c"EPROTONOSUPPORT",
             _ => return None,
         })
     }
