@@ -117,6 +117,13 @@
 
 #define KRBAP_C_TRANS_FLAG 256
 
+// Mechanism: Kerberos 5 itself, raw RFC 4121 tokens (what krbap_init_sec_context makes).
+#define KRBAP_MECH_KRB5 1
+
+// Mechanism: SPNEGO (RFC 4178) negotiating Kerberos 5, as browsers, curl --negotiate and
+// Windows "Negotiate" speak it.
+#define KRBAP_MECH_SPNEGO 2
+
 // The largest token (decoded bytes) the header helpers accept or produce: 64 KiB.
 // A longer token in a header is KRBAP_S_DEFECTIVE_TOKEN with minor EMSGSIZE (90).
 #define KRBAP_HTTP_MAX_TOKEN 65536
@@ -129,7 +136,7 @@
 // An opaque credential handle. May be shared between threads.
 typedef struct krbap_cred krbap_cred;
 
-// An opaque security-context handle. Use from one thread at a time.
+// An opaque security-context handle (raw krb5 or SPNEGO). Use from one thread at a time.
 typedef struct krbap_ctx krbap_ctx;
 
 // An opaque name handle. Immutable; may be shared between threads.
@@ -292,8 +299,9 @@ uint32_t krbap_inquire_cred(uint32_t *minor_status,
                             uint32_t *lifetime,
                             int32_t *cred_usage);
 
-// Initiates a context (RFC 2744 gss_init_sec_context). First call with `*context ==
-// NULL` and no input token: produces the initial token (AP-REQ) and returns
+// Initiates a raw krb5 context (RFC 2744 gss_init_sec_context with the krb5 mechanism):
+// krbap_init_sec_context_mech with KRBAP_MECH_KRB5. First call with `*context == NULL`
+// and no input token: produces the initial token (AP-REQ) and returns
 // KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
 // Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
 // failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
@@ -319,14 +327,22 @@ uint32_t krbap_init_sec_context(uint32_t *minor_status,
 // expiry or to process captured tokens.
 uint32_t krbap_ctx_set_time(uint32_t *minor_status, struct krbap_ctx *context, int64_t unix_time);
 
-// Accepts a context (RFC 2744 gss_accept_sec_context): verifies the initiator's
-// token (steps 2-5 of the AP exchange). On success `*context` is a new established
-// context and `output_token` holds the AP-REP when mutual authentication was asked
-// for (else it is empty). On failure `*context` stays NULL, the minor status is MIT's
-// code (e.g. KRB5KRB_AP_ERR_SKEW), and `output_token` may hold a KRB-ERROR token to
-// send back, as MIT does. `acceptor_cred` NULL: the default keytab. `src_name`,
-// `ret_flags`, `time_rec`, `delegated_cred` may be NULL; `*delegated_cred` is set when
-// the initiator delegated (KRBAP_C_DELEG_FLAG in ret_flags) and must be released.
+// Accepts a context (RFC 2744 gss_accept_sec_context). The mechanism is told by the
+// first token, as MIT's mechglue does: a raw krb5 AP-REQ (RFC 4121) or a SPNEGO
+// NegTokenInit (RFC 4178) around one. krb5 completes in one call: `*context` becomes a
+// new established context and `output_token` holds the AP-REP when mutual
+// authentication was asked for (else it is empty). SPNEGO answers every call with a
+// NegTokenResp for the initiator (send `output_token` whenever it is non-empty, also with
+// COMPLETE) and may return KRBAP_S_CONTINUE_NEEDED with `*context` set (when Kerberos
+// was not the initiator's first choice, or a mechListMIC exchange is pending): pass the
+// initiator's next token with that context. On failure the minor status is MIT's code
+// (e.g. KRB5KRB_AP_ERR_SKEW; a SPNEGO list without Kerberos: KRBAP_S_BAD_MECH), a
+// context given in `*context` is deleted and set to NULL, and `output_token` may hold a
+// token to send back, as MIT does (a KRB-ERROR; for SPNEGO a reject NegTokenResp, with
+// the KRB-ERROR inside). `acceptor_cred` NULL: the default keytab. `src_name`,
+// `ret_flags`, `time_rec`, `delegated_cred` may be NULL and are set on COMPLETE;
+// `*delegated_cred` is set when the initiator delegated (KRBAP_C_DELEG_FLAG in
+// ret_flags) and must be released.
 uint32_t krbap_accept_sec_context(uint32_t *minor_status,
                                   struct krbap_ctx **context,
                                   const struct krbap_cred *acceptor_cred,
@@ -429,6 +445,36 @@ uint32_t krbap_wrap_size_limit(uint32_t *minor_status,
                                uint32_t qop_req,
                                uint32_t req_output_size,
                                uint32_t *max_input_size);
+
+// Initiates a context with the mechanism `mech` (RFC 2744 gss_init_sec_context with a
+// `mech_type`): KRBAP_MECH_KRB5 (exactly krbap_init_sec_context) or KRBAP_MECH_SPNEGO.
+// First call with `*context == NULL` and no input token; then call again with each token
+// of the acceptor while KRBAP_S_CONTINUE_NEEDED is returned. Send `output_token` to the
+// acceptor whenever it is non-empty, also together with KRBAP_S_COMPLETE (SPNEGO's last
+// mechListMIC). With SPNEGO the first call always returns KRBAP_S_CONTINUE_NEEDED: the
+// acceptor's answer is awaited even without mutual authentication, as MIT's initiator
+// does. Later calls use the context's own mechanism (`mech` is then not consulted). On
+// failure the context is deleted and `*context` set to NULL; an acceptor's reject is
+// KRBAP_S_FAILURE with the minor code of the KRB-ERROR inside it (e.g.
+// KRB5KRB_AP_ERR_SKEW), else ERR_SPNEGO_NEGOTIATION_FAILED (0x20000004, MIT's value). An
+// unknown `mech`: KRBAP_S_BAD_MECH. The other arguments are those of
+// krbap_init_sec_context; `ret_flags` and `time_rec` are those of the krb5 context.
+uint32_t krbap_init_sec_context_mech(uint32_t *minor_status,
+                                     const struct krbap_cred *cred,
+                                     struct krbap_ctx **context,
+                                     const struct krbap_name *target,
+                                     int32_t mech,
+                                     uint32_t req_flags,
+                                     const struct krbap_channel_bindings *channel_bindings,
+                                     const struct krbap_buffer *input_token,
+                                     uint32_t *ret_flags,
+                                     uint32_t *time_rec,
+                                     struct krbap_buffer *output_token);
+
+// The mechanism of a context: KRBAP_MECH_KRB5 or KRBAP_MECH_SPNEGO (the one chosen by
+// the initiator; for an acceptor, the one the first token was framed for). After SPNEGO,
+// per-message calls (wrap, MIC) use the negotiated Kerberos 5 context.
+uint32_t krbap_inquire_mech(uint32_t *minor_status, const struct krbap_ctx *context, int32_t *mech);
 
 // The GSS token in an `Authorization` (or `Proxy-Authorization`) header value
 // `Negotiate <base64>` (RFC 4559 §4.2; scheme case-insensitive, RFC 7235 whitespace,

@@ -231,6 +231,11 @@ pub mod minor {
     pub const EBADMSG: i32 = 74;
     pub const EMSGSIZE: i32 = 90;
     pub const EPROTONOSUPPORT: i32 = 93;
+    /// MIT's SPNEGO mechanism codes (gssapiP_spnego.h, not a com_err table).
+    pub const SPNEGO_NO_MECHS_AVAILABLE: i32 = 0x2000_0001;
+    pub const SPNEGO_NO_MECH_FROM_ACCEPTOR: i32 = 0x2000_0003;
+    pub const SPNEGO_NEGOTIATION_FAILED: i32 = 0x2000_0004;
+    pub const SPNEGO_NO_TOKEN_FROM_ACCEPTOR: i32 = 0x2000_0005;
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
     pub fn protocol_error_code(code: i32) -> Option<i32> {
@@ -418,6 +423,10 @@ pub mod minor {
             EBADMSG => "Bad message",
             EMSGSIZE => "Message too long",
             EPROTONOSUPPORT => "Protocol not supported",
+            SPNEGO_NO_MECHS_AVAILABLE => "SPNEGO cannot find mechanisms to negotiate",
+            SPNEGO_NO_MECH_FROM_ACCEPTOR => "SPNEGO acceptor did not select a mechanism",
+            SPNEGO_NEGOTIATION_FAILED => "SPNEGO failed to negotiate a mechanism",
+            SPNEGO_NO_TOKEN_FROM_ACCEPTOR => "SPNEGO acceptor did not return a valid token",
             _ => "Unknown code",
         }
     }

@@ -11,7 +11,8 @@
 //! pointer to the handle and set it to NULL.
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
-//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`]. build.rs
+//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`spnego`] (the choice of
+//! mechanism). build.rs
 //! hands these files, in this order, to cbindgen for include/krbap.h.
 //! [`http`]: HTTP Negotiate (RFC 4559) header values.
 
@@ -27,6 +28,7 @@ mod cred;
 mod http;
 mod message;
 mod name;
+mod spnego;
 mod status;
 
 pub use buffer::*;
@@ -35,6 +37,7 @@ pub use cred::*;
 pub use http::*;
 pub use message::*;
 pub use name::*;
+pub use spnego::*;
 pub use status::*;
 
 use crate::ap::ServiceKey;
@@ -42,7 +45,10 @@ use crate::cred::{AcceptorCredential, InitiatorCredential};
 use crate::crypto::{Enctype, Key};
 use crate::error::{major, minor, Error};
 use crate::gss::checksum::ChannelBindings;
-use crate::gss::context::{AuthzSource, DelegatedCredential, InitOptions, SecurityContext};
+use crate::gss::context::{
+    AcceptFailure, AuthzSource, DelegatedCredential, InitOptions, SecurityContext,
+};
+use crate::gss::mech::{Context, Mechanism};
 use crate::gss::name::{Name, NameType};
 use crate::principal::Principal;
 use std::cell::RefCell;
