@@ -34,7 +34,7 @@ struct options {
     const char *url;
     const char *service;
     const char *ccache;
-    int mech; /* KRBAP_MECH_* */
+    int32_t mech; /* KRBAP_MECH_* */
     int mutual;
     int preemptive;
     int verbose;
@@ -307,7 +307,8 @@ static uint32_t step(krbap_cred *cred, krbap_ctx **ctx, const krbap_name *target
     if (opt.mutual) {
         req |= KRBAP_C_MUTUAL_FLAG;
     }
-    major = krbap_init_sec_context(&minor, cred, ctx, target, req, NULL, input, &flags, NULL, &out);
+    major = krbap_init_sec_context_mech(&minor, cred, ctx, target, opt.mech, req, NULL, input, &flags,
+                                        NULL, &out);
     *authorization = NULL;
     if (MAJOR_IS_ERROR(major)) {
         display_status(input == NULL ? "creating the initial token" : "processing the server's token",
@@ -351,13 +352,13 @@ int main(int argc, char **argv) {
     int legs;
     int rc = 1;
 
-    opt.mech = 2;
+    opt.mech = KRBAP_MECH_SPNEGO;
     opt.mutual = 1;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-mech") == 0 && i + 1 < argc) {
             i++;
             if (strcmp(argv[i], "spnego") == 0) {
-                opt.mech = 2;
+                opt.mech = KRBAP_MECH_SPNEGO;
             } else if (strcmp(argv[i], "krb5") == 0) {
                 opt.mech = 1;
             } else {
@@ -497,11 +498,20 @@ int main(int argc, char **argv) {
             }
             complete = 1;
         }
-        if (!complete) {
+        /* Without a final token the exchange counts only when nothing was outstanding: no
+         * mutual authentication asked and the first token accepted as it was (SPNEGO waits
+         * for the acceptor's word on the mechanism, which a 200 without a token gives). */
+        if (!complete && (opt.mutual || legs > 0)) {
             fprintf(stderr, "%s: the server did not send the final token: it is not "
                             "authenticated\n", opt.mutual ? "mutual authentication failed" : "exchange incomplete");
             free_response(&r);
             goto out;
+        }
+        {
+            int32_t mech = 0;
+            if (ctx != NULL && krbap_inquire_mech(&minor, ctx, &mech) == KRBAP_S_COMPLETE) {
+                printf("mechanism %s\n", mech == KRBAP_MECH_SPNEGO ? "SPNEGO" : "krb5");
+            }
         }
         printf("%s\n", opt.mutual ? "mutual authentication verified" : "mutual authentication not requested");
         fwrite(r.body, 1, r.body_len, stdout);

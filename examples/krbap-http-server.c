@@ -259,7 +259,9 @@ static void authenticate(struct conn *c, const char *authorization, struct respo
     } else if (major == KRBAP_S_COMPLETE) {
         char principal[512];
         char flag_text[128];
+        int32_t mech = 0;
         name_to_text(client, principal, sizeof principal);
+        (void)krbap_inquire_mech(&minor, c->ctx, &mech);
         flags_to_text(flags, flag_text, sizeof flag_text);
         *www_owned = out.length > 0 ? challenge(&out) : NULL;
         r->www_auth = *www_owned;
@@ -275,9 +277,12 @@ static void authenticate(struct conn *c, const char *authorization, struct respo
                      "<title>krbap-http-server</title></head><body><p id=\"user\">");
             html_escape_append(r->body, sizeof r->body - 256, principal);
             snprintf(r->body + strlen(r->body), sizeof r->body - strlen(r->body),
-                     "</p><p id=\"flags\">%s</p><p id=\"mutual-token\">%s</p></body></html>\n",
+                     "</p><p id=\"mech\">%s</p><p id=\"flags\">%s</p>"
+                     "<p id=\"final-token\">%s</p></body></html>\n",
+                     mech == KRBAP_MECH_SPNEGO ? "SPNEGO" : mech == KRBAP_MECH_KRB5 ? "krb5" : "?",
                      flag_text, out.length > 0 ? "sent" : "none");
-            snprintf(who, who_size, "%s", principal);
+            snprintf(who, who_size, "%s (%s)", principal,
+                     mech == KRBAP_MECH_SPNEGO ? "SPNEGO" : "krb5");
         }
         drop_context(c);
     } else {

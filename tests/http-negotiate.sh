@@ -9,7 +9,8 @@
 #            page with alice's name and, where it can check it, verify the final token
 #   also     401 without a ticket; multi-leg SPNEGO on one keep-alive connection (no
 #            optimistic token, NTLM or NegoEx listed first, the Microsoft OID first);
-#            krbap-http-client -> a pyspnego HTTP acceptor; krbap-http-server: a replayed
+#            krbap-http-client -> a pyspnego HTTP acceptor (and its damaged or missing final
+#            token refused); SPNEGO offering only NTLM; krbap-http-server: a replayed
 #            token, the -allow list (403), hostile requests (garbage, oversized heads and
 #            tokens, slow heads, too many connections) with the server serving afterwards
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
@@ -101,7 +102,14 @@ start_bg() {
 start_bg "$work/krbap.log" "$server_bin" -port @PORT@ -keytab "$work/http.keytab" \
   -rcache "file2:$work/krbap.rcache2" || bail "setup: krbap-http-server" "$(cat "$work/krbap.log")"
 krbap_port=$PORT
-start_bg "$work/hostile.log" "$server_bin" -port @PORT@ -keytab "$work/http.keytab" \
+# The hostile requests go to a build with AddressSanitizer + UBSan: a memory error or
+# undefined behaviour in the HTTP parsing stops it with a report.
+cc -std=c11 -Wall -Wextra -Werror -pedantic -pthread -fsanitize=address,undefined -fno-omit-frame-pointer -g \
+  -I"$root/include" "$root/examples/krbap-http-server.c" "$root/examples/http_common.c" "$root/examples/common.c" \
+  -L"$release" -lkrbap -Wl,-rpath,"$release" -o "$work/krbap-http-server.asan" >"$work/asan.cc.log" 2>&1 ||
+  bail "setup: building krbap-http-server with ASan" "$(cat "$work/asan.cc.log")"
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+start_bg "$work/hostile.log" "$work/krbap-http-server.asan" -port @PORT@ -keytab "$work/http.keytab" \
   -header-timeout 2 -idle-timeout 3 -max-conns 8 || bail "setup: krbap-http-server (hostile)" "$(cat "$work/hostile.log")"
 hostile_port=$PORT
 start_bg "$work/allow.log" "$server_bin" -port @PORT@ -keytab "$work/http.keytab" \
@@ -242,8 +250,9 @@ run() {  # run OUT CMD...: output and stderr to OUT, then the exit status as a l
 page_user="<p id=\"user\">$user</p>"
 
 # --- the same matrix against both servers -------------------------------------------------
-matrix() {  # matrix NAME URL MULTILEG_URL
-  local s=$1 url=$2 ml=$3 o=$work/$1 c
+matrix() {  # matrix NAME URL MULTILEG_URL [SPNEGO_MARK KRB5_MARK]: the marks are what the page
+  # says about the mechanism (krbap-http-server names it; Apache says krb5 for both)
+  local s=$1 url=$2 ml=$3 spnego=${4:-} krb5=${5:-} o=$work/$1 c
   mkdir -p "$o"
   run "$o/curl-plain" curl -sS -i "$url"
   expect "$s: curl without credentials: 401 + bare Negotiate challenge" "$o/curl-plain" \
@@ -251,9 +260,9 @@ matrix() {  # matrix NAME URL MULTILEG_URL
   KRB5CCNAME=$empty_cc run "$o/curl-noticket" curl -sS -i --negotiate -u : "$url"
   expect "$s: curl --negotiate without a ticket: 401" "$o/curl-noticket" '^HTTP/1.1 401' '^exit 0$'
   run "$o/curl" curl -sS -i --negotiate -u : "$url"
-  expect "$s: curl --negotiate: 200, alice's page" "$o/curl" '^HTTP/1.1 200' "$page_user" '^exit 0$'
+  expect "$s: curl --negotiate: 200, alice's page" "$o/curl" '^HTTP/1.1 200' "$page_user" "$spnego" '^exit 0$'
   chromium_dom "$url" "$o/chromium.html"
-  expect "$s: headless Chromium: alice's page in the DOM" "$o/chromium.html" "$page_user"
+  expect "$s: headless Chromium: alice's page in the DOM" "$o/chromium.html" "$page_user" "$spnego"
   chromium_dom "$url" "$o/chromium-noticket.html" "$empty_cc"
   if grep -q 'id="user"' "$o/chromium-noticket.html" || ! grep -q '<body' "$o/chromium-noticket.html"; then
     fail "$s: headless Chromium without a ticket: the 401 page" "$(head -c 800 "$o/chromium-noticket.html")"
@@ -261,28 +270,39 @@ matrix() {  # matrix NAME URL MULTILEG_URL
     pass "$s: headless Chromium without a ticket: the 401 page"
   fi
   run "$o/requests" "$py" "$peers" requests "$url"
-  expect "$s: requests-gssapi (mutual REQUIRED): 200, alice" "$o/requests" '^status 200' "^user=$user\$" '^exit 0$'
+  expect "$s: requests-gssapi (mutual REQUIRED): 200, alice" "$o/requests" '^status 200' "^user=$user\$" \
+    "$spnego" '^exit 0$'
   run "$o/pyspnego" "$py" "$peers" pyspnego "$url"
   expect "$s: pyspnego: 200, alice, final token verified" "$o/pyspnego" '^status 200' "^user=$user\$" \
-    '^mutual verified' '^exit 0$'
+    '^mutual verified' "$spnego" '^exit 0$'
   run "$o/gssapi" "$py" "$peers" gssapi "$url"
   expect "$s: python-gssapi SPNEGO: 200, alice, final token verified" "$o/gssapi" '^status 200' \
-    "^user=$user\$" '^mutual verified' '^exit 0$'
+    "^user=$user\$" '^mutual verified' "$spnego" '^exit 0$'
+  run "$o/gssapi-nomutual" "$py" "$peers" gssapi "$url" --nomutual
+  expect "$s: python-gssapi SPNEGO without mutual authentication: 200, alice" "$o/gssapi-nomutual" \
+    '^status 200' "^user=$user\$" "$spnego" '^exit 0$'
   run "$o/krbap-client" "$client_bin" "$url"
   expect "$s: krbap-http-client (SPNEGO): 200, alice, final token verified" "$o/krbap-client" \
-    '^status 200' '^mutual authentication verified' "$page_user" '^exit 0$'
+    '^status 200' '^mechanism SPNEGO$' '^mutual authentication verified' "$page_user" "$spnego" '^exit 0$'
+  run "$o/krbap-client-nomutual" "$client_bin" -nomutual "$url"
+  expect "$s: krbap-http-client (SPNEGO, no mutual authentication): 200, alice" "$o/krbap-client-nomutual" \
+    '^status 200' '^mutual authentication not requested' "$page_user" "$spnego" '^exit 0$'
   run "$o/krbap-client-krb5" "$client_bin" -mech krb5 -preemptive "$url"
   expect "$s: krbap-http-client (raw krb5 token, preemptive): 200, alice, verified" "$o/krbap-client-krb5" \
-    '^status 200' '^mutual authentication verified' "$page_user" '^exit 0$'
+    '^status 200' '^mechanism krb5$' '^mutual authentication verified' "$page_user" "$krb5" '^exit 0$'
   for c in no-optimistic ntlm-first-mutual ntlm-first-nomutual negoex-first ms-oid-first; do
     run "$o/multileg-$c" "$py" "$peers" multileg "$ml" "$c"
     expect "$s: multi-leg SPNEGO on one keep-alive connection: $c" "$o/multileg-$c" \
       "^user=$user\$" 'one connection' '^exit 0$'
+    sed -n 's/^legs=/      legs=/p' "$o/multileg-$c"
   done
+  run "$o/ntlm-only" "$py" "$peers" ntlm-only "$url"
+  expect "$s: SPNEGO listing only NTLM: 401 with MIT's 9-byte reject token" "$o/ntlm-only" \
+    '^status 401 reject oQcwBaADCgEC$' '^exit 0$'
 }
 
 krbap_url=http://localhost:$krbap_port/whoami
-matrix krbap "$krbap_url" "$krbap_url"
+matrix krbap "$krbap_url" "$krbap_url" '(<p id="mech">|^mech=)SPNEGO' '<p id="mech">krb5</p>'
 matrix apache "http://localhost:$apache_port/neg/whoami" "http://localhost:$apache_port/neg-cb/whoami"
 
 # What Apache received from krbap's initiator: a SPNEGO token by default, a raw krb5 one
@@ -295,6 +315,16 @@ expect "apache: krbap-http-client sent a SPNEGO token, and with -mech krb5 a raw
 run "$work/pyspnego-acceptor" "$client_bin" "http://localhost:$pyspnego_port/whoami"
 expect "krbap-http-client -> pyspnego HTTP acceptor: 200, alice, final token verified" \
   "$work/pyspnego-acceptor" '^status 200' '^mutual authentication verified' "$page_user" '^exit 0$'
+# The final token is checked before the page is trusted (RFC 4559 §5).
+run "$work/pyspnego-corrupt" "$client_bin" "http://localhost:$pyspnego_port/corrupt"
+expect "krbap-http-client refuses a 200 whose final token is damaged" "$work/pyspnego-corrupt" \
+  'GSS-API error processing the server.s token' '^exit 1$'
+run "$work/pyspnego-omit" "$client_bin" "http://localhost:$pyspnego_port/omit"
+expect "krbap-http-client refuses a 200 without the final token (mutual authentication)" \
+  "$work/pyspnego-omit" 'mutual authentication failed: the server did not send the final token' '^exit 1$'
+run "$work/pyspnego-omit-nomutual" "$client_bin" -nomutual "http://localhost:$pyspnego_port/omit"
+expect "krbap-http-client -nomutual takes a 200 without a final token" "$work/pyspnego-omit-nomutual" \
+  '^status 200' '^mutual authentication not requested' "$page_user" '^exit 0$'
 
 # --- krbap-http-server only -----------------------------------------------------------------
 run "$work/replay" "$py" "$peers" replay "$krbap_url"
@@ -329,5 +359,10 @@ expect "krbap hostile: afterwards the same server still serves alice" "$work/aft
   '^HTTP/1.1 200' "$page_user"
 kill -0 "${started[1]}" 2>/dev/null && pass "krbap hostile: the server process is still running" ||
   fail "krbap hostile: the server process is still running" "$(tail -n 20 "$work/hostile.log")"
+if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$work/hostile.log"; then
+  fail "krbap hostile: no ASan/UBSan report" "$(grep -A 20 -E 'AddressSanitizer|runtime error' "$work/hostile.log")"
+else
+  pass "krbap hostile: no ASan/UBSan report"
+fi
 
 summary

@@ -6,12 +6,14 @@
   pyspnego URL                   pyspnego's own SPNEGO (independent of MIT's) as the client;
                                  the final token must complete the context
   replay URL                     one SPNEGO token sent twice on two connections (2nd must fail)
+  ntlm-only URL                  SPNEGO offering only NTLM: a 401 with a reject token
   multileg URL CASE              a hand-built SPNEGO initiator (DER below, Kerberos from
                                  python-gssapi's raw krb5 mechanism) on ONE keep-alive
                                  connection: no-optimistic, ntlm-first-mutual,
                                  ntlm-first-nomutual, negoex-first, ms-oid-first
   server PORT                    pyspnego as an HTTP acceptor on 127.0.0.1:PORT (keytab from
-                                 KRB5_KTNAME), one context per keep-alive connection
+                                 KRB5_KTNAME), one context per keep-alive connection; under
+                                 /omit its 200 has no final token, under /corrupt a damaged one
   hostile HOST PORT              hostile requests against krbap-http-server (see below)
   token-kinds LOG USER-AGENT     what the tokens of one client in Apache's log are framed as
 
@@ -41,6 +43,11 @@ def fail(msg):
 
 def user_of(body):
     m = re.search(r'<p id="user">([^<]*)</p>', body)
+    return m.group(1) if m else None
+
+
+def mech_of(body):
+    m = re.search(r'<p id="mech">([^<]*)</p>', body)
     return m.group(1) if m else None
 
 
@@ -176,6 +183,7 @@ def client_gssapi(url, mutual=True):
     if mutual and not ctx.complete:
         fail("the final token did not complete the SPNEGO context (mutual authentication)")
     print("user=%s" % user_of(body))
+    print("mech=%s" % mech_of(body))
     print("mutual verified" if mutual else "no mutual authentication asked")
 
 
@@ -187,6 +195,7 @@ def client_requests(url):
     if r.status_code != 200:
         fail("expected 200: " + r.text[:300])
     print("user=%s" % user_of(r.text))
+    print("mech=%s" % mech_of(r.text))
 
 
 def client_pyspnego(url):
@@ -204,6 +213,7 @@ def client_pyspnego(url):
     if not c.complete:
         fail("pyspnego's context is not complete after the final token")
     print("user=%s" % user_of(body))
+    print("mech=%s" % mech_of(body))
     print("mutual verified (protocol %s)" % c.negotiated_protocol)
 
 
@@ -220,6 +230,15 @@ def replay(url):
     print("second", s2, re.sub(r"<[^>]*>", " ", b2).strip()[:300])
     if s1 != 200 or s2 != 401:
         fail("expected 200 then 401")
+
+
+def ntlm_only(url):
+    """SPNEGO offering only NTLM: the acceptor must refuse with a reject NegTokenResp."""
+    _, status, www, body = get(url, neg_token_init([NTLM], fake_ntlm_negotiate()))
+    tok = negotiate_token(www)
+    print("status %d reject %s" % (status, base64.b64encode(tok).decode() if tok else "-"))
+    if status != 401 or not tok or parse_resp(tok).get("state") != 2:
+        fail("expected a 401 carrying a reject NegTokenResp: " + body[:300])
 
 
 def multileg(url, case):
@@ -339,6 +358,13 @@ class Acceptor(http.server.BaseHTTPRequestHandler):
             return self.reply(401, "<p>continue</p>", www or "Negotiate")
         user = self.ctx.client_principal
         self.ctx = None
+        # /omit and /corrupt test the initiator's check of the final token (RFC 4559 §5).
+        if self.path.startswith("/omit"):
+            www = None
+        elif self.path.startswith("/corrupt") and out:
+            bad = bytearray(out)
+            bad[-5] ^= 0x55
+            www = "Negotiate " + base64.b64encode(bytes(bad)).decode()
         self.reply(200, "<html><body><p id=\"user\">%s</p></body></html>" % user, www)
 
     def log_message(self, fmt, *args):
@@ -367,6 +393,7 @@ def hostile(host, port, header_timeout):
         s = socket.create_connection((host, port), timeout=read_timeout)
         try:
             s.sendall(data)
+            s.shutdown(socket.SHUT_WR)  # nothing more comes: the server need not wait
         except OSError:
             pass
         out = b""
@@ -421,6 +448,34 @@ def hostile(host, port, header_timeout):
     # Pipelining: two requests in one write, two answers in order.
     r = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nothere-but-protected HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check("two pipelined requests: two 401s", r.count("HTTP/1.1 401") == 2, r[:300])
+
+    # Mutations of a valid request (fixed seed): bytes flipped, cut, repeated. Whatever
+    # arrives, the answer is a well-formed response or a closed connection, never a crash
+    # (the server is built with ASan+UBSan by the caller).
+    import random
+    rng = random.Random(4559)
+    base = (b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            b"Authorization: Negotiate " + base64.b64encode(neg_token_init([NTLM, KRB5], fake_ntlm_negotiate())) +
+            b"\r\nContent-Length: 3\r\n\r\nabc")
+    odd = 0
+    for i in range(300):
+        m = bytearray(base)
+        for _ in range(rng.randint(1, 6)):
+            op = rng.randrange(4)
+            at = rng.randrange(len(m))
+            if op == 0:
+                m[at] = rng.randrange(256)
+            elif op == 1:
+                del m[at:at + rng.randint(1, 20)]
+            elif op == 2:
+                m[at:at] = m[at:at + rng.randint(1, 40)] * rng.randint(1, 50)
+            else:
+                m[at:at] = rng.choice([b"\r\n", b"\n", b"\0", b" ", b":", b"\r\n\r\n", b","])
+        r = exchange(bytes(m), read_timeout=10)
+        if r and status(r) is None:
+            odd += 1
+            print("  mutation %d answered with: %r" % (i, r[:80]))
+    check("300 mutated requests: each answered with an HTTP response or closed", odd == 0, "%d odd answers" % odd)
 
     # Slow headers: a head trickling in is cut off after the header timeout; meanwhile
     # other clients are served.
@@ -482,6 +537,8 @@ def main():
         client_pyspnego(args[0])
     elif cmd == "replay":
         replay(args[0])
+    elif cmd == "ntlm-only":
+        ntlm_only(args[0])
     elif cmd == "multileg":
         multileg(args[0], args[1])
     elif cmd == "server":
