@@ -114,8 +114,13 @@ long http_read_head(int fd, char *buf, size_t cap, size_t *len, int idle_ms, int
     for (;;) {
         size_t end;
         long r;
-        while (*len > 0 && (buf[0] == '\r' || buf[0] == '\n')) {
-            memmove(buf, buf + 1, --*len);
+        if (!started) {
+            size_t skip = 0;
+            while (skip < *len && (buf[skip] == '\r' || buf[skip] == '\n')) {
+                skip++;
+            }
+            memmove(buf, buf + skip, *len - skip);
+            *len -= skip;
         }
         if (*len > 0 && !started) {
             started = 1;

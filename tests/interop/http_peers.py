@@ -414,6 +414,10 @@ def hostile(host, port, header_timeout):
 
     r = exchange(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(256)) + b"\r\n\r\n")
     check("binary garbage (a TLS ClientHello): 400 and closed", status(r) == 400, r[:100])
+    start = time.monotonic()
+    r = exchange(b"\r\n" * 50000 + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    check("100 KB of empty lines before a request: skipped at once, then 401",
+          status(r) == 401 and time.monotonic() - start < 2, "%s after %.1f s" % (r[:60], time.monotonic() - start))
     r = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n folded: line\r\n\r\n")
     check("obs-fold header line: 400", status(r) == 400 and "obs-fold" in r, r[:200])
     r = exchange(b"GET / HTTP/1.1\r\nHost : x\r\n\r\n")
