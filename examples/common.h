@@ -107,6 +107,9 @@ void name_to_text(const krbap_name *name, char *out, size_t out_size);
  * 0x0200 for KRB_AP_REP and 0x0300 for KRB-ERROR; -1 when it is not one. */
 int gss_token_id(const unsigned char *token, size_t length);
 
+/* True when the token is a SPNEGO initial token (RFC 2743 framing, OID 1.3.6.1.5.5.2). */
+int is_spnego_token(const unsigned char *token, size_t length);
+
 /* Hex dump of a token, 16 bytes a line (MIT's print_token). */
 void print_hex(const unsigned char *data, size_t length);
 

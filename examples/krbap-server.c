@@ -4,8 +4,11 @@
  * with krbap-client, and narrates the AP exchange (RFC 4120 §3.2) as it happens.
  *
  * Per connection: the client sends TOKEN_NOOP|TOKEN_CONTEXT_NEXT, then a TOKEN_CONTEXT
- * token (the GSS initial context token carrying KRB_AP_REQ); the server answers with a
- * TOKEN_CONTEXT token when it has one (KRB_AP_REP, or a KRB-ERROR on failure). Then,
+ * token (the GSS initial context token carrying KRB_AP_REQ, raw or inside SPNEGO: the
+ * mechanism is told by the token, as MIT's gss-server does with its default credential);
+ * the server answers with a TOKEN_CONTEXT token when it has one (KRB_AP_REP, a SPNEGO
+ * answer, or a KRB-ERROR / SPNEGO reject on failure), and SPNEGO may take more tokens
+ * each way (gss-server's loop). Then,
  * for each message, a TOKEN_DATA token (|WRAPPED|ENCRYPTED|SEND_MIC); the server
  * unwraps it, prints it, and replies with TOKEN_MIC (a MIC over the plaintext) when
  * SEND_MIC was set, else with an empty TOKEN_NOOP. A TOKEN_NOOP from the client ends
@@ -136,6 +139,7 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
     int32_t enctype = 0;
     int64_t endtime = 0;
     krbap_name *server_name = NULL;
+    int32_t mech = KRBAP_MECH_KRB5;
 
     *ctx = NULL;
     if (recv_token(fd, &flags, &tok, &tok_len) != 0) {
@@ -158,19 +162,50 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
         fprintf(stderr, "[server] warning: context token has flags %d (expected %d)\n", flags,
                 TOKEN_CONTEXT);
     }
-    printf("[server] step 1: received the initial context token with KRB_AP_REQ (%zu bytes)\n",
-           tok_len);
+    if (is_spnego_token(tok, tok_len)) {
+        printf("[server] step 1: received a SPNEGO NegTokenInit (%zu bytes); the KRB_AP_REQ "
+               "travels inside it\n",
+               tok_len);
+    } else {
+        printf("[server] step 1: received the initial context token with KRB_AP_REQ "
+               "(%zu bytes)\n",
+               tok_len);
+    }
     if (opt->verbose) {
         print_hex(tok, tok_len);
     }
 
-    in.length = tok_len;
-    in.value = tok;
-    out.length = 0;
-    out.value = NULL;
-    major = krbap_accept_sec_context(&minor, ctx, cred, &in, NULL, &client, &ret_flags, &time_rec,
-                                     &out, opt->deleg_ccache != NULL ? &delegated : NULL);
-    free(tok);
+    /* One accept call per client token: SPNEGO may need more than one (RFC 4178: when
+     * Kerberos was not the client's first choice, or for the mechListMIC exchange). */
+    for (;;) {
+        in.length = tok_len;
+        in.value = tok;
+        out.length = 0;
+        out.value = NULL;
+        major = krbap_accept_sec_context(&minor, ctx, cred, &in, NULL, &client, &ret_flags,
+                                         &time_rec, &out,
+                                         opt->deleg_ccache != NULL ? &delegated : NULL);
+        free(tok);
+        tok = NULL;
+        if (major != KRBAP_S_CONTINUE_NEEDED) {
+            break;
+        }
+        printf("[server] SPNEGO: sending the negotiation answer (%zu bytes), waiting for the "
+               "client's next token\n",
+               out.length);
+        if (send_token(fd, TOKEN_CONTEXT, out.value, out.length) != 0 ||
+            recv_token(fd, &flags, &tok, &tok_len) != 0) {
+            free_buffer(&out);
+            krbap_delete_sec_context(&minor, ctx, NULL);
+            return -1;
+        }
+        free_buffer(&out);
+        if (!(flags & TOKEN_CONTEXT)) {
+            fprintf(stderr, "[server] warning: context token has flags %d (expected %d)\n",
+                    flags, TOKEN_CONTEXT);
+        }
+        printf("[server] SPNEGO: received the client's next token (%zu bytes)\n", tok_len);
+    }
 
     /* MIT's gss-server sends whatever token accept produced, error tokens included, so
      * that the client learns why (a KRB-ERROR in a GSS token, TOK_ID 03 00). */
@@ -178,8 +213,22 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
         printf("[server] %s failed\n", failed_step(major, minor));
         display_status("accepting context", major, minor);
         if (out.length > 0) {
-            printf("[server] sending KRB-ERROR token to the client (%zu bytes)\n", out.length);
-            (void)send_token(fd, TOKEN_CONTEXT, out.value, out.length);
+            printf("[server] sending %s token to the client (%zu bytes)\n",
+                   gss_token_id((const unsigned char *)out.value, out.length) == 0x0300
+                       ? "KRB-ERROR"
+                       : "SPNEGO reject",
+                   out.length);
+            if (send_token(fd, TOKEN_CONTEXT, out.value, out.length) == 0 &&
+                gss_token_id((const unsigned char *)out.value, out.length) != 0x0300) {
+                /* A SPNEGO initiator answers a reject with its own (MIT's gss-client sends
+                 * it before reporting the error, and dies of SIGPIPE on a closed
+                 * connection): read it before closing. */
+                if (recv_token(fd, &flags, &tok, &tok_len) == 0) {
+                    printf("[server] the client answered with its own token (%zu bytes)\n",
+                           tok_len);
+                    free(tok);
+                }
+            }
         }
         free_buffer(&out);
         krbap_release_name(&minor, &client);
@@ -187,6 +236,10 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
         return -1;
     }
 
+    (void)krbap_inquire_mech(&minor, *ctx, &mech);
+    if (mech == KRBAP_MECH_SPNEGO) {
+        printf("[server] SPNEGO negotiated Kerberos 5\n");
+    }
     (void)krbap_inquire_session(&minor, *ctx, &enctype, &endtime);
     (void)krbap_inquire_context(&minor, *ctx, NULL, &server_name, NULL, NULL, NULL, NULL);
     name_to_text(server_name, text, sizeof text);
@@ -203,10 +256,15 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
            opt->skew >= 0 ? opt->skew : 300LL, opt->rcache != NULL ? opt->rcache : "memory:");
     if (ret_flags & KRBAP_C_MUTUAL_FLAG) {
         printf("[server] step 4: mutual authentication requested\n");
-        printf("[server] step 5: sending KRB_AP_REP (%zu bytes)\n", out.length);
+        printf("[server] step 5: sending KRB_AP_REP%s (%zu bytes)\n",
+               mech == KRBAP_MECH_SPNEGO ? " inside the SPNEGO answer" : "", out.length);
     } else {
         printf("[server] step 4: mutual authentication not requested\n");
         printf("[server] step 5: no KRB_AP_REP to send (the client did not ask to verify us)\n");
+        if (out.length > 0) {
+            printf("[server] SPNEGO: sending the final negotiation answer (%zu bytes)\n",
+                   out.length);
+        }
     }
     if (out.length > 0) {
         if (opt->verbose) {

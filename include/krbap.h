@@ -454,7 +454,9 @@ uint32_t krbap_wrap_size_limit(uint32_t *minor_status,
 // mechListMIC). With SPNEGO the first call always returns KRBAP_S_CONTINUE_NEEDED: the
 // acceptor's answer is awaited even without mutual authentication, as MIT's initiator
 // does. Later calls use the context's own mechanism (`mech` is then not consulted). On
-// failure the context is deleted and `*context` set to NULL; an acceptor's reject is
+// failure the context is deleted and `*context` set to NULL, and with SPNEGO
+// `output_token` holds a reject NegTokenResp for the acceptor (as MIT's initiator makes
+// one; sending it is optional); an acceptor's reject is
 // KRBAP_S_FAILURE with the minor code of the KRB-ERROR inside it (e.g.
 // KRB5KRB_AP_ERR_SKEW), else ERR_SPNEGO_NEGOTIATION_FAILED (0x20000004, MIT's value). An
 // unknown `mech`: KRBAP_S_BAD_MECH. The other arguments are those of

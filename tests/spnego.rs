@@ -128,7 +128,7 @@ fn krbap_to_krbap_mutual_and_not() {
             minor::G_BAD_MSG_CTX
         );
         assert_eq!(
-            i.continue_init(&answer).unwrap_err().minor,
+            i.continue_init(&answer).unwrap_err().error.minor,
             minor::G_BAD_MSG_CTX
         );
     }

@@ -41,7 +41,9 @@ fn mechanism_to_c(m: Mechanism) -> i32 {
 /// mechListMIC). With SPNEGO the first call always returns KRBAP_S_CONTINUE_NEEDED: the
 /// acceptor's answer is awaited even without mutual authentication, as MIT's initiator
 /// does. Later calls use the context's own mechanism (`mech` is then not consulted). On
-/// failure the context is deleted and `*context` set to NULL; an acceptor's reject is
+/// failure the context is deleted and `*context` set to NULL, and with SPNEGO
+/// `output_token` holds a reject NegTokenResp for the acceptor (as MIT's initiator makes
+/// one; sending it is optional); an acceptor's reject is
 /// KRBAP_S_FAILURE with the minor code of the KRB-ERROR inside it (e.g.
 /// KRB5KRB_AP_ERR_SKEW), else ERR_SPNEGO_NEGOTIATION_FAILED (0x20000004, MIT's value). An
 /// unknown `mech`: KRBAP_S_BAD_MECH. The other arguments are those of
@@ -100,15 +102,18 @@ pub extern "C" fn krbap_init_sec_context_mech(
             let token = input_bytes(input_token)?;
             match c.ctx.continue_init(token).and_then(|step| {
                 if step.token.is_some() {
-                    require_output(output_token)?;
+                    require_output(output_token).map_err(AcceptFailure::from)?;
                 }
                 Ok(step)
             }) {
                 Ok(step) => step,
-                Err(e) => {
+                Err(f) => {
                     free_ctx(existing);
                     write_out(context, std::ptr::null_mut());
-                    return Err(e);
+                    if let (Some(t), false) = (f.token, output_token.is_null()) {
+                        output_bytes(output_token, t)?;
+                    }
+                    return Err(f.error);
                 }
             }
         };

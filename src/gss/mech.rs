@@ -93,8 +93,9 @@ impl Context {
         ))
     }
 
-    /// The initiator's later calls, with the acceptor's token.
-    pub fn continue_init(&mut self, token: &[u8]) -> Result<Step> {
+    /// The initiator's later calls, with the acceptor's token. A failure may come with a
+    /// token for the acceptor (SPNEGO's reject, as MIT's initiator sends it).
+    pub fn continue_init(&mut self, token: &[u8]) -> std::result::Result<Step, AcceptFailure> {
         match self {
             Context::Krb5(c) => {
                 c.continue_init(token)?;

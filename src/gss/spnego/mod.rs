@@ -72,7 +72,7 @@ fn reject_token(response: Option<&[u8]>) -> Vec<u8> {
     })
 }
 
-/// A failure of the acceptor: the error and the reject token to send back.
+/// A failed step: the error and the reject token for the peer.
 fn rejected(error: Error) -> AcceptFailure {
     AcceptFailure {
         error,
@@ -426,18 +426,20 @@ impl SpnegoContext {
         ))
     }
 
-    /// The initiator's later calls, with the acceptor's NegTokenResp.
-    pub fn continue_init(&mut self, token: &[u8]) -> Result<Step> {
+    /// The initiator's later calls, with the acceptor's NegTokenResp. A failure comes
+    /// with a reject NegTokenResp for the acceptor, as MIT's initiator sends one.
+    pub fn continue_init(&mut self, token: &[u8]) -> std::result::Result<Step, AcceptFailure> {
         if !self.initiator || self.complete || self.failed {
             return Err(Error::new(
                 major::FAILURE,
                 minor::G_BAD_MSG_CTX,
                 "the SPNEGO context is not waiting for an acceptor token",
-            ));
+            )
+            .into());
         }
         let r = self.continue_init_inner(token);
         self.failed = r.is_err();
-        r
+        r.map_err(rejected)
     }
 
     fn continue_init_inner(&mut self, token: &[u8]) -> Result<Step> {
