@@ -112,7 +112,7 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print
 start_bg "$work/hostile.log" "$work/krbap-http-server.asan" -port @PORT@ -keytab "$work/http.keytab" \
   -header-timeout 2 -idle-timeout 3 -max-conns 8 || bail "setup: krbap-http-server (hostile)" "$(cat "$work/hostile.log")"
 hostile_port=$PORT
-start_bg "$work/allow.log" "$server_bin" -port @PORT@ -keytab "$work/http.keytab" \
+start_bg "$work/allow.log" "$server_bin" -port @PORT@ -bind 127.0.0.1 -keytab "$work/http.keytab" \
   -allow bob@TEST.LOCAL || bail "setup: krbap-http-server -allow" "$(cat "$work/allow.log")"
 allow_port=$PORT
 # pyspnego as an HTTP acceptor (for krbap's initiator).
@@ -333,6 +333,10 @@ expect "krbap: the same token twice: 200, then 401 with the reason" "$work/repla
 run "$work/allow" curl -sS -i --negotiate -u : "http://localhost:$allow_port/whoami"
 expect "krbap: -allow bob@TEST.LOCAL: alice gets 403 with the reason" "$work/allow" \
   '^HTTP/1.1 403' "$user is authenticated but not allowed here"
+# The server's log names the principal and the mechanism, or the reason of a failure.
+expect "krbap: the log has each request with the principal and mechanism, or the reason" "$work/krbap.log" \
+  '"GET /whoami" 200 alice@TEST.LOCAL \(SPNEGO\)$' '"GET /whoami" 200 alice@TEST.LOCAL \(krb5\)$' \
+  '"GET /whoami" 401 challenge$' '"GET /whoami" 401 failed: .*Request is a replay'
 run "$work/hostile" /usr/bin/python3 "$peers" hostile 127.0.0.1 "$hostile_port" 2
 while IFS= read -r line; do
   case $line in
