@@ -382,8 +382,10 @@ static int serve_request(struct conn *c, size_t head_len) {
     value = http_field(&h, "Content-Length", &dup);
     if (value != NULL) {
         long long n;
-        if (dup || parse_long(value, 0, MAX_BODY, &n) != 0) {
-            r.status = dup || parse_long(value, 0, (long long)1 << 62, &n) != 0 ? 400 : 413;
+        /* Content-Length = 1*DIGIT (RFC 9110 §8.6): no sign, no space. */
+        int digits = value[0] != '\0' && strspn(value, "0123456789") == strlen(value);
+        if (dup || !digits || parse_long(value, 0, MAX_BODY, &n) != 0) {
+            r.status = dup || !digits || strlen(value) > 18 ? 400 : 413;
             page(&r, "error", r.status == 413 ? "request body over 64 KiB" : "bad Content-Length");
             snprintf(who, sizeof who, "Content-Length %.40s", value);
             keep_alive = 0;

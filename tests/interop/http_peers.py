@@ -428,6 +428,8 @@ def hostile(host, port, header_timeout):
     check("HTTP/1.1 without Host: 400", status(r) == 400, r[:200])
     r = exchange(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
     check("Transfer-Encoding body: 501", status(r) == 501, r[:200])
+    r = exchange(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc")
+    check("Content-Length with a sign: 400", status(r) == 400, r[:200])
     r = exchange(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
     check("Content-Length over 64 KiB: 413", status(r) == 413, r[:200])
     big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (200 * 1024) + b"\r\n\r\n"
