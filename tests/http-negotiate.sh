@@ -305,6 +305,9 @@ krbap_url=http://localhost:$krbap_port/whoami
 matrix krbap "$krbap_url" "$krbap_url" '(<p id="mech">|^mech=)SPNEGO' '<p id="mech">krb5</p>'
 matrix apache "http://localhost:$apache_port/neg/whoami" "http://localhost:$apache_port/neg-cb/whoami"
 
+expect "krbap: the NTLM-only page names the mechanisms offered and supported" "$work/krbap/ntlm-only" \
+  '^page: .*offered NTLMSSP .*supports Kerberos 5'
+
 # What Apache received from krbap's initiator: a SPNEGO token by default, a raw krb5 one
 # with -mech krb5 (mod_auth_gssapi names the same mechanism, krb5, for both).
 "$py" "$peers" token-kinds "$work/apache/logs/access.log" krbap-http-client >"$work/krbap-client-kinds" 2>&1

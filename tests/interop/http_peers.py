@@ -237,6 +237,7 @@ def ntlm_only(url):
     _, status, www, body = get(url, neg_token_init([NTLM], fake_ntlm_negotiate()))
     tok = negotiate_token(www)
     print("status %d reject %s" % (status, base64.b64encode(tok).decode() if tok else "-"))
+    print("page: " + re.sub(r"<[^>]*>", " ", body).strip()[:400])
     if status != 401 or not tok or parse_resp(tok).get("state") != 2:
         fail("expected a 401 carrying a reject NegTokenResp: " + body[:300])
 
