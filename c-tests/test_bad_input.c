@@ -761,6 +761,153 @@ static void accept_case_with(const krbap_cred *cred) {
 
 /* ---- API misuse ------------------------------------------------------------------------------ */
 
+/* ---- SPNEGO (RFC 4178) ---------------------------------------------------------------- */
+
+#define SPNEGO_NEGOTIATION_FAILED 0x20000004u
+static const unsigned char SPNEGO_OID[8] = {0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
+static const unsigned char REJECT[9] = {0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02};
+
+/* out = 0x60 { SPNEGO OID, body }. */
+static void b_spnego(bytes *out, const unsigned char *body, size_t n) {
+    static bytes t;
+    t.len = 0;
+    b_put(&t, SPNEGO_OID, sizeof SPNEGO_OID);
+    b_put(&t, body, n);
+    b_tlv(out, 0x60, t.data, t.len);
+}
+
+/* The body [0] SEQUENCE { [0] mechTypes(oids), [2] OCTET STRING mech_token }. */
+static void b_init_body(bytes *out, const unsigned char *oids, size_t oids_len,
+                        const unsigned char *mech_token, size_t mech_len) {
+    static bytes types, seq, tmp, tmp2;
+    b_tlv(&tmp, 0x30, oids, oids_len);
+    b_tlv(&types, 0xa0, tmp.data, tmp.len);
+    seq.len = 0;
+    b_put(&seq, types.data, types.len);
+    if (mech_token != NULL) {
+        b_tlv(&tmp, 0x04, mech_token, mech_len);
+        b_tlv(&tmp2, 0xa2, tmp.data, tmp.len);
+        b_put(&seq, tmp2.data, tmp2.len);
+    }
+    b_tlv(&tmp, 0x30, seq.data, seq.len);
+    b_tlv(out, 0xa0, tmp.data, tmp.len);
+}
+
+/* Accepts `token` and also checks the output token: MIT's 9-byte reject, when want_reject. */
+static void accept_spnego(const bytes *token, uint32_t want_major, uint32_t want_minor,
+                          int want_reject) {
+    uint32_t minor = 0;
+    krbap_ctx *ctx = NULL;
+    krbap_buffer in = fx_buf(token->data, token->len);
+    krbap_buffer out = fx_empty();
+    uint32_t major =
+        krbap_accept_sec_context(&minor, &ctx, AC, &in, NULL, NULL, NULL, NULL, &out, NULL);
+    if (want_reject && !(out.length == sizeof REJECT && memcmp(out.value, REJECT, 9) == 0)) {
+        major = 0xbad; /* the row reports it */
+    }
+    if (ctx != NULL) {
+        major = 0xbad0; /* a failed first call must leave no context */
+        fx_delete(&ctx);
+    }
+    fx_free(&out);
+    row_case(major, minor, want_major, want_minor);
+}
+
+static void spnego_rows(void) {
+    static const unsigned char krb5[11] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                           0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const unsigned char ntlm[12] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
+                                           0x82, 0x37, 0x02, 0x02, 0x0a};
+    static const unsigned char ntlm_krb5[23] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82,
+                                                0x37, 0x02, 0x02, 0x0a, 0x06, 0x09, 0x2a, 0x86,
+                                                0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    static bytes body, tok, other, inner;
+    uint32_t D = KRBAP_S_DEFECTIVE_TOKEN;
+    size_t n;
+
+    b_init_body(&body, krb5, sizeof krb5, GOOD, GOOD_LEN);
+    b_spnego(&tok, body.data, body.len);
+    row_begin("SPNEGO initial token truncated at every length");
+    for (n = 0; n < tok.len; n++) {
+        accept_case(tok.data, n, D, G_BAD_TOK_HEADER);
+    }
+    row_end();
+
+    row_begin("SPNEGO NegotiationToken truncated at every length (framing re-made)");
+    for (n = 0; n < body.len; n++) {
+        b_spnego(&other, body.data, n);
+        accept_bytes(&other, D, ANY_ASN1);
+    }
+    row_end();
+
+    row_begin("SPNEGO first token a NegTokenResp: ASN1_BAD_ID and a reject");
+    b_spnego(&other, REJECT, sizeof REJECT);
+    accept_spnego(&other, D, ASN1_BAD_ID, 1);
+    row_end();
+
+    row_begin("SPNEGO without Kerberos (NTLMSSP alone): BAD_MECH and MIT's 9-byte reject");
+    b_init_body(&body, ntlm, sizeof ntlm, (const unsigned char *)"NTLMSSP", 8);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, KRBAP_S_BAD_MECH, SPNEGO_NEGOTIATION_FAILED, 1);
+    b_init_body(&body, krb5, 0, NULL, 0);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, KRBAP_S_BAD_MECH, SPNEGO_NEGOTIATION_FAILED, 1);
+    row_end();
+
+    row_begin("SPNEGO mech token framed for NTLMSSP: BAD_MECH");
+    inner.len = 0;
+    b_put(&inner, ntlm, sizeof ntlm);
+    b_put(&inner, GOOD + 15, GOOD_LEN - 15);
+    b_tlv(&other, 0x60, inner.data, inner.len);
+    b_init_body(&body, krb5, sizeof krb5, other.data, other.len);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, KRBAP_S_BAD_MECH, SPNEGO_NEGOTIATION_FAILED, 1);
+    row_end();
+
+    row_begin("SPNEGO mech token truncated (framing of the inner token wrong)");
+    b_init_body(&body, krb5, sizeof krb5, GOOD, GOOD_LEN - 1);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, D, G_BAD_TOK_HEADER, 0);
+    row_end();
+
+    /* The second leg after request-mic: a malformed NegTokenResp deletes the context. */
+    row_begin("SPNEGO continuation: malformed NegTokenResp -> error, context deleted");
+    for (n = 0; n < 4; n++) {
+        static const unsigned char *bad[4] = {
+            (const unsigned char *)"\xa1\x03\x30\x01\x00", (const unsigned char *)"\xa1\x02\x30",
+            (const unsigned char *)"\xa0\x02\x30\x00", (const unsigned char *)"\xa1\x02\x30\x00"};
+        static const size_t bad_len[4] = {5, 3, 4, 4};
+        static const uint32_t bad_minor[4] = {ASN1_OVERRUN, ASN1_OVERRUN, ASN1_BAD_ID,
+                                              SPNEGO_NEGOTIATION_FAILED};
+        uint32_t minor = 0;
+        uint32_t major;
+        krbap_ctx *ctx = NULL;
+        krbap_buffer in;
+        krbap_buffer out = fx_empty();
+        b_init_body(&body, ntlm_krb5, sizeof ntlm_krb5, (const unsigned char *)"NTLMSSP", 8);
+        b_spnego(&other, body.data, body.len);
+        in = fx_buf(other.data, other.len);
+        major = krbap_accept_sec_context(&minor, &ctx, AC, &in, NULL, NULL, NULL, NULL, &out,
+                                         NULL);
+        fx_free(&out);
+        if (major != KRBAP_S_CONTINUE_NEEDED || ctx == NULL) {
+            row_case(major, minor, D, bad_minor[n]);
+            fx_delete(&ctx);
+            continue;
+        }
+        in = fx_buf(bad[n], bad_len[n]);
+        major = krbap_accept_sec_context(&minor, &ctx, AC, &in, NULL, NULL, NULL, NULL, &out,
+                                         NULL);
+        if (ctx != NULL || !(out.length == sizeof REJECT && memcmp(out.value, REJECT, 9) == 0)) {
+            major = 0xbad;
+        }
+        fx_free(&out);
+        fx_delete(&ctx);
+        row_case(major, minor, D, bad_minor[n] == ASN1_OVERRUN ? ANY_ASN1 : bad_minor[n]);
+    }
+    row_end();
+}
+
 static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     uint32_t minor = 0;
     uint32_t major;
@@ -1183,6 +1330,7 @@ int main(void) {
            "control: MIT's genuine tokens unwrap and verify");
 
     initial_token_rows();
+    spnego_rows();
     per_message_rows(conf, conf_len, noconf, noconf_len, mic, mic_len);
     api_misuse_rows(conf, conf_len);
     http_rows();

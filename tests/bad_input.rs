@@ -781,6 +781,364 @@ fn per_message_rows(m: &mut Matrix, ctx: &mut SecurityContext) {
     );
 }
 
+/// SPNEGO (RFC 4178) rows: the acceptor's first token, its continuation after request-mic,
+/// and the initiator's continuation. Tokens that get past Kerberos are krbap's own, fresh
+/// for each input, so that the matrix acceptor never sees MIT's captured token.
+fn spnego_rows(m: &mut Matrix, ac: &AcceptorCredential, good: &[u8], t: i64) {
+    use krbap::gss::mech::{Context, Mechanism};
+    use krbap::gss::spnego::der::{self, oid, NegState, NegTokenResp};
+
+    let asn1 = Want::AnyOf(DEFECTIVE, &ASN1_MINORS);
+    let negotiation = Want::Exact(DEFECTIVE, minor::SPNEGO_NEGOTIATION_FAILED);
+    let mut accept = |tok: &[u8]| {
+        Context::accept(ac, tok, None)
+            .map(|_| ())
+            .map_err(|f| f.error)
+    };
+    let spnego_oid = tlv(0x06, oid::SPNEGO);
+    // InitialContextToken(SPNEGO, body) with any (possibly malformed) body.
+    let framed = |body: &[u8]| tlv(0x60, &[&spnego_oid[..], body].concat());
+    let krb5_list = der::encode_mech_types(&[oid::KRB5]);
+    let wrapped = der::encode_init(&krb5_list, Some(good), None);
+    let header = 2 + if wrapped[1] & 0x80 != 0 {
+        usize::from(wrapped[1] & 0x7f)
+    } else {
+        0
+    };
+    let body = &wrapped[header + spnego_oid.len()..];
+    assert_eq!(framed(body), wrapped, "the SPNEGO body is located");
+    // NegTokenInit SEQUENCE contents -> the whole token.
+    let init_of = |seq: &[u8]| framed(&tlv(0xa0, &tlv(0x30, seq)));
+    let types_field = tlv(0xa0, &krb5_list);
+    let mech_field = tlv(0xa2, &tlv(0x04, good));
+
+    m.row(
+        "SPNEGO initial token truncated at every length",
+        (0..wrapped.len()).map(|n| wrapped[..n].to_vec()).collect(),
+        Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO NegotiationToken truncated at every length (framing re-made to fit)",
+        (0..body.len()).map(|n| framed(&body[..n])).collect(),
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO first token not a NegTokenInit ([1] NegTokenResp, [2], a bare OCTET STRING)",
+        vec![
+            framed(&tlv(0xa1, &tlv(0x30, &[]))),
+            framed(&tlv(0xa2, &tlv(0x30, &[]))),
+            framed(&tlv(0x04, b"x")),
+            framed(&tlv(0xa0, &tlv(0x31, &types_field))),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO lengths: indefinite, not minimal, 5 length octets",
+        vec![
+            framed(&[&[0xa0, 0x80][..], &tlv(0x30, &types_field), &[0, 0]].concat()),
+            framed(&[&[0xa0, 0x81, 0x0f][..], &tlv(0x30, &types_field)].concat()),
+            framed(&[0xa0, 0x85, 0, 0, 0, 0, 0x0f]),
+        ],
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO NegTokenInit without mechTypes first (absent, or after mechToken)",
+        vec![
+            init_of(&mech_field),
+            init_of(&[]),
+            init_of(&[&mech_field[..], &types_field].concat()),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_MISSING_FIELD),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO NegTokenInit fields out of order or repeated",
+        vec![
+            init_of(&[&types_field[..], &types_field].concat()),
+            init_of(&[&types_field[..], &mech_field, &mech_field].concat()),
+            init_of(&[&types_field[..], &tlv(0x30, &[])].concat()),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO malformed OID in mechTypes (empty, unterminated, 0x80 padding)",
+        [&[][..], &[0x2a, 0x86][..], &[0x2a, 0x80, 0x48][..]]
+            .iter()
+            .map(|o| init_of(&tlv(0xa0, &tlv(0x30, &tlv(0x06, o)))))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_FORMAT),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO mechTypes with 65 mechanisms",
+        vec![der::encode_init(
+            &der::encode_mech_types(&[oid::NEGOEX; 65]),
+            None,
+            None,
+        )],
+        Want::Exact(DEFECTIVE, minor::ASN1_OVERFLOW),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO bytes after the NegTokenInit",
+        vec![
+            framed(&[body, &[0u8][..]].concat()),
+            init_of(&[&types_field[..], &mech_field, &[0x00, 0x00]].concat()),
+        ],
+        Want::AnyOf(DEFECTIVE, &[minor::ASN1_BAD_LENGTH, minor::ASN1_BAD_ID]),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO without Kerberos (NTLMSSP, NegoEx, pre-RFC krb5, SPNEGO, none)",
+        [
+            vec![oid::NTLMSSP],
+            vec![oid::NEGOEX, oid::NTLMSSP],
+            vec![oid::KRB5_OLD],
+            vec![oid::SPNEGO],
+            vec![],
+        ]
+        .iter()
+        .map(|l| der::encode_init(&der::encode_mech_types(l), Some(good), None))
+        .collect(),
+        Want::Exact(major::BAD_MECH, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO mech token framed for another mechanism (NTLMSSP, SPNEGO)",
+        [oid::NTLMSSP, oid::SPNEGO]
+            .iter()
+            .map(|o| {
+                let inner = tlv(
+                    0x60,
+                    &[&tlv(0x06, o)[..], &[1, 0], &inner_of(good)].concat(),
+                );
+                der::encode_init(&krb5_list, Some(&inner), None)
+            })
+            .collect(),
+        Want::Exact(major::BAD_MECH, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO mech token not a GSS token (raw NTLMSSP, empty) or a truncated AP-REQ",
+        vec![
+            der::encode_init(&krb5_list, Some(b"NTLMSSP\0\x01\0\0\0"), None),
+            der::encode_init(&krb5_list, Some(&[]), None),
+            der::encode_init(&krb5_list, Some(&good[..good.len() - 1]), None),
+        ],
+        Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER),
+        &mut accept,
+    );
+
+    // The acceptor's second leg, after request-mic for [NTLMSSP, krb5].
+    let ntlm_list = der::encode_mech_types(&[oid::NTLMSSP, oid::KRB5]);
+    let first = der::encode_init(&ntlm_list, Some(b"NTLMSSP\0\x01\0\0\0"), None);
+    let mut second = |tok: &[u8]| {
+        let (mut ctx, step) = Context::accept(ac, &first, None).map_err(|f| f.error)?;
+        assert!(!step.complete);
+        ctx.continue_accept(ac, tok, None)
+            .map(|_| ())
+            .map_err(|f| f.error)
+    };
+    let ic = InitiatorCredential::from_ccache(Some(data("alice.ccache").to_str().unwrap()), None)
+        .unwrap();
+    ic.clock.set_fixed(Some(t));
+    let target = Name::import(b"test@localhost", NameType::HostbasedService, None).unwrap();
+    let krb5_opts = |mutual: bool| InitOptions {
+        req_flags: ctx_flags::SEQUENCE | if mutual { ctx_flags::MUTUAL } else { 0 },
+        channel_bindings: None,
+    };
+    // A fresh krbap AP-REQ (not mutual) and its initiator's MIC over `list`.
+    let fresh = |list: &[u8]| {
+        let (mut k, ap_req) = SecurityContext::initiate(&ic, &target, &krb5_opts(false)).unwrap();
+        let mic = k.get_mic(list).unwrap();
+        (ap_req, mic)
+    };
+    let resp = |tok: Option<&[u8]>, mic: Option<&[u8]>| {
+        der::encode_resp(&NegTokenResp {
+            neg_state: None,
+            supported_mech: None,
+            response_token: tok,
+            mech_list_mic: mic,
+        })
+    };
+    let (ap_req, mic) = fresh(&ntlm_list);
+    let well_formed = resp(Some(&ap_req), Some(&mic));
+    m.row(
+        "SPNEGO NegTokenResp truncated at every length",
+        (0..well_formed.len())
+            .map(|n| well_formed[..n].to_vec())
+            .collect(),
+        asn1,
+        &mut second,
+    );
+    m.row(
+        "SPNEGO initiator's NegTokenResp: supportedMech, nothing in it, a MIC before Kerberos",
+        vec![
+            der::encode_resp(&NegTokenResp {
+                supported_mech: Some(oid::KRB5),
+                response_token: Some(&ap_req),
+                ..Default::default()
+            }),
+            resp(None, None),
+            resp(None, Some(&mic)),
+        ],
+        negotiation,
+        &mut second,
+    );
+    m.row(
+        "SPNEGO initiator ends the negotiation (negState reject)",
+        vec![der::encode_resp(&NegTokenResp {
+            neg_state: Some(NegState::Reject),
+            ..Default::default()
+        })],
+        Want::Exact(FAILURE, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut second,
+    );
+    m.row(
+        "SPNEGO required mechListMIC missing (AP-REQ without mutual, no MIC)",
+        vec![resp(Some(&fresh(&ntlm_list).0), None)],
+        negotiation,
+        &mut second,
+    );
+    m.row(
+        "SPNEGO mechListMIC corrupted, over another list, or a Wrap token",
+        {
+            let (a1, mut m1) = fresh(&ntlm_list);
+            let last = m1.len() - 1;
+            m1[last] ^= 1;
+            let (a2, m2) = fresh(&krb5_list);
+            let (a3, m3) = fresh(&der::encode_mech_types(&[oid::KRB5, oid::NTLMSSP]));
+            vec![
+                resp(Some(&a1), Some(&m1)),
+                resp(Some(&a2), Some(&m2)),
+                resp(Some(&a3), Some(&m3)),
+            ]
+        },
+        Want::Exact(BAD_SIG, minor::AP_ERR_BAD_INTEGRITY),
+        &mut second,
+    );
+    m.row(
+        "SPNEGO mechListMIC truncated or not a MIC token",
+        {
+            let (a1, m1) = fresh(&ntlm_list);
+            let (a2, _) = fresh(&ntlm_list);
+            vec![
+                resp(Some(&a1), Some(&m1[..10])),
+                resp(
+                    Some(&a2),
+                    Some(&[0x05, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                ),
+            ]
+        },
+        Want::AnyOf(DEFECTIVE, &[minor::G_TOK_TRUNC, minor::G_WRONG_TOKID]),
+        &mut second,
+    );
+
+    // The initiator's second step: answers to a mutual SPNEGO AP-REQ. The clock is fixed,
+    // so krbap's acceptor's answer to one such request verifies in every fresh context.
+    let spnego_opts = krb5_opts(true);
+    let mut init = |tok: &[u8]| {
+        let (mut ctx, _) = Context::initiate(&ic, &target, Mechanism::Spnego, &spnego_opts)?;
+        ctx.continue_init(tok).map(|_| ()).map_err(|f| f.error)
+    };
+    let (_, step) = Context::initiate(&ic, &target, Mechanism::Spnego, &spnego_opts).unwrap();
+    let fresh_ac = acceptor(t);
+    let (mut a, answer) = Context::accept(&fresh_ac, &step.token.unwrap(), None).unwrap();
+    let answer = answer.token.unwrap();
+    let ap_rep = der::decode_resp(&answer)
+        .unwrap()
+        .response_token
+        .unwrap()
+        .to_vec();
+    let answer_with = |state: Option<NegState>, mech: Option<&[u8]>, tok: Option<&[u8]>| {
+        der::encode_resp(&NegTokenResp {
+            neg_state: state,
+            supported_mech: mech,
+            response_token: tok,
+            mech_list_mic: None,
+        })
+    };
+    let completed = Some(NegState::AcceptCompleted);
+    // The control: the unmodified answer completes a fresh context.
+    let (mut control, _) =
+        Context::initiate(&ic, &target, Mechanism::Spnego, &spnego_opts).unwrap();
+    assert!(control.continue_init(&answer).unwrap().complete);
+    m.row(
+        "SPNEGO acceptor's answer truncated at every length",
+        (0..answer.len()).map(|n| answer[..n].to_vec()).collect(),
+        asn1,
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor's answer is a NegTokenInit",
+        vec![der::encode_init(&krb5_list, Some(&ap_rep), None)],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor rejects (no token)",
+        vec![answer_with(Some(NegState::Reject), None, None)],
+        Want::Exact(FAILURE, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor selects a mechanism never offered (NTLMSSP, SPNEGO)",
+        [oid::NTLMSSP, oid::SPNEGO]
+            .iter()
+            .map(|o| answer_with(completed, Some(o), Some(&ap_rep)))
+            .collect(),
+        negotiation,
+        &mut init,
+    );
+    m.row(
+        "SPNEGO mutual authentication but no responseToken",
+        vec![
+            answer_with(completed, Some(oid::KRB5), None),
+            answer_with(Some(NegState::AcceptIncomplete), None, None),
+            answer_with(completed, Some(oid::KRB5), Some(&[])),
+        ],
+        Want::AnyOf(
+            DEFECTIVE,
+            &[
+                minor::SPNEGO_NO_TOKEN_FROM_ACCEPTOR,
+                minor::G_BAD_TOK_HEADER,
+            ],
+        ),
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor's mechListMIC corrupted or over another list",
+        {
+            let k = a.krb5_mut().unwrap();
+            let mut bad = k.get_mic(&krb5_list).unwrap();
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            let other = k.get_mic(&ntlm_list).unwrap();
+            [bad, other]
+                .iter()
+                .map(|mic| {
+                    der::encode_resp(&NegTokenResp {
+                        neg_state: completed,
+                        supported_mech: Some(oid::KRB5),
+                        response_token: Some(&ap_rep),
+                        mech_list_mic: Some(mic),
+                    })
+                })
+                .collect()
+        },
+        Want::AnyOf(
+            BAD_SIG,
+            &[minor::AP_ERR_BAD_INTEGRITY, minor::AP_ERR_BADORDER],
+        ),
+        &mut init,
+    );
+}
+
 #[test]
 fn bad_input_matrix() {
     let t = common::capture_time("mutual");
@@ -812,6 +1170,7 @@ fn bad_input_matrix() {
 
     let mut m = Matrix::default();
     initial_token_rows(&mut m, &ac, &good);
+    spnego_rows(&mut m, &ac, &good, t);
     per_message_rows(&mut m, &mut ctx);
     http_header_rows(&mut m, &ac, &good);
     println!("bad-input matrix: {} rows, {} cases", m.rows, m.cases);

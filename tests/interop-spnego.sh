@@ -10,7 +10,8 @@
 #      KRB-ERROR inside krbap-server's reject, krbap-client -spnego the one inside MIT's
 #   5. token level, in one process (tests/interop/spnego_matrix.py, krbap through its C
 #      ABI): hand-built NegTokenInits against krbap's AND MIT's acceptor, Windows-style
-#      answers to krbap's AND MIT's initiator, pyspnego both ways
+#      answers to krbap's AND MIT's initiator, pyspnego both ways, Heimdal's SPNEGO both
+#      ways (its libraries unpacked by tests/interop/heimdal.sh beside MIT's)
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -183,6 +184,12 @@ else
   py=/usr/bin/python3
   matrix_args=(--no-pyspnego)
   fail "pyspnego venv (tests/interop/pyvenv.sh)" "$(tail -n 20 "$work/pyvenv.log")"
+fi
+# Heimdal's libraries, unpacked beside MIT's (their Debian packages conflict with MIT's).
+if heimdal_peer=$(tests/interop/heimdal.sh 2>"$work/heimdal.log"); then
+  matrix_args+=(--heimdal "$heimdal_peer")
+else
+  fail "Heimdal's libgssapi (tests/interop/heimdal.sh)" "$(tail -n 20 "$work/heimdal.log")"
 fi
 timeout 300 "$py" tests/interop/spnego_matrix.py "$release/libkrbap.so" "${matrix_args[@]}" \
   >"$work/matrix.log" 2>&1

@@ -373,3 +373,253 @@ fn no_kerberos_in_the_list_is_rejected_naming_the_mechanisms() {
     );
     assert!(e.detail.contains("offered no mechanism"), "{}", e.detail);
 }
+
+/// krbap's SPNEGO initiator (mutual or not), its NegTokenInit, and a krbap krb5 acceptor
+/// context made from the AP-REQ inside it with its AP-REP: the material of hand-built
+/// acceptor answers.
+fn initiator_and_answer_parts(
+    t: i64,
+    mutual: bool,
+) -> (Context, Vec<u8>, SecurityContext, Option<Vec<u8>>) {
+    let (i, step) =
+        Context::initiate(&initiator(t), &target(), Mechanism::Spnego, &opts(mutual)).unwrap();
+    let token = step.token.unwrap();
+    let init = der::decode_init(&token).unwrap();
+    let types = init.mech_types_der.to_vec();
+    let (a, rep) = SecurityContext::accept(&acceptor(t), init.mech_token.unwrap(), None).unwrap();
+    (i, types, a, rep)
+}
+
+/// Makes a bad acceptor answer from (the acceptor's krb5 context, mechTypes, AP-REP).
+type BuildAnswer = Box<dyn Fn(&mut SecurityContext, &[u8], &[u8]) -> Vec<u8>>;
+
+fn answer(
+    state: Option<NegState>,
+    mech: Option<&[u8]>,
+    token: Option<&[u8]>,
+    mic: Option<&[u8]>,
+) -> Vec<u8> {
+    der::encode_resp(&NegTokenResp {
+        neg_state: state,
+        supported_mech: mech,
+        response_token: token,
+        mech_list_mic: mic,
+    })
+}
+
+#[test]
+fn initiator_takes_windows_style_answers() {
+    let t = now();
+    let done = Some(NegState::AcceptCompleted);
+    for (name, mutual, mech, empty_token, repeat) in [
+        ("MS OID", true, Some(oid::KRB5_MS), false, false),
+        (
+            "pre-RFC OID (old Samba)",
+            true,
+            Some(oid::KRB5_OLD),
+            false,
+            false,
+        ),
+        ("no supportedMech (Java)", true, None, false, false),
+        (
+            "no responseToken, no mutual",
+            false,
+            Some(oid::KRB5),
+            false,
+            false,
+        ),
+        (
+            "empty responseToken, no mutual (old IIS)",
+            false,
+            Some(oid::KRB5),
+            true,
+            false,
+        ),
+        (
+            "Windows 2000 repeats the token as MIC",
+            true,
+            Some(oid::KRB5),
+            false,
+            true,
+        ),
+    ] {
+        let (mut i, _, _, rep) = initiator_and_answer_parts(t, mutual);
+        let tok = if empty_token {
+            Some(&[][..])
+        } else {
+            rep.as_deref()
+        };
+        let mic = if repeat { rep.as_deref() } else { None };
+        let step = i
+            .continue_init(&answer(done, mech, tok, mic))
+            .unwrap_or_else(|f| panic!("{name}: {:?}", f.error));
+        assert!(step.complete && step.token.is_none(), "{name}");
+        assert!(i.is_established(), "{name}");
+    }
+}
+
+#[test]
+fn initiator_answers_an_acceptor_mic_and_rejects_bad_answers() {
+    let t = now();
+    // The acceptor's MIC with the AP-REP: verified, and the initiator's own MIC comes back
+    // (accept-completed), which the acceptor's krb5 context verifies.
+    let (mut i, types, mut a, rep) = initiator_and_answer_parts(t, true);
+    let mic = a.get_mic(&types).unwrap();
+    let step = i
+        .continue_init(&answer(
+            Some(NegState::AcceptIncomplete),
+            Some(oid::KRB5),
+            rep.as_deref(),
+            Some(&mic),
+        ))
+        .unwrap();
+    assert!(step.complete);
+    let back = step.token.expect("the initiator's MIC");
+    let r = resp(&back);
+    assert_eq!(r.neg_state, Some(NegState::AcceptCompleted));
+    assert_eq!(a.verify_mic(&types, r.mech_list_mic.unwrap()).unwrap(), 0);
+
+    // Failures: each error, the reject token for the acceptor, a dead context.
+    let cases: Vec<(&str, u32, i32, BuildAnswer)> = vec![
+        (
+            "a corrupted acceptor MIC",
+            major::BAD_SIG,
+            minor::AP_ERR_BAD_INTEGRITY,
+            Box::new(|a, types, rep| {
+                let mut mic = a.get_mic(types).unwrap();
+                mic[17] ^= 1;
+                answer(Some(NegState::AcceptCompleted), None, Some(rep), Some(&mic))
+            }),
+        ),
+        (
+            "no AP-REP although mutual",
+            major::DEFECTIVE_TOKEN,
+            minor::SPNEGO_NO_TOKEN_FROM_ACCEPTOR,
+            Box::new(|_, _, _| {
+                answer(Some(NegState::AcceptCompleted), Some(oid::KRB5), None, None)
+            }),
+        ),
+        (
+            "supportedMech NTLMSSP",
+            major::DEFECTIVE_TOKEN,
+            minor::SPNEGO_NEGOTIATION_FAILED,
+            Box::new(|_, _, rep| {
+                answer(
+                    Some(NegState::AcceptCompleted),
+                    Some(oid::NTLMSSP),
+                    Some(rep),
+                    None,
+                )
+            }),
+        ),
+        (
+            "a reject without token",
+            major::FAILURE,
+            minor::SPNEGO_NEGOTIATION_FAILED,
+            Box::new(|_, _, _| answer(Some(NegState::Reject), None, None, None)),
+        ),
+    ];
+    for (name, want_major, want_minor, build) in cases {
+        let (mut i, types, mut a, rep) = initiator_and_answer_parts(t, true);
+        let f = i
+            .continue_init(&build(&mut a, &types, rep.as_deref().unwrap()))
+            .unwrap_err();
+        assert_eq!(
+            (f.error.major, f.error.minor),
+            (want_major, want_minor),
+            "{name}: {:?}",
+            f.error
+        );
+        assert_eq!(
+            f.token.as_deref(),
+            Some(&[0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02][..]),
+            "{name}: MIT's reject back"
+        );
+        assert!(!i.is_established());
+        assert!(
+            i.continue_init(&[0xa1, 0x00]).is_err(),
+            "{name}: the context is dead"
+        );
+    }
+
+    // A reject carrying the acceptor's KRB-ERROR reports that error (here: a replay).
+    let ac = acceptor(t);
+    let (mut i, step) =
+        Context::initiate(&initiator(t), &target(), Mechanism::Spnego, &opts(true)).unwrap();
+    let token = step.token.unwrap();
+    Context::accept(&ac, &token, None).unwrap();
+    let f = Context::accept(&ac, &token, None).unwrap_err();
+    let e = i.continue_init(&f.token.unwrap()).unwrap_err().error;
+    assert_eq!(e.minor, minor::AP_ERR_REPEAT, "{e:?}");
+    assert!(e.detail.contains("KRB-ERROR 34"), "{}", e.detail);
+}
+
+#[test]
+fn acceptor_leniencies_and_the_initiators_reject() {
+    let t = now();
+    // MS NegTokenInit2 layout ([3] negHints, [4] mechListMIC): read, hints ignored.
+    let (_, ap_req) = krb5_initiator(t, true);
+    let token = {
+        let types = der::encode_mech_types(&[oid::KRB5]);
+        let init = der::encode_init(&types, Some(&ap_req), None);
+        // Re-frame with a negHints field appended to the NegTokenInit SEQUENCE.
+        let inner = der::decode_init(&init).unwrap();
+        let mut seq = vec![0xa0];
+        seq.extend(der_len(inner.mech_types_der.len()));
+        seq.extend_from_slice(inner.mech_types_der);
+        let octets = [&[0x04][..], &der_len(ap_req.len()), &ap_req].concat();
+        seq.extend([&[0xa2][..], &der_len(octets.len()), &octets].concat());
+        let hint = b"\x30\x0a\xa0\x08\x1b\x06ignore";
+        seq.extend([&[0xa3][..], &der_len(hint.len()), hint].concat());
+        let body = [&[0x30][..], &der_len(seq.len()), &seq].concat();
+        let choice = [&[0xa0][..], &der_len(body.len()), &body].concat();
+        let all = [
+            &[0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02][..],
+            &choice,
+        ]
+        .concat();
+        [&[0x60][..], &der_len(all.len()), &all].concat()
+    };
+    assert!(der::decode_init(&token).unwrap().neg_hints.is_some());
+    let (a, step) = Context::accept(&acceptor(t), &token, None).unwrap();
+    assert!(step.complete && a.is_established());
+
+    // A continuation framed like an initial token (old Sun initiators; MIT reads it too).
+    let ac = acceptor(t);
+    let types = der::encode_mech_types(&[oid::NTLMSSP, oid::KRB5]);
+    let (mut a, _) = Context::accept(&ac, &der::encode_init(&types, None, None), None).unwrap();
+    let (mut ik, ap_req) = krb5_initiator(t, false);
+    let mic = ik.get_mic(&types).unwrap();
+    let bare = init_resp(Some(&ap_req), Some(&mic));
+    let all = [&[0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02][..], &bare].concat();
+    let sun = [&[0x60][..], &der_len(all.len()), &all].concat();
+    assert!(a.continue_accept(&ac, &sun, None).unwrap().complete);
+
+    // The initiator ends the negotiation: FAILURE, no token back.
+    let (mut a, _) = Context::accept(&ac, &der::encode_init(&types, None, None), None).unwrap();
+    let f = a
+        .continue_accept(
+            &ac,
+            &der::encode_resp(&NegTokenResp {
+                neg_state: Some(NegState::Reject),
+                ..Default::default()
+            }),
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(
+        (f.error.major, f.error.minor),
+        (major::FAILURE, minor::SPNEGO_NEGOTIATION_FAILED)
+    );
+    assert!(f.token.is_none());
+}
+
+fn der_len(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        vec![n as u8]
+    } else if n < 0x100 {
+        vec![0x81, n as u8]
+    } else {
+        vec![0x82, (n >> 8) as u8, n as u8]
+    }
+}

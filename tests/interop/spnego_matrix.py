@@ -1,7 +1,7 @@
 """spnego_matrix.py - SPNEGO (RFC 4178) token by token between krbap (its C ABI through
 ctypes) and independent peers, in one process, on a live realm (tests/interop-spnego.sh).
 
-  spnego_matrix.py LIBKRBAP [--no-pyspnego]
+  spnego_matrix.py LIBKRBAP [--no-pyspnego] [--heimdal HEIMDAL_PEER]
 
 1. Hand-built NegTokenInits (the DER made here; the krb5 tokens inside from MIT's raw
    krb5 mechanism through python-gssapi) run against krbap's acceptor AND MIT's SPNEGO
@@ -16,6 +16,8 @@ ctypes) and independent peers, in one process, on a live realm (tests/interop-sp
    the AP-REP of MIT's raw krb5 acceptor, given to krbap's SPNEGO initiator AND to MIT's.
 3. pyspnego (its own SPNEGO code) as initiator to krbap's acceptor and as acceptor for
    krbap's initiator, with and without mutual authentication, then Wrap both ways.
+4. Heimdal's SPNEGO (tests/interop/heimdal_peer.c on Heimdal's libgssapi, unpacked by
+   tests/interop/heimdal.sh) as initiator and as acceptor, mutual and not.
 
 Environment: KRB5_CONFIG, KRB5CCNAME (alice's TGT), KRB5_KTNAME (test/localhost's keys),
 KRB5RCACHEDIR. Prints `ok    NAME` or `FAIL  NAME` plus details per check, and
@@ -671,6 +673,83 @@ def section3():
                    traceback.format_exc())
 
 
+# ---- 4. Heimdal -----------------------------------------------------------------------------
+
+class HeimdalPeer:
+    """tests/interop/heimdal_peer (Heimdal's libgssapi) over pipes: hex token lines."""
+
+    def __init__(self, path, *args):
+        import subprocess
+        self.p = subprocess.Popen([path] + list(args), stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+
+    def read(self):
+        """(token or None, major, name) of one call."""
+        tok = self.p.stdout.readline().strip()
+        status = self.p.stdout.readline().split()
+        assert status and status[0] == "STATUS", "heimdal_peer said %r %r" % (tok, status)
+        return (None if tok in ("-", "") else bytes.fromhex(tok)), int(status[1], 16), status[2]
+
+    def first(self):
+        return self.read()[0]
+
+    def send(self, token):
+        self.p.stdin.write((token.hex() if token else "-") + "\n")
+        self.p.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.p.stdin.close()
+        return self.p.wait(timeout=20)
+
+
+def section4(peer):
+    for mutual in (True, False):
+        label = "mutual" if mutual else "no mutual"
+        # Heimdal initiator -> krbap acceptor
+        try:
+            h = HeimdalPeer(peer, "init", SERVICE, *([] if mutual else ["-nomutual"]))
+            token, acc, legs = h.first(), KrbapAcceptor(), []
+            while True:
+                status, out = acc.step(token)
+                legs.append(describe(status, out))
+                assert status in ("COMPLETE", "CONTINUE"), legs
+                token, major, _ = h.send(out)
+                assert major in (0, 1), "Heimdal: major %#x after %s" % (major, legs)
+                if major == 0:
+                    break
+            assert token is None, "Heimdal has more to send: %s" % legs
+            assert acc.client == "alice@TEST.LOCAL", acc.client
+            assert h.close() == 0
+            result("Heimdal SPNEGO initiator -> krbap acceptor, %s (%s)" % (label, "; ".join(legs)),
+                   True)
+        except Exception:
+            result("Heimdal SPNEGO initiator -> krbap acceptor, %s" % label, False,
+                   traceback.format_exc())
+        # krbap initiator -> Heimdal acceptor
+        try:
+            h = HeimdalPeer(peer, "accept")
+            init = KrbapInitiator(mutual)
+            token, steps = init.first(), []
+            while token is not None:
+                out, major, name = h.send(token)
+                steps.append("Heimdal %#x" % major)
+                assert major in (0, 1), steps
+                if out is None:
+                    break
+                status, token = init.step(out)
+                steps.append("krbap %s" % status)
+                assert status in ("COMPLETE", "CONTINUE"), "%s %s" % (steps, LIB.last_text)
+            assert name == "alice@TEST.LOCAL", name
+            assert steps[-1] == "krbap COMPLETE", steps
+            assert h.close() == 0
+            result("krbap initiator -> Heimdal SPNEGO acceptor, %s (%s)" % (label, ", ".join(steps)),
+                   True)
+        except Exception:
+            result("krbap initiator -> Heimdal SPNEGO acceptor, %s" % label, False,
+                   traceback.format_exc())
+
+
 def main():
     global LIB, ACCEPTOR_CRED, TARGET
     LIB = K.Krbap(sys.argv[1])
@@ -680,6 +759,8 @@ def main():
     section2()
     if "--no-pyspnego" not in sys.argv:
         section3()
+    if "--heimdal" in sys.argv:
+        section4(sys.argv[sys.argv.index("--heimdal") + 1])
     print("%d passed, %d failed" % (PASSED, FAILED))
     return 1 if FAILED or not PASSED else 0
 
