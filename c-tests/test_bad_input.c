@@ -1095,6 +1095,205 @@ static int genuine_tokens_pass(krbap_ctx *ctx, const unsigned char *conf, size_t
     return failures;
 }
 
+/* ---- HTTP Negotiate header values (RFC 4559) -------------------------------------------- */
+
+#define MINOR_ENODATA 61u
+#define MINOR_EBADMSG 74u
+#define MINOR_EMSGSIZE 90u
+#define MINOR_EPROTONOSUPPORT 93u
+
+/* One Authorization value: parse must fail with the row's status and leave {0, NULL}. */
+static void authz_case(const char *value, uint32_t want_major, uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer tok = fx_empty();
+    uint32_t major = krbap_http_parse_authorization(&minor, value, &tok);
+    row_case(major, minor, want_major, want_minor);
+    if (tok.length != 0 || tok.value != NULL) {
+        row_case(1, 0, 0, 1); /* the output must be empty on failure */
+    }
+    fx_free(&tok);
+}
+
+static void challenge_case(const char *value, uint32_t want_major, uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer tok = fx_empty();
+    uint32_t major = krbap_http_parse_www_authenticate(&minor, value, &tok);
+    row_case(major, minor, want_major, want_minor);
+    fx_free(&tok);
+}
+
+/* "Negotiate <base64 of GOOD>" as a NUL-terminated string (malloc'ed). */
+static char *good_authorization(void) {
+    uint32_t minor = 0;
+    krbap_buffer in = fx_buf(GOOD, GOOD_LEN);
+    krbap_buffer v = fx_empty();
+    char *s = NULL;
+    if (krbap_http_authorization(&minor, &in, &v) == KRBAP_S_COMPLETE) {
+        s = (char *)malloc(v.length + 1);
+        if (s != NULL) {
+            memcpy(s, v.value, v.length);
+            s[v.length] = '\0';
+        }
+    }
+    fx_free(&v);
+    return s;
+}
+
+static void http_rows(void) {
+    static const char *const other_scheme[] = {
+        "", " \t ", "Basic YWxpY2U6cGFzcw==", "NTLM TlRMTVNTUAABAAAAB4IIAAAAAAAAAAAAAAAAAAAAAAA=",
+        "Bearer abc.def", "Negotiatex YII=", "Negotiat", "=Negotiate YII="};
+    static const char *const no_token[] = {"Negotiate", "negotiate ", "NEGOTIATE \t ", " Negotiate"};
+    static const char *const malformed[] = {
+        "Negotiate YIIC-A==", "Negotiate YIIC_A==", "Negotiate YIIC\xc3\xa9" "A==", "Negotiate YIIC\rA==",
+        "Negotiate YII=YII=", "Negotiate ====", "Negotiate YIJ=", "Negotiate YJ==",
+        "Negotiate\tYIIB", "Negotiate:YIIB", "Negotiate YII B", "Negotiate YIIB, Basic YWxpY2U6cA==",
+        "Negotiate realm=\"x\""};
+    static const char *const no_challenge[] = {"", ", ,", "Basic realm=\"x\"", "NTLM, Kerberos"};
+    static const char *const bad_challenge[] = {
+        "Negotiate realm=\"x\"", "Negotiate oQc=, Negotiate", "Negotiate oQ", "Negotiate\toQc=",
+        "Basic realm=\"unterminated, Negotiate", "\"x\", Negotiate"};
+    uint32_t minor = 0;
+    uint32_t major;
+    size_t i;
+    char *good = good_authorization();
+    char *big;
+    krbap_buffer tok = fx_empty();
+    krbap_buffer in;
+
+    CHECK(good != NULL && strncmp(good, "Negotiate YII", 13) == 0,
+          "krbap_http_authorization of MIT's token");
+    if (good == NULL) {
+        return;
+    }
+    row_begin("HTTP Authorization: another scheme or none");
+    for (i = 0; i < sizeof other_scheme / sizeof other_scheme[0]; i++) {
+        authz_case(other_scheme[i], KRBAP_S_BAD_MECH, MINOR_EPROTONOSUPPORT);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: Negotiate without a token");
+    for (i = 0; i < sizeof no_token / sizeof no_token[0]; i++) {
+        authz_case(no_token[i], KRBAP_S_DEFECTIVE_TOKEN, MINOR_ENODATA);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: not strict base64 or not one token68");
+    for (i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        authz_case(malformed[i], KRBAP_S_DEFECTIVE_TOKEN, MINOR_EBADMSG);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: MIT's token in base64 cut at every length not a multiple of 4");
+    {
+        size_t full = strlen(good);
+        for (i = 11; i < full; i++) {
+            char saved = good[i];
+            if ((i - 10) % 4 == 0) {
+                continue;
+            }
+            good[i] = '\0';
+            authz_case(good, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EBADMSG);
+            good[i] = saved;
+        }
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: token over 64 KiB; value over KRBAP_HTTP_MAX_HEADER");
+    big = (char *)malloc(KRBAP_HTTP_MAX_HEADER + 16);
+    if (big != NULL) {
+        /* 64 KiB + 3 bytes of base64 'A's (a multiple of 4 characters). */
+        size_t chars = (KRBAP_HTTP_MAX_TOKEN / 3 + 2) * 4;
+        memcpy(big, "Negotiate ", 10);
+        memset(big + 10, 'A', chars);
+        big[10 + chars] = '\0';
+        authz_case(big, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+        /* Exactly KRBAP_HTTP_MAX_HEADER + 1 bytes and no NUL: the helper must stop there
+         * (ASan and valgrind check that it reads no further). */
+        memset(big, 'A', KRBAP_HTTP_MAX_HEADER + 1);
+        {
+            char *exact = (char *)malloc(KRBAP_HTTP_MAX_HEADER + 1);
+            if (exact != NULL) {
+                memcpy(exact, big, KRBAP_HTTP_MAX_HEADER + 1);
+                authz_case(exact, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+                challenge_case(exact, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+                free(exact);
+            }
+        }
+        free(big);
+    }
+    {
+        unsigned char *over = (unsigned char *)calloc(1, KRBAP_HTTP_MAX_TOKEN + 1);
+        in = fx_buf(over, KRBAP_HTTP_MAX_TOKEN + 1);
+        major = krbap_http_authorization(&minor, &in, &tok);
+        row_case(major, minor, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+        fx_free(&tok);
+        free(over);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: well-formed header around a truncated initial token");
+    for (i = 1; i < GOOD_LEN; i += 97) {
+        krbap_buffer part = fx_buf(GOOD, i);
+        krbap_buffer v = fx_empty();
+        char *value;
+        (void)krbap_http_authorization(&minor, &part, &v);
+        value = (char *)malloc(v.length + 1);
+        if (value == NULL) {
+            fx_free(&v);
+            continue;
+        }
+        memcpy(value, v.value, v.length);
+        value[v.length] = '\0';
+        fx_free(&v);
+        major = krbap_http_parse_authorization(&minor, value, &tok);
+        if (major == KRBAP_S_COMPLETE && tok.length == i && memcmp(tok.value, GOOD, i) == 0) {
+            major = fx_accept_status(AC, tok.value, tok.length, NULL, &minor);
+        }
+        row_case(major, minor, KRBAP_S_DEFECTIVE_TOKEN, G_BAD_TOK_HEADER);
+        fx_free(&tok);
+        free(value);
+    }
+    row_end();
+
+    row_begin("HTTP WWW-Authenticate: no Negotiate challenge");
+    for (i = 0; i < sizeof no_challenge / sizeof no_challenge[0]; i++) {
+        challenge_case(no_challenge[i], KRBAP_S_BAD_MECH, MINOR_EPROTONOSUPPORT);
+    }
+    row_end();
+
+    row_begin("HTTP WWW-Authenticate: malformed list, parameters, two Negotiate challenges");
+    for (i = 0; i < sizeof bad_challenge / sizeof bad_challenge[0]; i++) {
+        challenge_case(bad_challenge[i], KRBAP_S_DEFECTIVE_TOKEN, MINOR_EBADMSG);
+    }
+    row_end();
+
+    row_begin("HTTP helpers: NULL header value; NULL output buffer; NULL value with a length");
+    major = krbap_http_parse_authorization(&minor, NULL, &tok);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_http_parse_www_authenticate(&minor, NULL, &tok);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_http_parse_authorization(&minor, good, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    major = krbap_http_www_authenticate(&minor, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    in = fx_buf(NULL, 10);
+    major = krbap_http_www_authenticate(&minor, &in, &tok);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_http_authorization(&minor, NULL, &tok);
+    row_case(major, minor, KRBAP_S_DEFECTIVE_TOKEN, MINOR_ENODATA);
+    fx_free(&tok);
+    row_end();
+
+    /* The undamaged value still parses to MIT's exact token. */
+    major = krbap_http_parse_authorization(&minor, good, &tok);
+    CHECK(major == KRBAP_S_COMPLETE && tok.length == GOOD_LEN &&
+              memcmp(tok.value, GOOD, GOOD_LEN) == 0,
+          "HTTP: the undamaged Authorization value gives MIT's token back");
+    fx_free(&tok);
+    free(good);
+}
+
 int main(void) {
     uint32_t minor = 0;
     uint32_t major;
@@ -1134,6 +1333,7 @@ int main(void) {
     spnego_rows();
     per_message_rows(conf, conf_len, noconf, noconf_len, mic, mic_len);
     api_misuse_rows(conf, conf_len);
+    http_rows();
     printf("bad-input matrix: %d rows\n", rows);
     CHECK(rows >= 40, "at least 40 rows");
 

@@ -180,6 +180,11 @@ int main(void) {
     CHECK(name_is((uint32_t)-2045022956, "G_WRONG_MECH"), "G_WRONG_MECH");
     CHECK(name_is(39756038u, "KG_BAD_LENGTH"), "KG_BAD_LENGTH");
     CHECK(name_is(EINVAL, "EINVAL"), "errno passes through by name");
+    /* The HTTP Negotiate header helpers' errno codes. */
+    CHECK(name_is(ENODATA, "ENODATA"), "ENODATA");
+    CHECK(name_is(EBADMSG, "EBADMSG"), "EBADMSG");
+    CHECK(name_is(EMSGSIZE, "EMSGSIZE"), "EMSGSIZE");
+    CHECK(name_is(EPROTONOSUPPORT, "EPROTONOSUPPORT"), "EPROTONOSUPPORT");
     /* Unknown codes and success have no name. */
     CHECK(krbap_minor_status_name(0) == NULL, "0 has no name");
     CHECK(krbap_minor_status_name(12345678u) == NULL, "an unknown code has no name");

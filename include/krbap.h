@@ -124,6 +124,15 @@
 // Windows "Negotiate" speak it.
 #define KRBAP_MECH_SPNEGO 2
 
+// The largest token (decoded bytes) the header helpers accept or produce: 64 KiB.
+// A longer token in a header is KRBAP_S_DEFECTIVE_TOKEN with minor EMSGSIZE (90).
+#define KRBAP_HTTP_MAX_TOKEN 65536
+
+// The longest header value read from a C string: the base64 of the largest token plus
+// 1 KiB. A string with no NUL within this many bytes is refused (EMSGSIZE) without
+// reading further.
+#define KRBAP_HTTP_MAX_HEADER 88408
+
 // An opaque credential handle. May be shared between threads.
 typedef struct krbap_cred krbap_cred;
 
@@ -470,6 +479,48 @@ uint32_t krbap_init_sec_context_mech(uint32_t *minor_status,
 // the initiator; for an acceptor, the one the first token was framed for). After SPNEGO,
 // per-message calls (wrap, MIC) use the negotiated Kerberos 5 context.
 uint32_t krbap_inquire_mech(uint32_t *minor_status, const struct krbap_ctx *context, int32_t *mech);
+
+// The GSS token in an `Authorization` (or `Proxy-Authorization`) header value
+// `Negotiate <base64>` (RFC 4559 §4.2; scheme case-insensitive, RFC 7235 whitespace,
+// strict RFC 4648 base64, at most KRBAP_HTTP_MAX_TOKEN bytes), for
+// `krbap_accept_sec_context`. `header_value` is the NUL-terminated field value (without
+// the field name). Errors: another scheme (e.g. `Basic`) or none: KRBAP_S_BAD_MECH, minor
+// EPROTONOSUPPORT (93) — answer with a `Negotiate` challenge; `Negotiate` without a
+// token: KRBAP_S_DEFECTIVE_TOKEN, ENODATA (61); too long: DEFECTIVE_TOKEN, EMSGSIZE (90);
+// otherwise malformed: DEFECTIVE_TOKEN, EBADMSG (74); the detail from
+// `krbap_display_status` says what and where. On failure `*token` is `{0, NULL}`.
+uint32_t krbap_http_parse_authorization(uint32_t *minor_status,
+                                        const char *header_value,
+                                        struct krbap_buffer *token);
+
+// The value of a `WWW-Authenticate` (or `Proxy-Authenticate`) header: `Negotiate` when
+// `token` is NULL or empty (the first challenge, RFC 4559 §4.1), else `Negotiate
+// <base64>` (a continuation token on a 401, or the final token on the 200 for mutual
+// authentication). `header_value` receives the characters of the value, not
+// NUL-terminated (like every krbap_buffer: print it with `"%.*s"`); release it with
+// `krbap_buffer_free`.
+uint32_t krbap_http_www_authenticate(uint32_t *minor_status,
+                                     const struct krbap_buffer *token,
+                                     struct krbap_buffer *header_value);
+
+// The value of an `Authorization` header for a client: `Negotiate <base64>` (RFC 4559
+// §4.2). The token (from `krbap_init_sec_context`) must not be empty (DEFECTIVE_TOKEN,
+// ENODATA) nor longer than KRBAP_HTTP_MAX_TOKEN (DEFECTIVE_TOKEN, EMSGSIZE).
+// `header_value` as for `krbap_http_www_authenticate`.
+uint32_t krbap_http_authorization(uint32_t *minor_status,
+                                  const struct krbap_buffer *token,
+                                  struct krbap_buffer *header_value);
+
+// The token of the Negotiate challenge in a `WWW-Authenticate` header value, which may
+// list several challenges (RFC 7235 §4.1, e.g. `Basic realm="x", Negotiate oQcw...`):
+// `{0, NULL}` with KRBAP_S_COMPLETE for a bare `Negotiate`, else the decoded token for
+// `krbap_init_sec_context`. A response can carry several WWW-Authenticate fields: call
+// this for each. No Negotiate challenge: KRBAP_S_BAD_MECH, EPROTONOSUPPORT (93); a
+// Negotiate challenge with auth-params, two of them, or a malformed list:
+// DEFECTIVE_TOKEN, EBADMSG (74); token errors as for `krbap_http_parse_authorization`.
+uint32_t krbap_http_parse_www_authenticate(uint32_t *minor_status,
+                                           const char *header_value,
+                                           struct krbap_buffer *token);
 
 #ifdef __cplusplus
 }  // extern "C"

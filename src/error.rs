@@ -226,6 +226,11 @@ pub mod minor {
     pub const ENOMEM: i32 = 12;
     pub const EACCES: i32 = 13;
     pub const EINVAL: i32 = 22;
+    /// HTTP Negotiate header values (src/http): no token, malformed, too long, another scheme.
+    pub const ENODATA: i32 = 61;
+    pub const EBADMSG: i32 = 74;
+    pub const EMSGSIZE: i32 = 90;
+    pub const EPROTONOSUPPORT: i32 = 93;
     /// MIT's SPNEGO mechanism codes (gssapiP_spnego.h, not a com_err table).
     pub const SPNEGO_NO_MECHS_AVAILABLE: i32 = 0x2000_0001;
     pub const SPNEGO_NO_MECH_FROM_ACCEPTOR: i32 = 0x2000_0003;
@@ -414,6 +419,10 @@ pub mod minor {
             ENOMEM => "Cannot allocate memory",
             EACCES => "Permission denied",
             EINVAL => "Invalid argument",
+            ENODATA => "No data available",
+            EBADMSG => "Bad message",
+            EMSGSIZE => "Message too long",
+            EPROTONOSUPPORT => "Protocol not supported",
             SPNEGO_NO_MECHS_AVAILABLE => "SPNEGO cannot find mechanisms to negotiate",
             SPNEGO_NO_MECH_FROM_ACCEPTOR => "SPNEGO acceptor did not select a mechanism",
             SPNEGO_NEGOTIATION_FAILED => "SPNEGO failed to negotiate a mechanism",
@@ -593,6 +602,10 @@ pub mod minor {
             ENOMEM => c"ENOMEM",
             EACCES => c"EACCES",
             EINVAL => c"EINVAL",
+            ENODATA => c"ENODATA",
+            EBADMSG => c"EBADMSG",
+            EMSGSIZE => c"EMSGSIZE",
+            EPROTONOSUPPORT => c"EPROTONOSUPPORT",
             _ => return None,
         })
     }

@@ -1172,6 +1172,7 @@ fn bad_input_matrix() {
     initial_token_rows(&mut m, &ac, &good);
     spnego_rows(&mut m, &ac, &good, t);
     per_message_rows(&mut m, &mut ctx);
+    http_header_rows(&mut m, &ac, &good);
     println!("bad-input matrix: {} rows, {} cases", m.rows, m.cases);
     assert!(
         m.failures.is_empty(),
@@ -1222,4 +1223,173 @@ fn bad_input_matrix() {
     // And our own tokens reach the peer side (a context made from the same capture).
     let w = ctx.wrap(true, b"still working").unwrap();
     assert!(w.len() > 16);
+}
+
+// ---- HTTP Negotiate header values (RFC 4559) -------------------------------------------------
+
+/// `Negotiate <base64>` header values as bytes.
+fn negotiate(b64: &str) -> Vec<u8> {
+    format!("Negotiate {b64}").into_bytes()
+}
+
+fn http_header_rows(m: &mut Matrix, ac: &AcceptorCredential, good: &[u8]) {
+    use krbap::http::{self, base64, MAX_TOKEN_LENGTH};
+    let other_scheme = Want::Exact(major::BAD_MECH, minor::EPROTONOSUPPORT);
+    let no_token = Want::Exact(DEFECTIVE, minor::ENODATA);
+    let malformed = Want::Exact(DEFECTIVE, minor::EBADMSG);
+    let too_long = Want::Exact(DEFECTIVE, minor::EMSGSIZE);
+    let good64 = base64::encode(good);
+    let parse = |v: &[u8]| http::parse_authorization(v);
+    let strs = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+
+    m.row(
+        "Authorization: another scheme or none",
+        strs(&[
+            "",
+            " \t ",
+            "Basic YWxpY2U6cGFzcw==",
+            "NTLM TlRMTVNTUAABAAAAB4IIAAAAAAAAAAAAAAAAAAAAAAA=",
+            "Bearer abc.def",
+            "Kerberos YII=",
+            "Negotiatex YII=",
+            "Negotiat",
+            "=Negotiate YII=",
+            "\"Negotiate\" YII=",
+        ]),
+        other_scheme,
+        parse,
+    );
+    m.row(
+        "Authorization: Negotiate without a token",
+        strs(&["Negotiate", "negotiate ", "NEGOTIATE \t ", " Negotiate"]),
+        no_token,
+        parse,
+    );
+    m.row(
+        "Authorization: token not in the base64 alphabet (URL-safe, non-ASCII, control)",
+        vec![
+            negotiate(&good64.replace('+', "-")),
+            negotiate(&good64.replace('/', "_")),
+            negotiate("YIIC\u{e9}A=="),
+            [&negotiate("YII")[..], b"\0"].concat(),
+            negotiate("YIIC\rA=="),
+            negotiate("YIIC.A=="),
+        ]
+        .into_iter()
+        .filter(|v| v != &negotiate(&good64))
+        .collect(),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: a real token's base64 cut at every length that is not a multiple of 4",
+        (1..good64.len())
+            .filter(|n| n % 4 != 0)
+            .map(|n| negotiate(&good64[..n]))
+            .collect(),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: padding misplaced or unused bits set (non-canonical)",
+        strs(&[
+            "Negotiate YII=YII=",
+            "Negotiate ====",
+            "Negotiate Y===",
+            "Negotiate YI=C",
+            "Negotiate YIJ=",
+            "Negotiate YJ==",
+            "Negotiate YIIB====",
+        ]),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: whitespace and list syntax RFC 7235 does not allow",
+        strs(&[
+            "Negotiate\tYIIB",
+            "Negotiate:YIIB",
+            "Negotiate,YIIB",
+            "Negotiate YII B",
+            "Negotiate YIIB, Basic YWxpY2U6cA==",
+            "Negotiate YIIB,",
+            "Negotiate realm=\"x\"",
+            "Negotiate\u{a0}YIIB",
+        ]),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: token over 64 KiB (judged before decoding)",
+        vec![
+            http::www_authenticate(&vec![0x5a; MAX_TOKEN_LENGTH + 1]).into_bytes(),
+            http::www_authenticate(&vec![0xff; 1 << 20]).into_bytes(),
+            negotiate(&"!".repeat(4 * MAX_TOKEN_LENGTH)),
+            negotiate(&"A".repeat(base64::encoded_len(MAX_TOKEN_LENGTH) + 4)),
+        ],
+        too_long,
+        parse,
+    );
+    // A well-formed header delivers the token unchanged: its defects get the acceptor's
+    // own statuses (the same as in the rows above).
+    m.row(
+        "Authorization: well-formed header around a truncated initial token",
+        (1..good.len())
+            .step_by(97)
+            .map(|n| negotiate(&base64::encode(&good[..n])))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER),
+        |v: &[u8]| {
+            let t = http::parse_authorization(v)?;
+            SecurityContext::accept(ac, &t, None).map_err(|f| f.error)
+        },
+    );
+
+    let challenge = |v: &[u8]| http::parse_www_authenticate(v);
+    m.row(
+        "WWW-Authenticate: no Negotiate challenge",
+        strs(&[
+            "",
+            ", ,",
+            "Basic realm=\"x\"",
+            "NTLM, Kerberos",
+            "Bearer realm=\"r\", error=\"invalid_token\"",
+        ]),
+        other_scheme,
+        challenge,
+    );
+    m.row(
+        "WWW-Authenticate: malformed list, Negotiate with parameters, two Negotiate challenges",
+        strs(&[
+            "Negotiate realm=\"x\"",
+            "Negotiate oQc=, Negotiate",
+            "Negotiate oQ",
+            "Negotiate\toQc=",
+            "Negotiate oQc= junk",
+            "Basic realm=\"unterminated, Negotiate",
+            "Basic realm = , Negotiate",
+            "Basic realm=\"a\u{1}\", Negotiate",
+            "\"x\", Negotiate",
+        ]),
+        malformed,
+        challenge,
+    );
+    m.row(
+        "WWW-Authenticate: token over 64 KiB",
+        vec![http::www_authenticate(&vec![1; MAX_TOKEN_LENGTH + 1]).into_bytes()],
+        too_long,
+        challenge,
+    );
+    m.row(
+        "Authorization for a client: empty token",
+        vec![Vec::new()],
+        no_token,
+        |t: &[u8]| http::authorization(t),
+    );
+    m.row(
+        "Authorization for a client: token over 64 KiB",
+        vec![vec![0; MAX_TOKEN_LENGTH + 1]],
+        too_long,
+        |t: &[u8]| http::authorization(t),
+    );
 }

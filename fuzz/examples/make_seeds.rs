@@ -194,6 +194,27 @@ fn main() {
     let err = KrbError::from_der(&read("kdc/preauth-required.der").unwrap()).unwrap();
     kdc.put("method-data", &with(2, &err.e_data.unwrap()));
 
+    // HTTP Negotiate header values around MIT's tokens (RFC 4559): Authorization values
+    // as curl and browsers send them, WWW-Authenticate challenges and challenge lists.
+    let http = Seeds::new("http_negotiate");
+    for case in ["mutual", "nomutual"] {
+        let tok = read(&format!("mit-capture/{case}/initial_token.bin")).unwrap();
+        http.put(
+            &format!("authorization-{case}"),
+            krbap::http::authorization(&tok).unwrap().as_bytes(),
+        );
+    }
+    let rep = read("mit-capture/mutual/ap_rep_token.bin").unwrap();
+    let rep64 = krbap::http::base64::encode(&rep);
+    http.put("www-bare", b"Negotiate");
+    http.put("www-ap-rep", format!("Negotiate {rep64}").as_bytes());
+    http.put(
+        "www-list",
+        format!("Basic realm=\"x, y\", charset=\"UTF-8\", negotiate  {rep64}, NTLM").as_bytes(),
+    );
+    http.put("www-reject", b"Negotiate oQcwBaADCgEC");
+    http.put("authorization-ows", format!(" \tNEGOTIATE   {rep64}\t").as_bytes());
+
     println!(
         "seeds written under {}",
         root().join("fuzz/seeds").display()

@@ -14,6 +14,7 @@
 //! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`spnego`] (the choice of
 //! mechanism). build.rs
 //! hands these files, in this order, to cbindgen for include/krbap.h.
+//! [`http`]: HTTP Negotiate (RFC 4559) header values.
 
 #![allow(non_camel_case_types)]
 // C names for the C ABI types.
@@ -24,6 +25,7 @@
 mod buffer;
 mod context;
 mod cred;
+mod http;
 mod message;
 mod name;
 mod spnego;
@@ -32,6 +34,7 @@ mod status;
 pub use buffer::*;
 pub use context::*;
 pub use cred::*;
+pub use http::*;
 pub use message::*;
 pub use name::*;
 pub use spnego::*;
