@@ -185,6 +185,10 @@ int main(void) {
     CHECK(name_is(EBADMSG, "EBADMSG"), "EBADMSG");
     CHECK(name_is(EMSGSIZE, "EMSGSIZE"), "EMSGSIZE");
     CHECK(name_is(EPROTONOSUPPORT, "EPROTONOSUPPORT"), "EPROTONOSUPPORT");
+    /* MIT's SPNEGO mechanism codes (gssapiP_spnego.h, not a public header). */
+    CHECK(name_is(0x20000004u, "ERR_SPNEGO_NEGOTIATION_FAILED"), "ERR_SPNEGO_NEGOTIATION_FAILED");
+    CHECK(name_is(0x20000005u, "ERR_SPNEGO_NO_TOKEN_FROM_ACCEPTOR"),
+          "ERR_SPNEGO_NO_TOKEN_FROM_ACCEPTOR");
     /* Unknown codes and success have no name. */
     CHECK(krbap_minor_status_name(0) == NULL, "0 has no name");
     CHECK(krbap_minor_status_name(12345678u) == NULL, "an unknown code has no name");

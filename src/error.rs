@@ -606,6 +606,11 @@ pub mod minor {
             EBADMSG => c"EBADMSG",
             EMSGSIZE => c"EMSGSIZE",
             EPROTONOSUPPORT => c"EPROTONOSUPPORT",
+            // MIT's gssapiP_spnego.h names.
+            SPNEGO_NO_MECHS_AVAILABLE => c"ERR_SPNEGO_NO_MECHS_AVAILABLE",
+            SPNEGO_NO_MECH_FROM_ACCEPTOR => c"ERR_SPNEGO_NO_MECH_FROM_ACCEPTOR",
+            SPNEGO_NEGOTIATION_FAILED => c"ERR_SPNEGO_NEGOTIATION_FAILED",
+            SPNEGO_NO_TOKEN_FROM_ACCEPTOR => c"ERR_SPNEGO_NO_TOKEN_FROM_ACCEPTOR",
             _ => return None,
         })
     }
