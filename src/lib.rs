@@ -11,6 +11,7 @@
 //! - [`gss`]: RFC 2743/4121 tokens, the AP exchange as a security context, Wrap/MIC.
 //! - [`error`]: GSS major status and MIT com_err minor codes.
 //! - `ffi`: the C ABI (no protocol logic).
+//! - [`pac`]: the Windows PAC (MS-PAC) in AD tickets: parse, verify, typed access.
 
 pub mod ap;
 pub mod asn1;
@@ -25,6 +26,7 @@ pub mod ffi;
 pub mod gss;
 pub mod kdc;
 pub mod keytab;
+pub mod pac;
 pub mod principal;
 pub mod rcache;
 

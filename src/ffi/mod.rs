@@ -11,7 +11,7 @@
 //! pointer to the handle and set it to NULL.
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
-//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`]. build.rs
+//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`pac`]. build.rs
 //! hands these files, in this order, to cbindgen for include/krbap.h.
 
 #![allow(non_camel_case_types)]
@@ -25,6 +25,7 @@ mod context;
 mod cred;
 mod message;
 mod name;
+mod pac;
 mod status;
 
 pub use buffer::*;
@@ -32,6 +33,7 @@ pub use context::*;
 pub use cred::*;
 pub use message::*;
 pub use name::*;
+pub use pac::*;
 pub use status::*;
 
 use crate::ap::ServiceKey;

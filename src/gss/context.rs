@@ -22,8 +22,10 @@ use crate::gss::checksum::{
 use crate::gss::name::Name;
 use crate::gss::token::{frame, unframe, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR};
 use crate::gss::wrap::{MessageProtection, Unwrapped};
+use crate::pac::{Pac, PacCheck};
 use crate::principal::Principal;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Where an authorization-data element came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +112,10 @@ pub struct SecurityContext {
     /// The ticket's own end time (Unix seconds).
     ticket_endtime: i64,
     authz: Vec<AuthzElement>,
+    /// The ticket's PAC, parsed and verified (shared with C handles).
+    pac: Option<Arc<Pac>>,
+    /// Why the ticket's PAC could not be located or parsed (AllowUnverified only).
+    pac_failure: Option<Error>,
     delegated: Option<DelegatedCredential>,
     clock_fixed: Option<i64>,
 }
@@ -392,6 +398,8 @@ impl SecurityContext {
             expires: tkt.endtime as i64,
             ticket_endtime: tkt.endtime as i64,
             authz: Vec::new(),
+            pac: None,
+            pac_failure: None,
             delegated: None,
             clock_fixed: cred.clock.fixed(),
         };
@@ -528,10 +536,15 @@ impl SecurityContext {
             keys = cred.keys_guard(true);
         }
         let rcache = cred.replay_cache_guard();
+        let kdc_keys = cred.pac_kdc_keys_guard();
         let policy = AcceptPolicy {
             now,
             skew: cred.clock_skew(),
             replay_cache: &rcache,
+            pac: PacCheck {
+                policy: cred.pac_policy(),
+                kdc_keys: &kdc_keys,
+            },
         };
         let v = ap::verify_ap_req(&ap_req, &keys, &policy)
             .map_err(|e| error_token(e, Some(&server)))?;
@@ -554,12 +567,30 @@ impl SecurityContext {
     ) -> Result<(SecurityContext, Option<Vec<u8>>)> {
         let (now, _) = cred.clock.now();
         let rcache = cred.replay_cache();
+        let kdc_keys = cred.pac_kdc_keys();
         let policy = AcceptPolicy {
             now,
             skew: cred.clock_skew(),
             replay_cache: &rcache,
+            pac: PacCheck {
+                policy: cred.pac_policy(),
+                kdc_keys: &kdc_keys,
+            },
         };
-        let v = ap::fuzz_verify_plaintexts(ap_req, ticket_plain, authenticator_plain, &policy)?;
+        let keys = cred.keys();
+        let server = Principal {
+            realm: ap_req.ticket.realm.clone(),
+            name: ap_req.ticket.sname.clone(),
+        };
+        let enc = &ap_req.ticket.enc_part;
+        let service_key = &ap::find_service_key(&keys, &server, enc.etype, enc.kvno)?.key;
+        let v = ap::fuzz_verify_plaintexts(
+            ap_req,
+            ticket_plain,
+            authenticator_plain,
+            service_key,
+            &policy,
+        )?;
         Self::finish_accept(v, cred.clock_skew(), None)
     }
 
@@ -651,6 +682,8 @@ impl SecurityContext {
             expires: v.ticket.endtime.saturating_add(skew),
             ticket_endtime: v.ticket.endtime,
             authz,
+            pac: v.pac.pac.map(Arc::new),
+            pac_failure: v.pac.failure,
             delegated,
             clock_fixed: None,
         };
@@ -701,6 +734,22 @@ impl SecurityContext {
             .iter()
             .find(|e| e.source == AuthzSource::Ticket && e.ad_type == ad_type::WIN2K_PAC)
             .map(|e| e.data.as_slice())
+    }
+    /// The ticket's PAC, parsed, with the signatures that verified
+    /// ([`Pac::verified`]); `None` when the ticket had none (or, under
+    /// [`crate::pac::PacPolicy::AllowUnverified`], when it could not be parsed: see
+    /// [`SecurityContext::pac_failure`]).
+    pub fn pac_info(&self) -> Option<&Arc<Pac>> {
+        self.pac.as_ref()
+    }
+    /// Why the ticket's PAC could not be used, when the credential allowed unverified PACs:
+    /// a PAC that failed verification keeps its reason in [`Pac::failure`]; one that could
+    /// not be located or parsed has it here.
+    pub fn pac_failure(&self) -> Option<&Error> {
+        self.pac
+            .as_ref()
+            .and_then(|p| p.failure())
+            .or(self.pac_failure.as_ref())
     }
     pub fn delegated_credential(&self) -> Option<&DelegatedCredential> {
         self.delegated.as_ref()
