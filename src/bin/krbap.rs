@@ -21,12 +21,15 @@ const USAGE: &str = "usage:
   krbap ccache list [CCACHE]           like klist -e -f, plus configuration entries
   krbap keytab add --principal NAME [--kvno N] [--enctype NAME]... [--password P] KEYTAB
         add string-to-key keys (default salt; password from stdin without --password), like ktutil addent -password
-  krbap decode [--keytab KEYTAB] [--time UNIX] [--skew SECONDS] TOKEN_FILE
+  krbap decode [--keytab KEYTAB] [--krbtgt-keytab KEYTAB] [--time UNIX] [--skew SECONDS] TOKEN_FILE
         explain a GSS token; with the keytab, decrypt it and say why an acceptor would reject it
   krbap mint-ticket --keytab KEYTAB --service PRINCIPAL --client PRINCIPAL --ccache FILE
-        [--enctype NAME] [--lifetime SECONDS] [--time UNIX]
+        [--enctype NAME] [--lifetime SECONDS] [--time UNIX] [--pac FILE [--krbtgt-keytab KEYTAB]]
         TEST HELPER: makes a service ticket with the service's own key, as a KDC would,
-        and writes it with its session key to a new FILE ccache (no KDC involved)
+        and writes it with its session key to a new FILE ccache (no KDC involved); --pac puts
+        the PAC in FILE into it, verbatim, or with --krbtgt-keytab re-signed for this ticket
+        (its own CLIENT_INFO, server signature with the service key, the others with the
+        first key of KEYTAB)
   krbap kinit [-k [-t KEYTAB]] [-c CCACHE] [-f | -F] [PRINCIPAL]
         initial credentials from the KDC (AS exchange), like MIT's kinit: with -k the keys
         of the keytab (-t, else the default keytab; PRINCIPAL defaults to its first
@@ -653,7 +656,7 @@ fn service_keys(keytab: &str) -> Result<Vec<krbap::ap::ServiceKey>, CliError> {
 }
 
 fn cmd_decode(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let (opts, pos) = parse_options(args, &["keytab", "time", "skew"])?;
+    let (opts, pos) = parse_options(args, &["keytab", "time", "skew", "krbtgt-keytab"])?;
     let [file] = pos.as_slice() else {
         return Err(CliError::Usage("decode takes one TOKEN_FILE".into()));
     };
@@ -664,13 +667,29 @@ fn cmd_decode(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         now: parse_num(opt(&opts, "time"), "time")?.unwrap_or_else(now_secs),
         skew: parse_num(opt(&opts, "skew"), "skew")?.unwrap_or(krbap::ap::DEFAULT_CLOCK_SKEW),
     };
-    out.write_all(krbap::diagnose::describe(&token, &cx).as_bytes())?;
+    // The KDC's keys, whatever their principal names (for the PAC's KDC-side signatures).
+    let kdc_keys: Vec<Key> = opt(&opts, "krbtgt-keytab")
+        .map(service_keys)
+        .transpose()?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    out.write_all(krbap::diagnose::describe_with(&token, &cx, &kdc_keys).as_bytes())?;
     Ok(())
 }
 
 fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let known = [
-        "keytab", "service", "client", "ccache", "enctype", "lifetime", "time",
+        "keytab",
+        "service",
+        "client",
+        "ccache",
+        "enctype",
+        "lifetime",
+        "time",
+        "pac",
+        "krbtgt-keytab",
     ];
     let (opts, pos) = parse_options(args, &known)?;
     if !pos.is_empty() {
@@ -700,15 +719,63 @@ fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError>
     let tflags = krbap::asn1::flags::TKT_FORWARDABLE
         | krbap::asn1::flags::TKT_INITIAL
         | krbap::asn1::flags::TKT_PRE_AUTHENT;
-    let (ticket, session_key) = krbap::ap::mint_ticket(&krbap::ap::MintRequest {
+    // --pac FILE: a PAC, verbatim; with --krbtgt-keytab its buffers other than CLIENT_INFO
+    // and the signatures, with a CLIENT_INFO for this client, signed with the service key and
+    // the KDC key (the first key of that keytab), as a KDC would.
+    let kdc_key = opt(&opts, "krbtgt-keytab")
+        .map(|kt| {
+            service_keys(kt)?
+                .into_iter()
+                .next()
+                .map(|k| k.key)
+                .ok_or_else(|| CliError::Failed(format!("{kt}: no usable key")))
+        })
+        .transpose()?;
+    let pac_bytes = match opt(&opts, "pac") {
+        None => None,
+        Some(f) => {
+            let raw = std::fs::read(f).map_err(|e| CliError::Failed(format!("{f}: {e}")))?;
+            Some(match &kdc_key {
+                None => raw,
+                Some(kdc) => {
+                    let template = krbap::pac::Pac::parse(&raw)?;
+                    let client_info = krbap::pac::client_info_buffer(&client.name, now);
+                    use krbap::pac::buffer_type as bt;
+                    let mut buffers: Vec<(u32, &[u8])> = template
+                        .buffers()
+                        .iter()
+                        .filter(|b| ![bt::CLIENT_INFO, 6, 7, 16, 19].contains(&b.buffer_type))
+                        .map(|b| (b.buffer_type, template.buffer_bytes(b)))
+                        .collect();
+                    buffers.push((bt::CLIENT_INFO, &client_info));
+                    krbap::pac::build(&buffers, &sk.key, kdc, true)
+                }
+            })
+        }
+    };
+    let authorization_data = pac_bytes.map(|pac| {
+        use krbap::asn1::{ad_type, encode_authorization_data, AuthorizationDataEntry};
+        vec![AuthorizationDataEntry {
+            ad_type: ad_type::IF_RELEVANT,
+            ad_data: encode_authorization_data(&vec![AuthorizationDataEntry {
+                ad_type: ad_type::WIN2K_PAC,
+                ad_data: pac,
+            }]),
+        }]
+    });
+    let req = krbap::ap::MintRequest {
         service_key: sk,
         client: &client,
         session_enctype: sk.key.enctype(),
         authtime: now,
         endtime: now + lifetime,
         flags: tflags,
-        authorization_data: None,
-    });
+        authorization_data,
+    };
+    let (ticket, session_key) = match (&kdc_key, opt(&opts, "pac")) {
+        (Some(kdc), Some(_)) => krbap::ap::mint_ticket_with_pac(&req, kdc)?,
+        _ => krbap::ap::mint_ticket(&req),
+    };
     let t32 = |t: i64| t.clamp(0, u32::MAX as i64) as u32;
     let mut cc = Ccache::new(client.clone());
     cc.store(Credential {

@@ -552,6 +552,27 @@ impl Pac {
     }
 }
 
+/// A CLIENT_INFO buffer (MS-PAC §2.7) for `client` and `authtime`, as a KDC writes it:
+/// the authtime as a FILETIME and the name without realm in UTF-16LE. For KDC-side use and
+/// tests (`krbap mint-ticket --pac`).
+pub fn client_info_buffer(client: &crate::principal::PrincipalName, authtime: i64) -> Vec<u8> {
+    let ft = ((authtime + FILETIME_UNIX_EPOCH).max(0) as u64) * 10_000_000;
+    let name: Vec<u16> = client
+        .components
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+        .encode_utf16()
+        .collect();
+    let mut b = ft.to_le_bytes().to_vec();
+    b.extend_from_slice(&((name.len() * 2) as u16).to_le_bytes());
+    for u in name {
+        b.extend_from_slice(&u.to_le_bytes());
+    }
+    b
+}
+
 /// ATTRIBUTES_INFO (MS-PAC §2.14): FlagsLength (bits), then ⌈FlagsLength/32⌉ ULONGs.
 fn parse_attributes(b: &[u8]) -> Result<AttributesInfo> {
     if b.len() < 8 {
@@ -665,6 +686,37 @@ pub struct TicketPac {
     pub pac: Option<Pac>,
     /// The error of a PAC that could not be located or parsed (AllowUnverified only).
     pub failure: Option<Error>,
+}
+
+/// Every verification check of a ticket's PAC on its own (for `krbap decode`): the parsed
+/// PAC and, per check, its name and outcome (`None`: not checked). The PAC is located and
+/// parsed as [`check_ticket`] does; its errors come back as `Err`.
+#[allow(clippy::type_complexity)]
+pub fn verification_report(
+    ticket: &EncTicketPart,
+    server: &Principal,
+    service_key: &Key,
+    kdc_keys: &[Key],
+) -> Result<Option<(Pac, Vec<(&'static str, Option<Result<()>>)>)>> {
+    let Some(ad) = ticket.authorization_data.as_ref() else {
+        return Ok(None);
+    };
+    let Some((location, bytes)) = locate(ad)? else {
+        return Ok(None);
+    };
+    let pac = Pac::parse_owned(bytes)?;
+    let input = signature::VerifyInput {
+        service_key,
+        client_realm: &ticket.crealm,
+        client_name: &ticket.cname,
+        authtime: ticket.authtime,
+        kdc_keys,
+        ticket,
+        location,
+        server,
+    };
+    let report = signature::report(&pac, &input).to_vec();
+    Ok(Some((pac, report)))
 }
 
 /// The acceptor's PAC step (MS-PAC §3.1.5, MIT's mspac_verify and, with KDC keys,

@@ -345,6 +345,65 @@ pub(super) fn verify(pac: &Pac, input: &VerifyInput) -> Result<u32> {
     Ok(mask)
 }
 
+/// Each check of [`verify`] on its own, for diagnostics (`krbap decode`): the server
+/// signature, CLIENT_INFO, and with KDC keys the KDC, ticket and full signatures (`None`:
+/// not checked — no KDC key, or no such buffer).
+pub(super) fn report(pac: &Pac, input: &VerifyInput) -> [(&'static str, Option<Result<()>>); 5] {
+    let data = pac.as_bytes();
+    let [server, kdc, ticket, full] = pac.signatures;
+    let key = input.service_key;
+    let server_check = match (server, kdc) {
+        (Some(s), Some(k)) => Some(
+            type_for(&s, key.enctype(), "server signature", "service key").and_then(|_| {
+                with_zeroed(data, &[s, k], |parts| {
+                    check_mac(key, parts, &s, data, "server signature", "service key")
+                })
+            }),
+        ),
+        (None, _) => Some(Err(missing("server signature (SERVER_CHECKSUM)"))),
+        (_, None) => Some(Err(missing("KDC signature (PRIVSVR_CHECKSUM)"))),
+    };
+    let client = Some(match &pac.client_info {
+        Some(c) => super::client_info::check(
+            data,
+            c,
+            input.client_realm,
+            input.client_name,
+            input.authtime,
+        ),
+        None => Err(missing("CLIENT_INFO")),
+    });
+    let keys = input.kdc_keys;
+    let with_keys = !keys.is_empty();
+    let kdc_check = match (server, kdc) {
+        (Some(s), Some(k)) if with_keys => Some(check_kdc_mac(
+            keys,
+            &[&data[s.after_type()]],
+            &k,
+            data,
+            "KDC signature",
+        )),
+        _ => None,
+    };
+    let ticket_check = ticket.filter(|_| with_keys).map(|t| {
+        ticket_signature_input(input.ticket, input.location)
+            .and_then(|der| check_kdc_mac(keys, &[&der], &t, data, "ticket signature"))
+    });
+    let full_check = match (server, kdc, full) {
+        (Some(s), Some(k), Some(f)) if with_keys => Some(with_zeroed(data, &[s, k, f], |p| {
+            check_kdc_mac(keys, p, &f, data, "full signature")
+        })),
+        _ => None,
+    };
+    [
+        ("server signature", server_check),
+        ("CLIENT_INFO", client),
+        ("KDC signature", kdc_check),
+        ("ticket signature", ticket_check),
+        ("full signature", full_check),
+    ]
+}
+
 /// Lays out an unsigned PAC (MS-PAC §2.3) as a KDC does: `buffers` in order, then the
 /// server and KDC signature buffers sized for `service_key` and `kdc_key`, and with
 /// `ticket_and_full` the ticket and full signature buffers. Offsets are 8-aligned, the
