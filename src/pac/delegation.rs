@@ -9,8 +9,10 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub(super) struct DelegationLayout {
     target: Utf16Ref,
-    /// Absolute offset of the first transited string's deferred body, and their count:
-    /// the bodies follow one another (each 4-aligned).
+    /// Absolute offsets of the transited strings' inline headers (8 bytes each) and of the
+    /// first deferred body, and their count: a header with a null pointer has no body; the
+    /// bodies follow one another, each 4-aligned.
+    headers_at: u32,
     transited_at: u32,
     transited_count: u32,
 }
@@ -30,6 +32,7 @@ pub(super) fn parse(pac: &[u8], offset: usize, size: usize) -> Result<Delegation
         }
         return Ok(DelegationLayout {
             target,
+            headers_at: 0,
             transited_at: 0,
             transited_count: 0,
         });
@@ -37,6 +40,7 @@ pub(super) fn parse(pac: &[u8], offset: usize, size: usize) -> Result<Delegation
     r.conformance(count, 8, "S4UTransitedServices")?;
     // The inline RPC_UNICODE_STRINGs, then their bodies in the same order. Their headers
     // are read twice (once here, once per body) rather than kept: no allocation.
+    let headers_at = r.pos() as u32;
     let mut hr = r.clone();
     for _ in 0..count {
         r.string_header("S4UTransitedServices")?;
@@ -48,6 +52,7 @@ pub(super) fn parse(pac: &[u8], offset: usize, size: usize) -> Result<Delegation
     }
     Ok(DelegationLayout {
         target,
+        headers_at,
         transited_at,
         transited_count: count,
     })
@@ -78,8 +83,13 @@ impl DelegationInfo<'_> {
     pub fn transited_services(&self) -> Vec<String> {
         let pac = self.pac;
         let mut at = self.l.transited_at as usize;
-        (0..self.l.transited_count)
-            .map(|_| {
+        (0..self.l.transited_count as usize)
+            .map(|i| {
+                // A null pointer in the header: no body, an empty name.
+                let h = self.l.headers_at as usize + 8 * i;
+                if pac[h + 4..h + 8] == [0; 4] {
+                    return String::new();
+                }
                 // Conformance, offset, actual count (validated at parse), then the chars.
                 at = (at + 3) & !3;
                 let actual =
