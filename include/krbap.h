@@ -633,8 +633,10 @@ uint32_t krbap_cred_set_pac_kdc_keytab(uint32_t *minor_status,
                                        const char *keytab);
 
 // The PAC of an accepted context, as a handle that outlives the context (release it with
-// `krbap_release_pac`). KRBAP_S_UNAVAILABLE when the ticket carried none (or, with
-// KRBAP_PAC_ALLOW_UNVERIFIED, when it could not be parsed: the status text says why).
+// `krbap_release_pac`). Its content (LOGON_INFO, ...) is decoded here, once: a PAC whose
+// content does not decode gives KRBAP_S_FAILURE with minor EINVAL and the reason, as does,
+// under KRBAP_PAC_ALLOW_UNVERIFIED, a PAC that could not even be located or parsed.
+// KRBAP_S_UNAVAILABLE when the ticket carried none.
 uint32_t krbap_ctx_get_pac(uint32_t *minor_status,
                            const struct krbap_ctx *context,
                            struct krbap_pac **pac);

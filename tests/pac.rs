@@ -1168,7 +1168,8 @@ fn resource_groups_extra_sids_and_raw_claims_from_a_windows_shaped_pac() {
 #[test]
 fn hostile_logon_info_is_refused_before_and_after_signing() {
     // Every truncation of the NDR object, and counts that lie, with valid signatures:
-    // refused as malformed, never a panic.
+    // the content is decoded on first use, so accept succeeds, but the PAC is refused as
+    // malformed when read (and at accept when the acceptor requires a PAC); never a panic.
     let now = 1_800_000_000;
     let kvi = |groups: Vec<(u32, u32)>| Kvi {
         names: [
@@ -1199,8 +1200,16 @@ fn hostile_logon_info_is_refused_before_and_after_signing() {
         let (tok, sk) = minted_token(&[(bt::LOGON_INFO, &li), (bt::CLIENT_INFO, &ci)], &kdc, now);
         let cred = AcceptorCredential::from_keys(None, vec![sk]);
         cred.clock.set_fixed(Some(now));
-        let e = accept(&cred, &tok).unwrap_err();
+        let ctx = accept(&cred, &tok).unwrap();
+        assert!(ctx.pac_info().is_none(), "cut at {cut}");
+        let e = ctx.pac_failure().unwrap();
         assert_eq!(e.minor, minor::EINVAL, "cut at {cut}: {e}");
+        assert!(e.detail.contains("LOGON_INFO"), "cut at {cut}: {e}");
+        assert_eq!(ctx.pac_result().unwrap_err().minor, minor::EINVAL);
+        assert!(ctx.pac().is_some(), "the raw bytes stay available");
+        cred.set_pac_policy(PacPolicy::Require);
+        let e = accept(&cred, &tok).unwrap_err();
+        assert_eq!(e.minor, minor::EINVAL, "cut at {cut}, Require: {e}");
     }
     // GroupCount says 1000 while the array holds one.
     let mut li = good.clone();

@@ -229,8 +229,10 @@ pub extern "C" fn krbap_cred_set_pac_kdc_keytab(
 }
 
 /// The PAC of an accepted context, as a handle that outlives the context (release it with
-/// `krbap_release_pac`). KRBAP_S_UNAVAILABLE when the ticket carried none (or, with
-/// KRBAP_PAC_ALLOW_UNVERIFIED, when it could not be parsed: the status text says why).
+/// `krbap_release_pac`). Its content (LOGON_INFO, ...) is decoded here, once: a PAC whose
+/// content does not decode gives KRBAP_S_FAILURE with minor EINVAL and the reason, as does,
+/// under KRBAP_PAC_ALLOW_UNVERIFIED, a PAC that could not even be located or parsed.
+/// KRBAP_S_UNAVAILABLE when the ticket carried none.
 #[no_mangle]
 pub extern "C" fn krbap_ctx_get_pac(
     minor_status: *mut u32,
@@ -241,10 +243,9 @@ pub extern "C" fn krbap_ctx_get_pac(
         require_out(pac, "PAC")?;
         write_out(pac, std::ptr::null_mut());
         let c = &ctx_ref(context)?.ctx;
-        let p = c.pac_info().ok_or_else(|| match c.pac_failure() {
-            Some(e) => unavailable(format!("the ticket's PAC is unusable: {}", e.detail)),
-            None => unavailable("the ticket carries no PAC"),
-        })?;
+        let p = c
+            .pac_result()?
+            .ok_or_else(|| unavailable("the ticket carries no PAC"))?;
         write_out(pac, new_pac(p.clone()));
         Ok(major::COMPLETE)
     })

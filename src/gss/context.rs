@@ -111,7 +111,10 @@ pub struct SecurityContext {
     expires: i64,
     /// The ticket's own end time (Unix seconds).
     ticket_endtime: i64,
-    authz: Vec<AuthzElement>,
+    /// The ticket's and the authenticator's authorization data as received; flattened
+    /// (AD-IF-RELEVANT unwrapped) on first use, which few servers ask for.
+    authz_raw: (AuthorizationData, AuthorizationData),
+    authz: std::sync::OnceLock<Vec<AuthzElement>>,
     /// The ticket's PAC, parsed and verified (shared with C handles).
     pac: Option<Arc<Pac>>,
     /// Why the ticket's PAC could not be located or parsed (AllowUnverified only).
@@ -157,23 +160,24 @@ fn acceptor_subkey_enctype(auth: &Authenticator, fallback: Enctype) -> Enctype {
 }
 
 /// Flattens authorization data, unwrapping AD-IF-RELEVANT (nested up to a small depth).
+/// Takes the data (a ticket's PAC is a kilobyte; no second copy).
 fn collect_authz(
     out: &mut Vec<AuthzElement>,
-    ad: &AuthorizationData,
+    ad: AuthorizationData,
     source: AuthzSource,
     depth: usize,
 ) {
     for e in ad {
         if e.ad_type == ad_type::IF_RELEVANT && depth < 4 {
             if let Ok(inner) = decode_authorization_data(&e.ad_data) {
-                collect_authz(out, &inner, source, depth + 1);
+                collect_authz(out, inner, source, depth + 1);
                 continue;
             }
         }
         out.push(AuthzElement {
             source,
             ad_type: e.ad_type,
-            data: e.ad_data.clone(),
+            data: e.ad_data,
         });
     }
 }
@@ -397,7 +401,8 @@ impl SecurityContext {
             session_enctype: session_key.enctype(),
             expires: tkt.endtime as i64,
             ticket_endtime: tkt.endtime as i64,
-            authz: Vec::new(),
+            authz_raw: Default::default(),
+            authz: Default::default(),
             pac: None,
             pac_failure: None,
             delegated: None,
@@ -595,7 +600,7 @@ impl SecurityContext {
     }
 
     fn finish_accept(
-        v: VerifiedApReq,
+        mut v: VerifiedApReq,
         skew: i64,
         channel_bindings: Option<&ChannelBindings>,
     ) -> Result<(SecurityContext, Option<Vec<u8>>)> {
@@ -629,13 +634,13 @@ impl SecurityContext {
         if delegated.is_some() {
             flags |= ctx_flags::DELEG;
         }
-        let mut authz = Vec::new();
-        if let Some(ad) = &v.ticket.authorization_data {
-            collect_authz(&mut authz, ad, AuthzSource::Ticket, 0);
-        }
-        if let Some(ad) = &v.authenticator.authorization_data {
-            collect_authz(&mut authz, ad, AuthzSource::Authenticator, 0);
-        }
+        let authz_raw = (
+            v.ticket.authorization_data.take().unwrap_or_default(),
+            v.authenticator
+                .authorization_data
+                .clone()
+                .unwrap_or_default(),
+        );
         let initiator_seq = v.authenticator.seq_number.unwrap_or(0);
         let initiator_key = v.subkey.clone().unwrap_or_else(|| v.session_key.clone());
         let (protection, reply) = if v.ap_options & kflags::AP_MUTUAL_REQUIRED != 0 {
@@ -681,7 +686,8 @@ impl SecurityContext {
             session_enctype: v.session_key.enctype(),
             expires: v.ticket.endtime.saturating_add(skew),
             ticket_endtime: v.ticket.endtime,
-            authz,
+            authz_raw,
+            authz: Default::default(),
             pac: v.pac.pac.map(Arc::new),
             pac_failure: v.pac.failure,
             delegated,
@@ -726,11 +732,25 @@ impl SecurityContext {
     }
     /// Authorization data of ticket and authenticator, AD-IF-RELEVANT unwrapped.
     pub fn authorization_data(&self) -> &[AuthzElement] {
-        &self.authz
+        self.authz.get_or_init(|| {
+            let mut out = Vec::new();
+            let (ticket, authenticator) = &self.authz_raw;
+            collect_authz(&mut out, ticket.clone(), AuthzSource::Ticket, 0);
+            collect_authz(
+                &mut out,
+                authenticator.clone(),
+                AuthzSource::Authenticator,
+                0,
+            );
+            out
+        })
     }
     /// The raw AD-WIN2K-PAC blob from the ticket, if the KDC put one there.
     pub fn pac(&self) -> Option<&[u8]> {
-        self.authz
+        if let Some(p) = &self.pac {
+            return Some(p.as_bytes());
+        }
+        self.authorization_data()
             .iter()
             .find(|e| e.source == AuthzSource::Ticket && e.ad_type == ad_type::WIN2K_PAC)
             .map(|e| e.data.as_slice())
@@ -739,17 +759,32 @@ impl SecurityContext {
     /// ([`Pac::verified`]); `None` when the ticket had none (or, under
     /// [`crate::pac::PacPolicy::AllowUnverified`], when it could not be parsed: see
     /// [`SecurityContext::pac_failure`]).
+    ///
+    /// The PAC's content is decoded here, on first use: a PAC whose signatures verified but
+    /// whose content does not decode is refused (`None`; [`SecurityContext::pac_result`]
+    /// and [`SecurityContext::pac_failure`] say why).
     pub fn pac_info(&self) -> Option<&Arc<Pac>> {
-        self.pac.as_ref()
+        self.pac_result().ok().flatten()
     }
-    /// Why the ticket's PAC could not be used, when the credential allowed unverified PACs:
-    /// a PAC that failed verification keeps its reason in [`Pac::failure`]; one that could
-    /// not be located or parsed has it here.
-    pub fn pac_failure(&self) -> Option<&Error> {
-        self.pac
-            .as_ref()
-            .and_then(|p| p.failure())
-            .or(self.pac_failure.as_ref())
+    /// [`SecurityContext::pac_info`] with the error of a PAC that could not be used:
+    /// `Ok(None)` without a PAC.
+    pub fn pac_result(&self) -> Result<Option<&Arc<Pac>>> {
+        match &self.pac {
+            Some(p) => p.check_contents().map(|_| Some(p)),
+            None => match &self.pac_failure {
+                Some(e) => Err(e.clone()),
+                None => Ok(None),
+            },
+        }
+    }
+    /// Why the ticket's PAC could not be used: a PAC that failed verification under
+    /// [`crate::pac::PacPolicy::AllowUnverified`] (its reason is also in [`Pac::failure`]),
+    /// one that could not be located or parsed there, or one whose content does not decode.
+    pub fn pac_failure(&self) -> Option<Error> {
+        if let Some(f) = self.pac.as_ref().and_then(|p| p.failure()) {
+            return Some(f.clone());
+        }
+        self.pac_result().err()
     }
     pub fn delegated_credential(&self) -> Option<&DelegatedCredential> {
         self.delegated.as_ref()

@@ -6,15 +6,16 @@
 //! [`Pac::parse`] checks the PACTYPE framing (MS-PAC §2.3, §2.4) and every buffer krbap
 //! knows in full (bounds, NDR rules, UTF-16, SIDs) without copying or allocating per
 //! field: the typed views ([`LogonInfo`], [`ClientInfo`], [`UpnDnsInfo`],
-//! [`DelegationInfo`]) decode strings when asked. The acceptor verifies the signatures
-//! (`signature.rs`, MS-PAC §2.8) and CLIENT_INFO (§2.7) before it trusts anything here;
-//! [`Pac::verified`] says which signatures held.
+//! [`DelegationInfo`]) decode strings when asked. The acceptor checks the framing, verifies
+//! the signatures (`signature.rs`, MS-PAC §2.8) and CLIENT_INFO (§2.7), and leaves the rest
+//! to the first reader ([`Pac::check_contents`]): accept is the hot path, and most servers
+//! never read LOGON_INFO. [`Pac::verified`] says which signatures held.
 //!
 //! Layout: `ndr.rs` (the NDR subset), `sid.rs`, one file per structured buffer
 //! (`logon_info.rs`, `client_info.rs`, `upn_dns_info.rs`, `delegation.rs`) and
 //! `signature.rs` (verification and signing).
 
-use crate::asn1::{ad_type, decode_authorization_data, AuthorizationData, EncTicketPart};
+use crate::asn1::{ad_type, for_each_authorization_data, AuthorizationData, EncTicketPart};
 use crate::crypto::Key;
 use crate::error::{major, minor, Error, Result};
 use crate::principal::Principal;
@@ -234,6 +235,8 @@ pub const MAX_BUFFERS: usize = 64;
 pub const MAX_PAC_SIZE: usize = 1 << 20;
 
 /// A malformed PAC: EINVAL, as MIT's krb5_pac_parse reports one.
+#[cold]
+#[inline(never)]
 pub(crate) fn malformed(detail: impl Into<String>) -> Error {
     Error::new(
         major::FAILURE,
@@ -246,17 +249,25 @@ pub(crate) fn malformed(detail: impl Into<String>) -> Error {
 pub struct Pac {
     data: Vec<u8>,
     buffers: Vec<PacBuffer>,
-    logon_info: Option<logon_info::LogonInfoLayout>,
     client_info: Option<client_info::ClientInfoLayout>,
-    upn_dns_info: Option<upn_dns_info::UpnDnsLayout>,
-    delegation: Option<delegation::DelegationLayout>,
-    attributes: Option<AttributesInfo>,
-    requestor_sid: Option<Sid>,
     /// Server, KDC, ticket and full signatures.
     signatures: [Option<signature::SignatureLayout>; 4],
     verified: u32,
     failure: Option<Error>,
+    /// The other buffers, decoded on first use (an accept verifies signatures and
+    /// CLIENT_INFO; the NDR of LOGON_INFO waits until someone reads the PAC).
+    contents: OnceLock<Result<Contents>>,
     groups: OnceLock<Vec<GroupSid>>,
+}
+
+/// What [`Pac::contents`] decodes.
+#[derive(Debug, Default)]
+struct Contents {
+    logon_info: Option<logon_info::LogonInfoLayout>,
+    upn_dns_info: Option<upn_dns_info::UpnDnsLayout>,
+    delegation: Option<delegation::DelegationLayout>,
+    attributes: Option<AttributesInfo>,
+    requestor_sid: Option<Sid>,
 }
 
 impl std::fmt::Debug for Pac {
@@ -287,7 +298,7 @@ impl Pac {
     pub fn parse_owned(data: Vec<u8>) -> Result<Pac> {
         let mut pac = Self::parse_framing(data)?;
         pac.parse_client_info()?;
-        pac.parse_contents()?;
+        pac.check_contents()?;
         Ok(pac)
     }
 
@@ -363,15 +374,11 @@ impl Pac {
         let mut pac = Pac {
             data,
             buffers,
-            logon_info: None,
             client_info: None,
-            upn_dns_info: None,
-            delegation: None,
-            attributes: None,
-            requestor_sid: None,
             signatures: [None; 4],
             verified: 0,
             failure: None,
+            contents: OnceLock::new(),
             groups: OnceLock::new(),
         };
         for i in 0..pac.buffers.len() {
@@ -406,21 +413,16 @@ impl Pac {
     }
 
     /// Every other buffer krbap decodes.
-    pub(crate) fn parse_contents(&mut self) -> Result<()> {
-        let pac = self;
-        for i in 0..pac.buffers.len() {
-            let PacBuffer {
-                buffer_type: ty,
-                offset,
-                size,
-            } = pac.buffers[i];
-            let (d, o, s) = (pac.data.as_slice(), offset as usize, size as usize);
+    fn parse_contents(&self) -> Result<Contents> {
+        let mut c = Contents::default();
+        for b in &self.buffers {
+            let (d, o, s) = (self.data.as_slice(), b.offset as usize, b.size as usize);
             use buffer_type as t;
-            match ty {
-                t::LOGON_INFO => pac.logon_info = Some(logon_info::parse(d, o, s)?),
-                t::UPN_DNS_INFO => pac.upn_dns_info = Some(upn_dns_info::parse(d, o, s)?),
-                t::CONSTRAINED_DELEGATION => pac.delegation = Some(delegation::parse(d, o, s)?),
-                t::ATTRIBUTES_INFO => pac.attributes = Some(parse_attributes(&d[o..o + s])?),
+            match b.buffer_type {
+                t::LOGON_INFO => c.logon_info = Some(logon_info::parse(d, o, s)?),
+                t::UPN_DNS_INFO => c.upn_dns_info = Some(upn_dns_info::parse(d, o, s)?),
+                t::CONSTRAINED_DELEGATION => c.delegation = Some(delegation::parse(d, o, s)?),
+                t::ATTRIBUTES_INFO => c.attributes = Some(parse_attributes(&d[o..o + s])?),
                 t::REQUESTOR_SID => {
                     let (sid, used) = Sid::from_bytes(&d[o..o + s], "REQUESTOR_SID")?;
                     if used != s {
@@ -428,14 +430,35 @@ impl Pac {
                             "REQUESTOR_SID: {s} bytes hold a SID of {used}"
                         )));
                     }
-                    pac.requestor_sid = Some(sid);
+                    c.requestor_sid = Some(sid);
                 }
                 // Signatures and CLIENT_INFO were parsed before; credentials (encrypted with
                 // the AS reply key), claims and device info are kept as raw bytes.
                 _ => {}
             }
         }
-        Ok(())
+        Ok(c)
+    }
+
+    fn contents(&self) -> Option<&Contents> {
+        self.contents
+            .get_or_init(|| self.parse_contents())
+            .as_ref()
+            .ok()
+    }
+
+    /// Decodes the PAC's content (LOGON_INFO, UPN_DNS_INFO, CONSTRAINED_DELEGATION,
+    /// ATTRIBUTES_INFO, REQUESTOR_SID) if that has not happened yet, and says whether it
+    /// decodes. An accepted context decodes it on first use: a content that does not
+    /// decode makes [`crate::gss::context::SecurityContext::pac_info`] refuse the PAC (and
+    /// `krbap_ctx_get_pac` fail with EINVAL); the typed getters of such a PAC return
+    /// `None`.
+    pub fn check_contents(&self) -> Result<()> {
+        self.contents
+            .get_or_init(|| self.parse_contents())
+            .as_ref()
+            .map(|_| ())
+            .map_err(Clone::clone)
     }
 
     /// The PAC as it was in the ticket.
@@ -468,7 +491,8 @@ impl Pac {
     }
 
     pub fn logon_info(&self) -> Option<LogonInfo<'_>> {
-        self.logon_info
+        self.contents()?
+            .logon_info
             .as_ref()
             .map(|l| LogonInfo { pac: &self.data, l })
     }
@@ -478,21 +502,23 @@ impl Pac {
             .map(|l| ClientInfo { pac: &self.data, l })
     }
     pub fn upn_dns_info(&self) -> Option<UpnDnsInfo<'_>> {
-        self.upn_dns_info
+        self.contents()?
+            .upn_dns_info
             .as_ref()
             .map(|l| UpnDnsInfo { pac: &self.data, l })
     }
     /// S4U_DELEGATION_INFO: present in an S4U2proxy ticket.
     pub fn delegation_info(&self) -> Option<DelegationInfo<'_>> {
-        self.delegation
+        self.contents()?
+            .delegation
             .as_ref()
             .map(|l| DelegationInfo { pac: &self.data, l })
     }
     pub fn attributes_info(&self) -> Option<AttributesInfo> {
-        self.attributes
+        self.contents()?.attributes
     }
     pub fn requestor_sid(&self) -> Option<Sid> {
-        self.requestor_sid
+        self.contents()?.requestor_sid
     }
     /// The signature buffer of type 6, 7, 16 or 19.
     pub fn signature(&self, buffer_type: u32) -> Option<SignatureInfo<'_>> {
@@ -618,20 +644,23 @@ pub fn locate(ad: &AuthorizationData) -> Result<Option<(PacLocation, Vec<u8>)>> 
         if e.ad_type != ad_type::IF_RELEVANT {
             continue;
         }
-        let Ok(inner) = decode_authorization_data(&e.ad_data) else {
-            continue;
-        };
-        for (i, el) in inner.into_iter().enumerate() {
-            if el.ad_type == ad_type::WIN2K_PAC {
+        // (An AD-IF-RELEVANT that does not decode holds no PAC anyone could see.)
+        let mut problem = None;
+        let mut inner = 0;
+        let _ = for_each_authorization_data(&e.ad_data, |t, data| {
+            if t == ad_type::WIN2K_PAC {
                 if found.is_some() {
-                    return Err(malformed("the ticket carries more than one PAC"));
+                    problem = Some("the ticket carries more than one PAC");
+                } else {
+                    found = Some((PacLocation { outer, inner }, data.to_vec()));
                 }
-                found = Some((PacLocation { outer, inner: i }, el.ad_data));
-            } else if el.ad_type == ad_type::IF_RELEVANT && contains_pac(&el.ad_data, 0) {
-                return Err(malformed(
-                    "an AD-WIN2K-PAC nested in AD-IF-RELEVANT twice in the ticket",
-                ));
+            } else if t == ad_type::IF_RELEVANT && contains_pac(data, 0) {
+                problem = Some("an AD-WIN2K-PAC nested in AD-IF-RELEVANT twice in the ticket");
             }
+            inner += 1;
+        });
+        if let Some(p) = problem {
+            return Err(malformed(p));
         }
     }
     Ok(found)
@@ -650,15 +679,12 @@ pub fn replace_in_ticket(part: &mut EncTicketPart, pac: Vec<u8>) -> Result<()> {
 }
 
 fn contains_pac(ad_data: &[u8], depth: usize) -> bool {
-    let Ok(inner) = decode_authorization_data(ad_data) else {
-        return false;
-    };
-    inner.iter().any(|e| {
-        e.ad_type == ad_type::WIN2K_PAC
-            || (e.ad_type == ad_type::IF_RELEVANT
-                && depth < 4
-                && contains_pac(&e.ad_data, depth + 1))
-    })
+    let mut any = false;
+    let _ = for_each_authorization_data(ad_data, |t, data| {
+        any |= t == ad_type::WIN2K_PAC
+            || (t == ad_type::IF_RELEVANT && depth < 4 && contains_pac(data, depth + 1));
+    });
+    any
 }
 
 /// What the acceptor checks a ticket's PAC with.
@@ -775,10 +801,9 @@ pub fn check_ticket(
         Err(e) if allow => pac.failure = Some(e),
         Err(e) => return Err(e),
     }
-    if let Err(e) = pac.parse_contents() {
-        // An unverified PAC that does not parse either: the verification failure is the
-        // cause worth reporting.
-        return soft(pac.failure.take().unwrap_or(e));
+    // The content is decoded on first use, unless the acceptor depends on the PAC.
+    if check.policy == PacPolicy::Require {
+        pac.check_contents()?;
     }
     Ok(TicketPac {
         pac: Some(pac),

@@ -64,10 +64,12 @@ pub(super) fn utf16(pac: &[u8], start: usize, len: usize, what: &str) -> Result<
         .checked_add(len)
         .and_then(|end| pac.get(start..end))
         .ok_or_else(|| malformed(format!("{what}: string of {len} bytes past the buffer")))?;
+    // Fast path: no surrogate code unit (0xD800..=0xDFFF: high byte 0xD8..=0xDF) at all.
+    let has_surrogate = bytes.chunks_exact(2).any(|c| c[1] & 0xf8 == 0xd8);
     let units = bytes
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]));
-    if char::decode_utf16(units).any(|c| c.is_err()) {
+    if has_surrogate && char::decode_utf16(units).any(|c| c.is_err()) {
         return Err(malformed(format!(
             "{what}: string is not valid UTF-16 (unpaired surrogate)"
         )));
@@ -153,6 +155,10 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    // Errors are the rare path: kept out of line so the reads inline to a few instructions
+    // (the accept path parses a LOGON_INFO per ticket).
+    #[cold]
+    #[inline(never)]
     pub(super) fn err(&self, detail: impl std::fmt::Display) -> Error {
         malformed(format!(
             "{}: {detail} (at byte {} of the NDR object)",
@@ -161,38 +167,63 @@ impl<'a> Reader<'a> {
         ))
     }
 
-    fn align(&mut self, n: usize) -> Result<(), Error> {
-        let rel = self.pos - self.start;
-        let pad = (n - rel % n) % n;
-        self.take(pad).map(|_| ())
+    #[cold]
+    #[inline(never)]
+    fn short(&self, n: usize) -> Error {
+        self.err(format_args!(
+            "{n} bytes needed, {} left",
+            self.end - self.pos
+        ))
     }
 
+    /// Skips to a multiple of `n` (a power of two) from the object's start.
+    #[inline(always)]
+    fn align(&mut self, n: usize) -> Result<(), Error> {
+        let pad = (self.start.wrapping_sub(self.pos)) & (n - 1);
+        if pad > self.end - self.pos {
+            return Err(self.short(pad));
+        }
+        self.pos += pad;
+        Ok(())
+    }
+
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
         if n > self.end - self.pos {
-            return Err(self.err(format_args!(
-                "{n} bytes needed, {} left",
-                self.end - self.pos
-            )));
+            return Err(self.short(n));
         }
         let b = &self.pac[self.pos..self.pos + n];
         self.pos += n;
         Ok(b)
     }
 
-    pub(super) fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
+    #[inline(always)]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        if N > self.end - self.pos {
+            return Err(self.short(N));
+        }
+        let mut a = [0u8; N];
+        a.copy_from_slice(&self.pac[self.pos..self.pos + N]);
+        self.pos += N;
+        Ok(a)
     }
+
+    #[inline(always)]
+    pub(super) fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.array::<1>()?[0])
+    }
+    #[inline(always)]
     pub(super) fn u16(&mut self) -> Result<u16, Error> {
         self.align(2)?;
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        Ok(u16::from_le_bytes(self.array()?))
     }
+    #[inline(always)]
     pub(super) fn u32(&mut self) -> Result<u32, Error> {
         self.align(4)?;
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     /// A FILETIME (two ULONGs, low first) or NTTIME: aligned to 4 in these structures.
+    #[inline(always)]
     pub(super) fn filetime(&mut self) -> Result<u64, Error> {
         let lo = self.u32()? as u64;
         let hi = self.u32()? as u64;
@@ -202,6 +233,7 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
     /// A unique pointer: its referent id, non-zero when the pointee follows later.
+    #[inline(always)]
     pub(super) fn pointer(&mut self) -> Result<bool, Error> {
         Ok(self.u32()? != 0)
     }
