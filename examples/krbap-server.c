@@ -121,7 +121,12 @@ static void show_pac(const krbap_ctx *ctx) {
     size_t n = 0, i;
     uint64_t rid = 0;
 
-    if (MAJOR_IS_ERROR(krbap_ctx_get_pac(&minor, ctx, &pac))) {
+    uint32_t major = krbap_ctx_get_pac(&minor, ctx, &pac);
+    if (major == KRBAP_S_UNAVAILABLE) {
+        return;
+    }
+    if (MAJOR_IS_ERROR(major)) {
+        display_status("PAC unusable", major, minor);
         return;
     }
     reason.length = 0;

@@ -311,6 +311,13 @@ fn samba_tokens_accepted_with_server_and_all_kdc_signatures() {
             "{case}"
         );
         assert_eq!(ctx.pac(), Some(p.as_bytes()));
+        // The flattened authorization data still shows it (AD-IF-RELEVANT unwrapped).
+        let ad: Vec<(i32, &[u8])> = ctx
+            .authorization_data()
+            .iter()
+            .map(|e| (e.ad_type, e.data.as_slice()))
+            .collect();
+        assert_eq!(ad, [(128, p.as_bytes())], "{case}");
         cred.set_pac_kdc_keytab(data("samba-ad/krbtgt.keytab").to_str().unwrap())
             .unwrap();
         let ctx = accept(&cred, &token).unwrap_or_else(|e| panic!("{case}: {e}"));

@@ -114,6 +114,9 @@ pub struct SecurityContext {
     /// The ticket's and the authenticator's authorization data as received; flattened
     /// (AD-IF-RELEVANT unwrapped) on first use, which few servers ask for.
     authz_raw: (AuthorizationData, AuthorizationData),
+    /// The ticket's AD-IF-RELEVANT entry that held only the PAC, whose bytes were dropped
+    /// from `authz_raw` (the PAC keeps them; no second copy per context).
+    pac_entry: Option<usize>,
     authz: std::sync::OnceLock<Vec<AuthzElement>>,
     /// The ticket's PAC, parsed and verified (shared with C handles).
     pac: Option<Arc<Pac>>,
@@ -402,6 +405,7 @@ impl SecurityContext {
             expires: tkt.endtime as i64,
             ticket_endtime: tkt.endtime as i64,
             authz_raw: Default::default(),
+            pac_entry: None,
             authz: Default::default(),
             pac: None,
             pac_failure: None,
@@ -634,13 +638,22 @@ impl SecurityContext {
         if delegated.is_some() {
             flags |= ctx_flags::DELEG;
         }
-        let authz_raw = (
+        let mut authz_raw = (
             v.ticket.authorization_data.take().unwrap_or_default(),
             v.authenticator
                 .authorization_data
                 .clone()
                 .unwrap_or_default(),
         );
+        let mut pac_entry = None;
+        if let (Some(_), Some(at)) = (&v.pac.pac, v.pac.location) {
+            if at.entries == 1 {
+                if let Some(e) = authz_raw.0.get_mut(at.outer) {
+                    e.ad_data = Vec::new();
+                    pac_entry = Some(at.outer);
+                }
+            }
+        }
         let initiator_seq = v.authenticator.seq_number.unwrap_or(0);
         let initiator_key = v.subkey.clone().unwrap_or_else(|| v.session_key.clone());
         let (protection, reply) = if v.ap_options & kflags::AP_MUTUAL_REQUIRED != 0 {
@@ -687,6 +700,7 @@ impl SecurityContext {
             expires: v.ticket.endtime.saturating_add(skew),
             ticket_endtime: v.ticket.endtime,
             authz_raw,
+            pac_entry,
             authz: Default::default(),
             pac: v.pac.pac.map(Arc::new),
             pac_failure: v.pac.failure,
@@ -735,7 +749,16 @@ impl SecurityContext {
         self.authz.get_or_init(|| {
             let mut out = Vec::new();
             let (ticket, authenticator) = &self.authz_raw;
-            collect_authz(&mut out, ticket.clone(), AuthzSource::Ticket, 0);
+            for (i, e) in ticket.iter().enumerate() {
+                match (&self.pac, self.pac_entry) {
+                    (Some(p), Some(at)) if at == i => out.push(AuthzElement {
+                        source: AuthzSource::Ticket,
+                        ad_type: ad_type::WIN2K_PAC,
+                        data: p.as_bytes().to_vec(),
+                    }),
+                    _ => collect_authz(&mut out, vec![e.clone()], AuthzSource::Ticket, 0),
+                }
+            }
             collect_authz(
                 &mut out,
                 authenticator.clone(),

@@ -256,7 +256,7 @@ pub struct Pac {
     failure: Option<Error>,
     /// The other buffers, decoded on first use (an accept verifies signatures and
     /// CLIENT_INFO; the NDR of LOGON_INFO waits until someone reads the PAC).
-    contents: OnceLock<Result<Contents>>,
+    contents: OnceLock<Box<Result<Contents>>>,
     groups: OnceLock<Vec<GroupSid>>,
 }
 
@@ -440,9 +440,12 @@ impl Pac {
         Ok(c)
     }
 
+    /// Boxed: an accepted context holds its PAC, and most are never read (a context's heap
+    /// is part of a server's per-connection cost).
     fn contents(&self) -> Option<&Contents> {
         self.contents
-            .get_or_init(|| self.parse_contents())
+            .get_or_init(|| Box::new(self.parse_contents()))
+            .as_ref()
             .as_ref()
             .ok()
     }
@@ -455,7 +458,8 @@ impl Pac {
     /// `None`.
     pub fn check_contents(&self) -> Result<()> {
         self.contents
-            .get_or_init(|| self.parse_contents())
+            .get_or_init(|| Box::new(self.parse_contents()))
+            .as_ref()
             .as_ref()
             .map(|_| ())
             .map_err(Clone::clone)
@@ -627,6 +631,8 @@ fn parse_attributes(b: &[u8]) -> Result<AttributesInfo> {
 pub struct PacLocation {
     pub outer: usize,
     pub inner: usize,
+    /// How many entries that AD-IF-RELEVANT holds (1: only the PAC).
+    pub entries: usize,
 }
 
 /// Finds the ticket's PAC (MS-PAC §3.1: an AD-WIN2K-PAC element inside AD-IF-RELEVANT).
@@ -652,7 +658,14 @@ pub fn locate(ad: &AuthorizationData) -> Result<Option<(PacLocation, Vec<u8>)>> 
                 if found.is_some() {
                     problem = Some("the ticket carries more than one PAC");
                 } else {
-                    found = Some((PacLocation { outer, inner }, data.to_vec()));
+                    found = Some((
+                        PacLocation {
+                            outer,
+                            inner,
+                            entries: 0,
+                        },
+                        data.to_vec(),
+                    ));
                 }
             } else if t == ad_type::IF_RELEVANT && contains_pac(data, 0) {
                 problem = Some("an AD-WIN2K-PAC nested in AD-IF-RELEVANT twice in the ticket");
@@ -661,6 +674,9 @@ pub fn locate(ad: &AuthorizationData) -> Result<Option<(PacLocation, Vec<u8>)>> 
         });
         if let Some(p) = problem {
             return Err(malformed(p));
+        }
+        if let Some((at, _)) = found.as_mut().filter(|(at, _)| at.outer == outer) {
+            at.entries = inner;
         }
     }
     Ok(found)
@@ -710,6 +726,8 @@ impl Default for PacCheck<'_> {
 #[derive(Debug, Default)]
 pub struct TicketPac {
     pub pac: Option<Pac>,
+    /// Where the PAC was in the ticket's authorization data.
+    pub location: Option<PacLocation>,
     /// The error of a PAC that could not be located or parsed (AllowUnverified only).
     pub failure: Option<Error>,
 }
@@ -759,6 +777,7 @@ pub fn check_ticket(
         if allow {
             Ok(TicketPac {
                 pac: None,
+                location: None,
                 failure: Some(e),
             })
         } else {
@@ -807,6 +826,7 @@ pub fn check_ticket(
     }
     Ok(TicketPac {
         pac: Some(pac),
+        location: Some(location),
         failure: None,
     })
 }
