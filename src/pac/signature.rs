@@ -452,7 +452,7 @@ pub fn sign_ticket_pac(part: &mut EncTicketPart, service_key: &Key, kdc_key: &Ke
     let (at, bytes) = super::locate(
         part.authorization_data
             .as_ref()
-            .ok_or_else(|| missing_pac())?,
+            .ok_or_else(missing_pac)?,
     )?
     .ok_or_else(missing_pac)?;
     // Framing only: a KDC signs what it put there, parsed or not.
