@@ -74,7 +74,12 @@ fn pac_seeds() {
             &read(&format!("samba-ad/{case}.pac")).unwrap(),
         );
     }
-    for case in ["aes256-sha1", "aes128-sha1", "aes256-sha384", "aes128-sha256"] {
+    for case in [
+        "aes256-sha1",
+        "aes128-sha1",
+        "aes256-sha384",
+        "aes128-sha256",
+    ] {
         let der = read(&format!("asn1/{case}/enc_ticket_part.der")).unwrap();
         let part = krbap::asn1::EncTicketPart::from_der(&der).unwrap();
         let ad = part.authorization_data.unwrap();

@@ -29,8 +29,41 @@ const CTX_MAGIC: u64 = 0x6b72_6261_7043_7478;
 
 /// An opaque security-context handle. Use from one thread at a time.
 pub struct krbap_ctx {
+    // The only field: the handle's first bytes are its magic whatever the size of the
+    // context, so a smaller handle of another type passed as a context is told apart by
+    // reading its own magic, never memory past its end.
+    h: CtxHandle,
+}
+
+#[doc(hidden)]
+#[repr(C)]
+pub struct CtxHandle {
     pub(crate) magic: u64,
     pub(crate) ctx: SecurityContext,
+}
+
+impl krbap_ctx {
+    pub(crate) fn new(ctx: SecurityContext) -> krbap_ctx {
+        krbap_ctx {
+            h: CtxHandle {
+                magic: CTX_MAGIC,
+                ctx,
+            },
+        }
+    }
+}
+
+impl std::ops::Deref for krbap_ctx {
+    type Target = CtxHandle;
+    fn deref(&self) -> &CtxHandle {
+        &self.h
+    }
+}
+
+impl std::ops::DerefMut for krbap_ctx {
+    fn deref_mut(&mut self) -> &mut CtxHandle {
+        &mut self.h
+    }
 }
 
 pub(crate) fn bindings_from_c(
@@ -136,13 +169,7 @@ pub extern "C" fn krbap_init_sec_context(
             write_out(time_rec, ctx.lifetime(now));
             let established = ctx.is_established();
             output_bytes(output_token, token)?;
-            write_out(
-                context,
-                Box::into_raw(Box::new(krbap_ctx {
-                    magic: CTX_MAGIC,
-                    ctx,
-                })),
-            );
+            write_out(context, Box::into_raw(Box::new(krbap_ctx::new(ctx))));
             Ok(if established {
                 major::COMPLETE
             } else {
@@ -260,13 +287,7 @@ pub extern "C" fn krbap_accept_sec_context(
         if let Some(t) = reply {
             output_bytes(output_token, t)?;
         }
-        write_out(
-            context,
-            Box::into_raw(Box::new(krbap_ctx {
-                magic: CTX_MAGIC,
-                ctx,
-            })),
-        );
+        write_out(context, Box::into_raw(Box::new(krbap_ctx::new(ctx))));
         Ok(major::COMPLETE)
     })
 }

@@ -138,14 +138,20 @@ const PAC_MAGIC: u64 = 0x6b72_6261_7050_6163;
 /// An opaque PAC handle: from `krbap_ctx_get_pac` (it outlives the context) or
 /// `krbap_import_pac`. Immutable; may be shared between threads.
 pub struct krbap_pac {
+    // As krbap_ctx: the magic first, whatever else the handle holds.
+    h: PacHandle,
+}
+
+#[repr(C)]
+struct PacHandle {
     magic: u64,
     pac: Arc<Pac>,
 }
 
 fn pac_ref<'a>(p: *const krbap_pac) -> Result<&'a Pac, Error> {
     // SAFETY: the caller passes a handle from krbap_ctx_get_pac / krbap_import_pac or NULL.
-    match unsafe { handle(p, PAC_MAGIC, "PAC", |c| c.magic) }? {
-        Some(h) => Ok(&h.pac),
+    match unsafe { handle(p, PAC_MAGIC, "PAC", |c| c.h.magic) }? {
+        Some(h) => Ok(&h.h.pac),
         None => Err(Error::new(
             major::CALL_INACCESSIBLE_READ,
             minor::EINVAL,
@@ -156,8 +162,10 @@ fn pac_ref<'a>(p: *const krbap_pac) -> Result<&'a Pac, Error> {
 
 fn new_pac(pac: Arc<Pac>) -> *mut krbap_pac {
     Box::into_raw(Box::new(krbap_pac {
-        magic: PAC_MAGIC,
-        pac,
+        h: PacHandle {
+            magic: PAC_MAGIC,
+            pac,
+        },
     }))
 }
 
@@ -279,9 +287,9 @@ pub extern "C" fn krbap_release_pac(minor_status: *mut u32, pac: *mut *mut krbap
         // SAFETY: non-null pointer to the caller's handle variable.
         let p = unsafe { std::mem::replace(&mut *pac, std::ptr::null_mut()) };
         // SAFETY: the handle came from new_pac (checked by its magic).
-        if unsafe { handle(p, PAC_MAGIC, "PAC", |c| c.magic) }?.is_some() {
+        if unsafe { handle(p, PAC_MAGIC, "PAC", |c| c.h.magic) }?.is_some() {
             let mut b = unsafe { Box::from_raw(p) };
-            b.magic = 0;
+            b.h.magic = 0;
         }
         Ok(major::COMPLETE)
     })

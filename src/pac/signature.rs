@@ -449,12 +449,8 @@ pub fn build(
 /// signature and `kdc_key` for the others. Every signature buffer must have the size of
 /// its key's checksum. For KDC-side use and for tests (re-signing edited PACs).
 pub fn sign_ticket_pac(part: &mut EncTicketPart, service_key: &Key, kdc_key: &Key) -> Result<()> {
-    let (at, bytes) = super::locate(
-        part.authorization_data
-            .as_ref()
-            .ok_or_else(missing_pac)?,
-    )?
-    .ok_or_else(missing_pac)?;
+    let (at, bytes) = super::locate(part.authorization_data.as_ref().ok_or_else(missing_pac)?)?
+        .ok_or_else(missing_pac)?;
     // Framing only: a KDC signs what it put there, parsed or not.
     let pac = Pac::parse_framing(bytes)?;
     let [server, kdc, ticket, full] = pac.signatures;
