@@ -64,10 +64,15 @@ open(sys.argv[2], "wb").write(ctx.step())
 PY
 token() { "$PY" "$work/mk_token.py" "$@"; }
 
-# kinit_user NAME: NAME's TGT from the AD KDC into $work/NAME.cc (MIT's kinit).
+# kinit_user NAME: NAME's TGT from the AD KDC into $work/NAME.cc (MIT's kinit; a few
+# tries: the KDC may still be opening its sockets just after it started).
 kinit_user() {
-  local var="SAMBA_AD_$(echo "$1" | tr a-z A-Z)_PASSWORD"
-  KRB5CCNAME=FILE:$work/$1.cc kinit "$1@AD.TEST" <<<"${!var}" >"$work/kinit-$1.log" 2>&1
+  local var="SAMBA_AD_$(echo "$1" | tr a-z A-Z)_PASSWORD" try
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    KRB5CCNAME=FILE:$work/$1.cc kinit "$1@AD.TEST" <<<"${!var}" >"$work/kinit-$1.log" 2>&1 && return 0
+    sleep 0.3
+  done
+  return 1
 }
 
 # decode_ok NAME KEYTAB TOKEN: krbap decode with the service and krbtgt keys says every
