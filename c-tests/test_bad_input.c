@@ -1294,6 +1294,118 @@ static void http_rows(void) {
     free(good);
 }
 
+/* ---- the PAC (MS-PAC): krbap_import_pac of damaged copies of a Samba AD DC's PAC, and
+ * misuse of the PAC API --------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static void import_case(const unsigned char *pac, size_t len, uint32_t want_major,
+                        uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer in = fx_buf(pac, len);
+    krbap_pac *handle = NULL;
+    uint32_t major = krbap_import_pac(&minor, &in, &handle);
+    row_case(major, minor, want_major, want_minor);
+    if (handle != NULL) {
+        row_case(1, 1, 0, 0); /* a handle for a refused PAC */
+        krbap_release_pac(&minor, &handle);
+    }
+}
+
+/* The PAC with 4 bytes at `at` replaced by the little-endian `v`. */
+static void import_patched32(const unsigned char *pac, size_t len, size_t at, uint32_t v) {
+    static unsigned char copy[4096];
+    memcpy(copy, pac, len);
+    copy[at] = (unsigned char)v;
+    copy[at + 1] = (unsigned char)(v >> 8);
+    copy[at + 2] = (unsigned char)(v >> 16);
+    copy[at + 3] = (unsigned char)(v >> 24);
+    import_case(copy, len, KRBAP_S_FAILURE, MINOR_EINVAL);
+}
+
+static void pac_rows(void) {
+    size_t len = 0, i, n;
+    unsigned char *pac = fx_read_file("tests/data/samba-ad/alice.pac", &len);
+    uint32_t minor = 0, major;
+    krbap_pac *handle = NULL;
+    krbap_buffer in, out = fx_empty();
+    size_t li = 0;
+    if (pac == NULL || len < 200 || len > 4096) {
+        CHECK(0, "tests/data/samba-ad/alice.pac readable");
+        free(pac);
+        return;
+    }
+    n = le32(pac);
+    for (i = 0; i < n; i++) {
+        if (le32(pac + 8 + 16 * i) == 1) {
+            li = le32(pac + 8 + 16 * i + 8);
+        }
+    }
+
+    row_begin("PAC (krbap_import_pac) truncated at every length");
+    for (i = 0; i < len; i++) {
+        import_case(pac, i, KRBAP_S_FAILURE, MINOR_EINVAL);
+    }
+    row_end();
+
+    row_begin("PACTYPE: Version 1, cBuffers 0, 65, 2^32-1");
+    import_patched32(pac, len, 4, 1);
+    import_patched32(pac, len, 0, 0);
+    import_patched32(pac, len, 0, 65);
+    import_patched32(pac, len, 0, 0xffffffffu);
+    row_end();
+
+    row_begin("PAC_INFO_BUFFER offsets not 8-aligned, in the header, past the end; sizes past the end");
+    for (i = 0; i < n; i++) {
+        size_t at = 8 + 16 * i;
+        import_patched32(pac, len, at + 8, le32(pac + at + 8) + 4);
+        import_patched32(pac, len, at + 8, 8);
+        import_patched32(pac, len, at + 8, (uint32_t)len + 8);
+        import_patched32(pac, len, at + 4, 0xffffffffu);
+    }
+    row_end();
+
+    row_begin("PAC buffer type twice; LOGON_INFO NDR: version 2, null top pointer, GroupCount 2^32-1");
+    import_patched32(pac, len, 8 + 16, 1);
+    import_patched32(pac, len, li, 0xcc080002u);
+    import_patched32(pac, len, li + 16, 0);
+    import_patched32(pac, len, li + 16 + 112, 0xffffffffu);
+    row_end();
+
+    /* Misuse of the PAC API. */
+    in = fx_buf(pac, len);
+    row_begin("krbap_import_pac with a NULL output pointer");
+    major = krbap_import_pac(&minor, &in, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    row_end();
+    row_begin("krbap_import_pac of a buffer with a NULL value and a length");
+    in.value = NULL;
+    major = krbap_import_pac(&minor, &in, &handle);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    row_end();
+    row_begin("PAC getters on a NULL handle");
+    major = krbap_pac_get_string(&minor, NULL, KRBAP_PAC_UPN, &out);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_pac_group_count(&minor, NULL, &i);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_pac_get_verified(&minor, NULL, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    row_end();
+    row_begin("krbap_ctx_get_pac on a NULL context, into a NULL pointer");
+    major = krbap_ctx_get_pac(&minor, NULL, &handle);
+    row_case(major, minor, KRBAP_S_NO_CONTEXT, G_BAD_MSG_CTX);
+    major = krbap_ctx_get_pac(&minor, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    row_end();
+    in = fx_buf(pac, len);
+    CHECKP(krbap_import_pac(&minor, &in, &handle) == KRBAP_S_COMPLETE,
+           "after the PAC rows: the genuine PAC imports");
+    krbap_release_pac(&minor, &handle);
+    free(pac);
+}
+
 int main(void) {
     uint32_t minor = 0;
     uint32_t major;
@@ -1334,6 +1446,7 @@ int main(void) {
     per_message_rows(conf, conf_len, noconf, noconf_len, mic, mic_len);
     api_misuse_rows(conf, conf_len);
     http_rows();
+    pac_rows();
     printf("bad-input matrix: %d rows\n", rows);
     CHECK(rows >= 40, "at least 40 rows");
 

@@ -15,12 +15,13 @@ use crate::error::{major, minor, Error, Result};
 use crate::gss::name::Name;
 use crate::kdc::{AsOptions, InitialKeys, KdcClient, TgsOptions};
 use crate::keytab::{self, Keytab};
+use crate::pac::PacPolicy;
 use crate::principal::{name_type, Principal, PrincipalName};
 use crate::rcache::ReplayCache;
 use arc_swap::{ArcSwap, Guard};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -109,6 +110,10 @@ pub struct AcceptorCredential {
     skew: AtomicI64,
     pub clock: Clock,
     rcache: ArcSwap<ReplayCache>,
+    /// What accept does with a ticket's PAC ([`PacPolicy`] as u8).
+    pac_policy: AtomicU8,
+    /// The KDC's (krbtgt) keys, when the PAC's KDC-side signatures are to be verified too.
+    pac_kdc_keys: ArcSwap<Vec<Key>>,
 }
 
 impl std::fmt::Debug for AcceptorCredential {
@@ -184,6 +189,8 @@ impl AcceptorCredential {
             skew: AtomicI64::new(default_clock_skew()),
             clock: Clock::default(),
             rcache: ArcSwap::from_pointee(ReplayCache::memory()),
+            pac_policy: AtomicU8::new(0),
+            pac_kdc_keys: ArcSwap::from_pointee(Vec::new()),
         }
     }
 
@@ -279,6 +286,59 @@ impl AcceptorCredential {
     }
     pub fn set_replay_cache(&self, rc: ReplayCache) {
         self.rcache.store(Arc::new(rc));
+    }
+
+    /// What accept does with a ticket's PAC (default [`PacPolicy::Verify`]: a PAC that
+    /// does not verify fails the accept).
+    pub fn pac_policy(&self) -> PacPolicy {
+        match self.pac_policy.load(Ordering::Relaxed) {
+            1 => PacPolicy::Require,
+            2 => PacPolicy::AllowUnverified,
+            _ => PacPolicy::Verify,
+        }
+    }
+    pub fn set_pac_policy(&self, policy: PacPolicy) {
+        let v = match policy {
+            PacPolicy::Verify => 0,
+            PacPolicy::Require => 1,
+            PacPolicy::AllowUnverified => 2,
+        };
+        self.pac_policy.store(v, Ordering::Relaxed);
+    }
+    /// The KDC's keys (krbtgt, any kvno and enctype): with them accept also verifies the
+    /// PAC's KDC signature and, when present, its ticket and full signatures. An empty
+    /// list (the default) verifies the server signature only, as an ordinary service can.
+    pub fn set_pac_kdc_keys(&self, keys: Vec<Key>) {
+        self.pac_kdc_keys.store(Arc::new(keys));
+    }
+    /// [`AcceptorCredential::set_pac_kdc_keys`] from every key in a keytab (`FILE:path` or
+    /// a path); the principal names do not matter (Samba exports `krbtgt@REALM`, MIT
+    /// `krbtgt/REALM@REALM`). Keys of enctypes krbap lacks are skipped; none left is an
+    /// error.
+    pub fn set_pac_kdc_keytab(&self, location: &str) -> Result<()> {
+        let path = keytab::resolve_keytab_name(Some(location))?;
+        let kt = Keytab::load(&path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        let keys: Vec<Key> = kt
+            .entries
+            .iter()
+            .filter_map(|e| Key::new(Enctype::from_number(e.enctype)?, &e.key).ok())
+            .collect();
+        if keys.is_empty() {
+            return Err(Error::new(
+                major::NO_CRED,
+                minor::KT_NOTFOUND,
+                format!("keytab {} has no usable KDC key", path.display()),
+            ));
+        }
+        self.set_pac_kdc_keys(keys);
+        Ok(())
+    }
+    pub fn pac_kdc_keys(&self) -> Arc<Vec<Key>> {
+        self.pac_kdc_keys.load_full()
+    }
+    /// [`AcceptorCredential::pac_kdc_keys`] for the accept path: a borrow, no reference count.
+    pub(crate) fn pac_kdc_keys_guard(&self) -> Guard<Arc<Vec<Key>>> {
+        self.pac_kdc_keys.load()
     }
 }
 

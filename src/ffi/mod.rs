@@ -12,7 +12,7 @@
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
 //! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`spnego`] (the choice of
-//! mechanism). build.rs
+//! mechanism), [`http`], [`pac`]. build.rs
 //! hands these files, in this order, to cbindgen for include/krbap.h.
 //! [`http`]: HTTP Negotiate (RFC 4559) header values.
 
@@ -28,6 +28,7 @@ mod cred;
 mod http;
 mod message;
 mod name;
+mod pac;
 mod spnego;
 mod status;
 
@@ -37,6 +38,7 @@ pub use cred::*;
 pub use http::*;
 pub use message::*;
 pub use name::*;
+pub use pac::*;
 pub use spnego::*;
 pub use status::*;
 
