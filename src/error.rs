@@ -226,6 +226,7 @@ pub mod minor {
     pub const ENOMEM: i32 = 12;
     pub const EACCES: i32 = 13;
     pub const EINVAL: i32 = 22;
+    pub const EAGAIN: i32 = 11;
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
     pub fn protocol_error_code(code: i32) -> Option<i32> {
@@ -409,6 +410,7 @@ pub mod minor {
             ENOMEM => "Cannot allocate memory",
             EACCES => "Permission denied",
             EINVAL => "Invalid argument",
+            EAGAIN => "Resource temporarily unavailable",
             _ => "Unknown code",
         }
     }
