@@ -11,6 +11,7 @@
 #include <gssapi/gssapi.h>
 #include <krb5/krb5.h>
 
+#include <errno.h>
 #include <stdint.h>
 
 /* The messages of one major status as a single "|"-joined string, from krbap or MIT. */
@@ -235,6 +236,8 @@ int main(void) {
     MINOR(ASN1_BAD_LENGTH);
     MINOR(ASN1_BAD_FORMAT);
     MINOR(ASN1_PARSE_ERROR);
+    MINOR(KRB5_RC_MALLOC); /* the memory replay cache at its cap */
+    MINOR(EAGAIN);         /* a ccache or keytab locked longer than the timeout */
 #undef MINOR
     krb5_free_context(krb5);
     return TEST_SUMMARY();

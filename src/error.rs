@@ -227,6 +227,8 @@ pub mod minor {
     pub const EACCES: i32 = 13;
     pub const EINVAL: i32 = 22;
     pub const EAGAIN: i32 = 11;
+    /// The memory replay cache is at its cap (issue #19).
+    pub const RC_MALLOC: i32 = krb(160);
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
     pub fn protocol_error_code(code: i32) -> Option<i32> {
@@ -411,6 +413,7 @@ pub mod minor {
             EACCES => "Permission denied",
             EINVAL => "Invalid argument",
             EAGAIN => "Resource temporarily unavailable",
+            RC_MALLOC => "No more memory to allocate (in replay cache code)",
             _ => "Unknown code",
         }
     }

@@ -291,7 +291,8 @@ fn truncations_never_panic() {
         .find(|&n| Ccache::parse(&cc_bytes[..n], "c").is_ok())
         .unwrap();
     for n in header_and_principal..cc_bytes.len() {
-        let cc = Ccache::parse_file(&cc_bytes[..n], "c").unwrap_or_else(|e| panic!("cut at {n}: {e}"));
+        let cc =
+            Ccache::parse_file(&cc_bytes[..n], "c").unwrap_or_else(|e| panic!("cut at {n}: {e}"));
         assert_eq!(cc.credentials[..], full.credentials[..cc.credentials.len()]);
         assert_eq!(
             cc.torn_tail_at.is_none(),
