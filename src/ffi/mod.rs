@@ -11,8 +11,9 @@
 //! pointer to the handle and set it to NULL.
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
-//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`]. build.rs
-//! hands these files, in this order, to cbindgen for include/krbap.h.
+//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`rcache`]
+//! (the memory replay cache's cap and counters). build.rs hands these files, in this order,
+//! to cbindgen for include/krbap.h.
 
 #![allow(non_camel_case_types)]
 // C names for the C ABI types.
@@ -25,6 +26,7 @@ mod context;
 mod cred;
 mod message;
 mod name;
+mod rcache;
 mod status;
 
 pub use buffer::*;
@@ -32,6 +34,7 @@ pub use context::*;
 pub use cred::*;
 pub use message::*;
 pub use name::*;
+pub use rcache::*;
 pub use status::*;
 
 use crate::ap::ServiceKey;

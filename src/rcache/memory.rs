@@ -18,12 +18,16 @@
 //!
 //! **Tables.** Each generation of each shard is an open-addressing table of 64-byte buckets of
 //! four digests (one cache line; linear probing by bucket, a zero digest is an empty slot).
-//! A table grows (×1.5, rehashed) at 85 % load; a new generation is sized from the one before
-//! it, so in steady traffic tables fill to about 85 %: 16 / 0.85 ≈ 19 bytes per entry, at
-//! most 16 / 0.57 ≈ 28 bytes right after a growth, plus the oldest generation's expired part
-//! (at most W / skew = 1/8). Large tables are `mmap`ed, so a dropped generation's memory goes
-//! back to the system at once. In steady state a store allocates nothing: a table per
-//! generation per shard every `W` seconds.
+//! Table sizes come in classes 19 % apart (whole pages from a page on); a full table (85 %
+//! load) grows by one class, so loads stay within about 71–85 % (16 / 0.85 ≈ 19 to
+//! 16 / 0.71 ≈ 22.5 bytes per entry). A new generation starts at 75 % of the smaller of the
+//! two generations before it and grows when it must: erring low, so that a falling rate does
+//! not leave tables underfilled. On top of that comes the expired part of the oldest
+//! generation (at most W / skew = 1/8). A dropped generation's table is kept as its shard's
+//! spare and reused, zeroed, by the next new generation of its size class. A store allocates
+//! nothing; a table is allocated only when a generation starts or grows. Tables of a page or
+//! more are `mmap`ed, so that memory given back leaves the process at once (no allocator
+//! keeps it).
 //!
 //! **Bound.** The tables' bytes are counted against a cap (`max_bytes`: [`DEFAULT_MAX_BYTES`],
 //! `KRBAP_RCACHE_MAX_BYTES`, krb5.conf `[libdefaults] krbap_rcache_max_bytes`, or
@@ -33,33 +37,40 @@
 //! the authenticator is refused, never a live entry forgotten (which would open a replay
 //! window). Accepts resume as generations expire.
 //!
-//! **Concurrency.** 64 shards by digest, each a cache-line-aligned mutex over its generations:
-//! two accepting threads meet on a shard 1/64 of the time and hold it for well under a
-//! microsecond. Counters that every store updates live inside the shards.
+//! **Concurrency.** 16 shards by digest, each a cache-line-aligned mutex over its generations,
+//! held for about 0.1 µs per store: two accepting threads at full speed find a shard taken well
+//! under 0.1 % of the time. Counters that every store updates live inside the shards.
 
 use super::*;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
-/// Independently locked shards (a power of two; the digest's top bits pick one).
-const SHARDS: usize = 64;
+/// Independently locked shards (a power of two; the digest's top bits pick one). A store holds
+/// its shard for ~0.1 µs: two threads at full speed meet on one well under 0.1 % of the time,
+/// and fewer shards mean fewer, larger tables.
+const SHARDS: usize = 16;
 /// Digests per bucket: 4 × 16 bytes = one 64-byte cache line.
 const SLOTS: usize = 4;
 /// A table grows when an insert would take it past this load (percent).
 const GROW_LOAD_PERCENT: usize = 85;
 /// A table that cannot grow within the cap still takes entries up to this load (percent).
 const HARD_LOAD_PERCENT: usize = 95;
-/// Growth factor of a full table: 3/2.
-const GROWTH_NUM: usize = 3;
-const GROWTH_DEN: usize = 2;
 /// The smallest table: 4 buckets, 16 digests, 256 bytes.
 const MIN_BUCKETS: usize = 4;
+/// A new generation's table starts sized for 75 % of the smaller of the two generations before
+/// it: a table too small grows by one size class (and ends at 71-85 % load), one too large
+/// would stay underfilled when the rate falls, so the guess errs low (a generation then grows
+/// once or twice, a rehash of a few thousand digests at most per shard and generation).
+const PREDICT_PERCENT: usize = 75;
 /// Generations per skew: their width is `skew / 8` seconds (at least 1).
 const GENERATIONS_PER_SKEW: i64 = 8;
-/// Tables at least this large are mapped with `mmap` (their pages go back to the system when
-/// the generation is dropped); smaller ones come from the allocator.
-const MMAP_MIN_BYTES: usize = 64 * 1024;
+/// Tables of a page or more are mapped with `mmap`, in whole pages (their memory goes back to
+/// the system as soon as the generation is dropped: no allocator keeps it); smaller ones come
+/// from the allocator.
 const PAGE: usize = 4096;
+const MMAP_MIN_BYTES: usize = PAGE;
+/// Buckets per page.
+const PAGE_BUCKETS: usize = PAGE / 64;
 
 /// The default cap: 256 MiB, about 11 million authenticators at 23 bytes each, i.e. 37 000
 /// accepts per second sustained with the default 300 s skew (entries live ~340 s).
@@ -286,11 +297,27 @@ impl Table {
     }
 }
 
-/// Buckets for `entries` at the growth load.
+/// Table sizes: 4 buckets, then each about 19 % (2^(1/4)) larger than the one before, in
+/// whole pages from one page on, so that a full table grows by one class (loads stay between
+/// 71 % and 85 % once tables are a few pages large) and a dropped generation's table fits the
+/// next generation of a steady rate.
+fn size_class(buckets: usize) -> usize {
+    let mut len = MIN_BUCKETS;
+    while len < buckets {
+        let next = (len * 119).div_ceil(100);
+        len = if next < PAGE_BUCKETS {
+            next
+        } else {
+            let pages = next.div_ceil(PAGE_BUCKETS).max(len / PAGE_BUCKETS + 1);
+            pages * PAGE_BUCKETS
+        };
+    }
+    len
+}
+
+/// Buckets for `entries` at the growth load, rounded up to a size class.
 fn buckets_for(entries: usize) -> usize {
-    (entries * 100)
-        .div_ceil(SLOTS * GROW_LOAD_PERCENT)
-        .max(MIN_BUCKETS)
+    size_class((entries * 100).div_ceil(SLOTS * GROW_LOAD_PERCENT))
 }
 
 struct Generation {
@@ -305,6 +332,9 @@ struct Shard {
     gens: Vec<Generation>,
     /// When the oldest generation may be dropped (the next sweep).
     next_sweep: i64,
+    /// The table of the generation dropped last, zeroed and reused by the next new
+    /// generation of its size class: in steady traffic no table is allocated or freed.
+    spare: Option<Table>,
     stored: u64,
     replays: u64,
 }
@@ -553,10 +583,15 @@ impl MemoryReplayCache {
         let at = match s.gens.binary_search_by_key(&index, |g| g.index) {
             Ok(at) => at,
             Err(at) => {
-                // A new generation, sized like the one before it.
-                let predicted = at.checked_sub(1).map_or(0, |p| s.gens[p].table.count);
+                // A new generation, sized from the ones before it.
+                let count = |i: Option<usize>| i.map(|i| s.gens[i].table.count);
+                let prev = count(at.checked_sub(1));
+                let before = count(at.checked_sub(2)).or(prev);
+                let predicted = prev
+                    .zip(before)
+                    .map_or(0, |(a, b)| a.min(b) * PREDICT_PERCENT / 100);
                 let len = buckets_for(predicted);
-                let Some(table) = self.new_table(len) else {
+                let Some(table) = self.new_table(s, len) else {
                     return Outcome::Full;
                 };
                 s.gens.insert(at, Generation { index, table });
@@ -588,16 +623,15 @@ impl MemoryReplayCache {
         Outcome::Stored
     }
 
-    /// A larger copy of generation `at`'s table (×1.5, or the size of the generation before
-    /// it if that is larger), if the cap allows; the old table's bytes are given back.
-    fn grow(&self, s: &Shard, at: usize) -> Option<Table> {
-        let old = &s.gens[at].table;
-        let mut len = old.buckets.len * GROWTH_NUM / GROWTH_DEN;
-        if let Some(prev) = at.checked_sub(1) {
-            len = len.max(buckets_for(s.gens[prev].table.count));
+    /// A copy of generation `at`'s table one size class larger, if the cap allows; the old
+    /// table's bytes are given back.
+    fn grow(&self, s: &mut Shard, at: usize) -> Option<Table> {
+        let len = size_class(s.gens[at].table.buckets.len + 1);
+        if !self.reserve_or_free_spare(s, table_bytes(len)) {
+            return None;
         }
-        let new = self.reserve(table_bytes(len)).then(|| old.rehashed(len))?;
-        match new {
+        let old = &s.gens[at].table;
+        match old.rehashed(len) {
             Some(t) => {
                 self.bytes.fetch_sub(old.bytes(), Ordering::Relaxed);
                 Some(t)
@@ -609,9 +643,21 @@ impl MemoryReplayCache {
         }
     }
 
-    fn new_table(&self, len: usize) -> Option<Table> {
-        let bytes = table_bytes(len.max(MIN_BUCKETS));
-        if !self.reserve(bytes) {
+    /// A zeroed table of `len` buckets: the shard's spare when it is of that size class, else
+    /// a new one if the cap allows.
+    fn new_table(&self, s: &mut Shard, len: usize) -> Option<Table> {
+        let len = len.max(MIN_BUCKETS);
+        if let Some(mut spare) = s.spare.take() {
+            let have = spare.buckets.len;
+            if have == len {
+                spare.buckets.as_mut_slice().fill(Bucket([0; SLOTS]));
+                spare.count = 0;
+                return Some(spare);
+            }
+            self.bytes.fetch_sub(spare.bytes(), Ordering::Relaxed);
+        }
+        let bytes = table_bytes(len);
+        if !self.reserve_or_free_spare(s, bytes) {
             return None;
         }
         let t = Table::with_buckets(len);
@@ -619,6 +665,20 @@ impl MemoryReplayCache {
             self.bytes.fetch_sub(bytes, Ordering::Relaxed);
         }
         t
+    }
+
+    /// [`Self::reserve`], after giving back the shard's spare table if that is needed.
+    fn reserve_or_free_spare(&self, s: &mut Shard, n: usize) -> bool {
+        if self.reserve(n) {
+            return true;
+        }
+        match s.spare.take() {
+            Some(spare) => {
+                self.bytes.fetch_sub(spare.bytes(), Ordering::Relaxed);
+                self.reserve(n)
+            }
+            None => false,
+        }
     }
 
     /// Counts `n` more bytes if that stays within the cap.
@@ -649,7 +709,10 @@ impl MemoryReplayCache {
             .take_while(|g| generation_expiry(g.index, width, max_skew) <= now)
             .count();
         for g in s.gens.drain(..dead) {
-            self.bytes.fetch_sub(g.table.bytes(), Ordering::Relaxed);
+            // The newest dropped table becomes the spare; the one it replaces is freed.
+            if let Some(old) = s.spare.replace(g.table) {
+                self.bytes.fetch_sub(old.bytes(), Ordering::Relaxed);
+            }
         }
         s.next_sweep = s
             .gens
@@ -674,6 +737,9 @@ impl MemoryReplayCache {
             let mut s = lock_ignoring_poison(&shard.0);
             if now >= s.next_sweep {
                 self.sweep(&mut s, now, width, max_skew);
+            }
+            if let Some(spare) = s.spare.take() {
+                self.bytes.fetch_sub(spare.bytes(), Ordering::Relaxed);
             }
         }
     }
@@ -746,7 +812,8 @@ mod tests {
         cache.check_and_store(&tag(2), 12, 1_050, 80).unwrap_err();
     }
 
-    /// ≤ 32 bytes per entry at any count (tables at 57–95 % load).
+    /// ≤ 32 bytes per entry from 100 000 entries on (tables at 71–85 % load, in one
+    /// generation here, grown from the smallest size).
     #[test]
     fn bytes_per_entry() {
         for n in [1_000u64, 12_345, 100_000, 262_144, 500_000] {
