@@ -14,6 +14,8 @@
 #      Python's fcntl.lockf: it conflicts with the OFD locks krbap and MIT take): `krbap kvno`,
 #      `krbap keytab add` and `krbap keytab list` fail in about that time with an error naming
 #      the file and the setting; a lock held for a shorter time is waited for
+#   5. (issue #19) krbap-server -rcache-max-bytes 1M -rcache-stats after an MIT gss-client's
+#      connection prints its memory replay cache's counters: 1 entry, 1 stored, the 1 MiB cap
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -36,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for c in kinit klist kvno ktutil kadmin.local flock python3; do
+for c in kinit klist kvno ktutil kadmin.local flock python3 gss-client cc; do
   command -v "$c" >/dev/null || bail "setup: $c not found"
 done
 [ -x "$cli" ] || bail "setup: $cli missing (cargo build --release)"
@@ -293,6 +295,31 @@ if hold 1 "$cc4"; then
   wait "$holder" 2>/dev/null
 else
   fail "race 4: could not take the lock with python3"
+fi
+
+# --- 5. the example server's replay cache counters ---------------------------------------------
+if server_bin=$(build_example krbap-server); then
+  slog=$work/r5.server.log
+  clog=$work/r5.client.log
+  for attempt in 1 2 3; do
+    if ! start_server "$slog" "$server_bin" -port @PORT@ -once -rcache-max-bytes 1M -rcache-stats \
+         test@localhost; then
+      fail "race 5: krbap-server did not start" "$(tail -n 5 "$slog")"
+      break
+    fi
+    timeout 30 gss-client -port "$PORT" localhost test@localhost hello >"$clog" 2>&1 </dev/null
+    refused_retry "$attempt" "$clog" && continue
+    finish_server
+    break
+  done
+  line=$(grep '^\[server\] replay cache:' "$slog")
+  if grep -q '1 entries, [0-9]* of 1048576 bytes (cap), 1 stored, 0 replays refused, 0 refused at the cap' <<<"$line"; then
+    pass "race 5: krbap-server -rcache-stats: $line"
+  else
+    fail "race 5: krbap-server -rcache-stats" "$(tail -n 8 "$slog"; tail -n 3 "$clog")"
+  fi
+else
+  fail "race 5: building krbap-server" "$server_bin"
 fi
 
 summary
