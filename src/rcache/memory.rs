@@ -22,7 +22,9 @@
 //! load) grows by one class, so loads stay within about 71–85 % (16 / 0.85 ≈ 19 to
 //! 16 / 0.71 ≈ 22.5 bytes per entry). A new generation starts at 75 % of the smaller of the
 //! two generations before it and grows when it must: erring low, so that a falling rate does
-//! not leave tables underfilled. On top of that comes the expired part of the oldest
+//! not leave tables underfilled (a generation with no older one to go by, the cache's first,
+//! starts at the smallest size and doubles while under 64 KiB, so that starting costs little
+//! rehashing). On top of that comes the expired part of the oldest
 //! generation (at most W / skew = 1/8). A dropped generation's table is kept as its shard's
 //! spare and reused, zeroed, by the next new generation of its size class. A store allocates
 //! nothing; a table is allocated only when a generation starts or grows. Tables of a page or
@@ -71,6 +73,9 @@ const PAGE: usize = 4096;
 const MMAP_MIN_BYTES: usize = PAGE;
 /// Buckets per page.
 const PAGE_BUCKETS: usize = PAGE / 64;
+/// A generation started without a size to go by doubles while its table is smaller than
+/// this (then grows by 19 %).
+const FAST_GROWTH_BYTES: usize = 64 * 1024;
 
 /// The default cap: 256 MiB, about 11 million authenticators at 23 bytes each, i.e. 37 000
 /// accepts per second sustained with the default 300 s skew (entries live ~340 s).
@@ -113,12 +118,15 @@ pub fn parse_byte_count(text: &str) -> Option<usize> {
 }
 
 /// The cap of a new memory cache: `KRBAP_RCACHE_MAX_BYTES`, else krb5.conf's
-/// `krbap_rcache_max_bytes`, else [`DEFAULT_MAX_BYTES`] (an unparsable value is ignored).
+/// `krbap_rcache_max_bytes`, else [`DEFAULT_MAX_BYTES`] (a value that does not parse, or 0,
+/// is ignored; the environment is ignored in a setuid program).
 pub fn default_max_bytes() -> usize {
-    if let Some(v) = secure_getenv(MAX_BYTES_ENV) {
-        if let Some(n) = v.to_str().and_then(parse_byte_count) {
-            return n;
-        }
+    let valid = |n: &usize| *n > 0;
+    if let Some(n) = secure_getenv(MAX_BYTES_ENV)
+        .and_then(|v| v.to_str().and_then(parse_byte_count))
+        .filter(valid)
+    {
+        return n;
     }
     crate::config::default_profile()
         .ok()
@@ -126,6 +134,7 @@ pub fn default_max_bytes() -> usize {
             p.get(&["libdefaults", MAX_BYTES_RELATION])
                 .and_then(parse_byte_count)
         })
+        .filter(valid)
         .unwrap_or(DEFAULT_MAX_BYTES)
 }
 
@@ -324,6 +333,10 @@ struct Generation {
     /// `client time div_euclid W`.
     index: i64,
     table: Table,
+    /// Started without an older generation to size it from (the cache's first, or the first
+    /// after a quiet spell): it starts at the smallest size and doubles while under
+    /// [`FAST_GROWTH_BYTES`], so that starting costs little rehashing.
+    no_size_hint: bool,
 }
 
 #[derive(Default)]
@@ -594,7 +607,14 @@ impl MemoryReplayCache {
                 let Some(table) = self.new_table(s, len) else {
                     return Outcome::Full;
                 };
-                s.gens.insert(at, Generation { index, table });
+                s.gens.insert(
+                    at,
+                    Generation {
+                        index,
+                        table,
+                        no_size_hint: prev.is_none(),
+                    },
+                );
                 let expiry = generation_expiry(index, width, max_skew);
                 s.next_sweep = s.next_sweep.min(expiry);
                 at
@@ -623,10 +643,16 @@ impl MemoryReplayCache {
         Outcome::Stored
     }
 
-    /// A copy of generation `at`'s table one size class larger, if the cap allows; the old
-    /// table's bytes are given back.
+    /// A copy of generation `at`'s table one size class larger (twice as large while small,
+    /// for a generation started without a size), if the cap allows; the old table's bytes are
+    /// given back.
     fn grow(&self, s: &mut Shard, at: usize) -> Option<Table> {
-        let len = size_class(s.gens[at].table.buckets.len + 1);
+        let g = &s.gens[at];
+        let len = if g.no_size_hint && g.table.bytes() < FAST_GROWTH_BYTES {
+            size_class(g.table.buckets.len * 2)
+        } else {
+            size_class(g.table.buckets.len + 1)
+        };
         if !self.reserve_or_free_spare(s, table_bytes(len)) {
             return None;
         }
