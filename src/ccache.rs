@@ -1035,7 +1035,7 @@ mod tests {
         let bob = Ccache::new(princ("bob@R"));
         bob.save(&path).unwrap();
         assert!(matches!(
-            append(&path, &princ("alice@R"), &[a.clone()]).unwrap(),
+            append(&path, &princ("alice@R"), std::slice::from_ref(&a)).unwrap(),
             AppendOutcome::OtherPrincipal(_)
         ));
         assert_eq!(Ccache::load(&path).unwrap(), bob);

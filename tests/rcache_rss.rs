@@ -31,7 +31,7 @@ fn million_tokens_rss() {
         channel_bindings: None,
     };
     let start = Instant::now();
-    let mut round = |n: u32| {
+    let round = |n: u32| {
         for i in 0..n {
             if i % 1024 == 0 {
                 let now = t0 + start.elapsed().as_secs() as i64;

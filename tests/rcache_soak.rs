@@ -10,7 +10,7 @@
 //!      the stores of the last skew + 1 seconds of client time (within 10 %);
 //!    - the RSS plateaus at the predicted size, within ±20 %: the design's 20.5 bytes per entry
 //!      of each complete generation (16-byte digests at 71-85 % load), the table of the
-//!      generation being filled (at least 75 % of the one before, at 85 % load), and a fixed
+//!      generation being filled (at least 50 % of the one before, at 85 % load), and a fixed
 //!      256 KiB; the cache's own byte count stays under 32 bytes per entry;
 //!    - sampled tokens offered again are refused as replays while `now ≤ ctime + skew`, and
 //!      afterwards only by the skew check: the cache has let them go (offering the same tag
@@ -42,7 +42,7 @@ const SLOTS: usize = 4096;
 /// The design's bytes per entry of a generation that is complete: 16-byte digests in tables
 /// whose load stays within 71-85 % (grown by 19 % at 85 %): 16 / 0.78 ≈ 20.5 bytes.
 const MODEL_BYTES_PER_ENTRY: f64 = 16.0 / 0.78;
-/// The generation being filled already has a table for at least 75 % of the smaller of the two
+/// The generation being filled already has a table for at least 50 % of the smaller of the two
 /// before it, at 85 % load.
 const MODEL_BYTES_PER_FILLING_ENTRY: f64 = 16.0 / 0.85;
 /// What the cache costs beyond its tables, measured once: the allocator's pages left over from
@@ -320,7 +320,7 @@ fn soak(w: &Arc<World>) {
         let expected = per.sum(now - SKEW, now + 1) as f64;
         let n = |c: i64| per.sum(c, c) as f64;
         let complete: f64 = (now - SKEW..now).map(n).sum();
-        let filling = (0.75 * n(now - 1).min(n(now - 2))).max(n(now)) + n(now + 1);
+        let filling = (0.5 * n(now - 1).min(n(now - 2))).max(n(now)) + n(now + 1);
         let predicted = MODEL_FIXED_BYTES
             + complete * MODEL_BYTES_PER_ENTRY
             + filling * MODEL_BYTES_PER_FILLING_ENTRY;

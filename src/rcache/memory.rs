@@ -20,7 +20,7 @@
 //! four digests (one cache line; linear probing by bucket, a zero digest is an empty slot).
 //! Table sizes come in classes 19 % apart (whole pages from a page on); a full table (85 %
 //! load) grows by one class, so loads stay within about 71–85 % (16 / 0.85 ≈ 19 to
-//! 16 / 0.71 ≈ 22.5 bytes per entry). A new generation starts at 75 % of the smaller of the
+//! 16 / 0.71 ≈ 22.5 bytes per entry). A new generation starts at 50 % of the smaller of the
 //! two generations before it and grows when it must: erring low, so that a falling rate does
 //! not leave tables underfilled (a generation with no older one to go by, the cache's first,
 //! starts at the smallest size and doubles while under 64 KiB, so that starting costs little
@@ -59,11 +59,12 @@ const GROW_LOAD_PERCENT: usize = 85;
 const HARD_LOAD_PERCENT: usize = 95;
 /// The smallest table: 4 buckets, 16 digests, 256 bytes.
 const MIN_BUCKETS: usize = 4;
-/// A new generation's table starts sized for 75 % of the smaller of the two generations before
+/// A new generation's table starts sized for 50 % of the smaller of the two generations before
 /// it: a table too small grows by one size class (and ends at 71-85 % load), one too large
-/// would stay underfilled when the rate falls, so the guess errs low (a generation then grows
-/// once or twice, a rehash of a few thousand digests at most per shard and generation).
-const PREDICT_PERCENT: usize = 75;
+/// stays underfilled when the rate falls or traffic stops, so the guess errs low. A steady
+/// generation then grows four times: about two extra inserts per entry (rehashing), against
+/// at most 50 % / 85 % of the previous generation's table left unused when traffic stops.
+const PREDICT_PERCENT: usize = 50;
 /// Generations per skew: their width is `skew / 8` seconds (at least 1).
 const GENERATIONS_PER_SKEW: i64 = 8;
 /// Tables of a page or more are mapped with `mmap`, in whole pages (their memory goes back to
