@@ -13,10 +13,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "krbap.h"
 #include "krbap_test.h"
@@ -45,6 +47,8 @@
 #define KRB5_RC_IO FX_KRB5(164)
 #define KRB5_RC_PARSE FX_KRB5(166)
 #define KRB5_BAD_MSIZE FX_KRB5(190)
+#define KRB5_CC_FORMAT FX_KRB5(199)
+#define MINOR_EAGAIN 11u
 #define MINOR_EINVAL 22u
 #define ANY_ASN1 0xffffffffu /* the row accepts any of MIT's asn1 codes */
 
@@ -907,6 +911,7 @@ static void spnego_rows(void) {
     }
     row_end();
 }
+static void ccache_file_rows(void);
 
 static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     uint32_t minor = 0;
@@ -1043,6 +1048,77 @@ static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     major = krbap_cred_set_replay_cache(&minor, cred, "file2:/");
     accept_case_with(cred);
     krbap_release_cred(&minor, &cred);
+    row_end();
+
+    ccache_file_rows();
+}
+
+/* Writes `n` bytes of `data` to `path` (plus `extra`/`extra_n` after them); 0 on success. */
+static int write_file(const char *path, const unsigned char *data, size_t n,
+                      const unsigned char *extra, size_t extra_n) {
+    FILE *f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(data, 1, n, f) == n &&
+             (extra_n == 0 || fwrite(extra, 1, extra_n, f) == extra_n);
+    if (f != NULL && fclose(f) != 0) {
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+/* The initiator's ccache as a file other programs write too (issue #20): a length past the
+ * end of the whole file is KRB5_CC_FORMAT (MIT's reader says the same; a file that merely
+ * ends inside a credential is read up to it), and a cache another holder keeps locked for
+ * longer than KRBAP_LOCK_TIMEOUT_MS is EAGAIN (no hang). The lock here is a classic POSIX
+ * record lock of this very process: it conflicts with krbap's open-file-description lock. */
+static void ccache_file_rows(void) {
+    static const unsigned char huge[] = {0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff};
+    char dir[] = "/tmp/krbap-bad-ccache.XXXXXX";
+    char path[64];
+    size_t len = 0;
+    uint32_t minor = 0, major;
+    krbap_cred *ic = NULL;
+    unsigned char *cc = fx_read_file(FX_CCACHE, &len);
+    int fd;
+    struct flock fl;
+
+    row_begin("ccache: a length past the end of the file; locked longer than the timeout");
+    if (cc == NULL || mkdtemp(dir) == NULL) {
+        CHECK(0, "ccache fixture and temporary directory");
+        free(cc);
+        row_end();
+        return;
+    }
+    snprintf(path, sizeof path, "%s/cc", dir);
+    CHECK(write_file(path, cc, len, huge, sizeof huge) == 0, "damaged ccache written");
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    row_case(major, minor, KRBAP_S_NO_CRED, KRB5_CC_FORMAT);
+    CHECK(ic == NULL, "no credential from a damaged ccache");
+    /* Cut inside its last credential: read up to it, as MIT's klist does. */
+    CHECK(write_file(path, cc, len - 9, NULL, 0) == 0, "torn ccache written");
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    CHECK(major == KRBAP_S_COMPLETE, "a ccache torn inside its last credential is read");
+    krbap_release_cred(&minor, &ic);
+
+    CHECK(write_file(path, cc, len, NULL, 0) == 0, "ccache written");
+    fd = open(path, O_RDWR);
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    CHECK(fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0, "classic write lock taken");
+    setenv("KRBAP_LOCK_TIMEOUT_MS", "150", 1);
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    row_case(major, minor, KRBAP_S_NO_CRED, MINOR_EAGAIN);
+    CHECK(ic == NULL, "no credential while the ccache is locked");
+    unsetenv("KRBAP_LOCK_TIMEOUT_MS");
+    if (fd >= 0) {
+        close(fd); /* releases the lock */
+    }
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    CHECK(major == KRBAP_S_COMPLETE, "the ccache is read once the lock is gone");
+    krbap_release_cred(&minor, &ic);
+    unlink(path);
+    rmdir(dir);
+    free(cc);
     row_end();
 }
 

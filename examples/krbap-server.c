@@ -37,6 +37,8 @@ struct server_options {
     const char *deleg_ccache;
     const char *pac_kdc_keytab;
     int pac_policy; /* -1: library default (KRBAP_PAC_VERIFY) */
+    long long rcache_max_bytes; /* -1: library default */
+    int rcache_stats;
 };
 
 static void usage(void) {
@@ -45,7 +47,12 @@ static void usage(void) {
             "                    [-rcache NAME] [-skew SECONDS] [-time UNIX]\n"
             "                    [-deleg-ccache FILE] [-pac-policy POLICY]\n"
             "                    [-pac-kdc-keytab FILE] [service_name]\n"
+            "                    [-deleg-ccache FILE] [-rcache-max-bytes N[K|M|G]]\n"
+            "                    [-rcache-stats] [service_name]\n"
             "  -rcache NAME        replay cache: memory: (default), none:, file2:/path, dfl:\n"
+            "  -rcache-max-bytes N cap of the memory replay cache (default 256M); at the cap\n"
+            "                      new authenticators are refused until older ones expire\n"
+            "  -rcache-stats       print the memory replay cache's counters after each connection\n"
             "  -skew SECONDS       maximum clock skew (default 300)\n"
             "  -time UNIX          fix the server's clock (for demos with captured tickets)\n"
             "  -deleg-ccache FILE  store delegated credentials in this ccache\n"
@@ -89,6 +96,9 @@ static const char *failed_step(uint32_t major, uint32_t minor) {
     }
     if (minor == KRB5KRB_AP_ERR_BAD_INTEGRITY) {
         return "step 2 or 3 (decrypting the ticket or the authenticator)";
+    }
+    if (minor == KRB5_RC_MALLOC) {
+        return "step 3 (replay cache full: the authenticator is refused until older ones expire)";
     }
     if (minor == KRB5KRB_AP_ERR_SKEW || minor == KRB5KRB_AP_ERR_REPEAT ||
         minor == KRB5KRB_AP_ERR_BADMATCH || minor == KRB5KRB_AP_ERR_BADADDR ||
@@ -511,12 +521,53 @@ static int serve(int fd, const krbap_cred *cred, const struct server_options *op
     return status;
 }
 
+/* Parses a byte count with an optional K, M or G suffix (powers of 1024). 0 or -1. */
+static int parse_bytes(const char *text, long long *out) {
+    char digits[32];
+    size_t n = strlen(text);
+    int shift = 0;
+    if (n == 0 || n >= sizeof digits) {
+        return -1;
+    }
+    memcpy(digits, text, n + 1);
+    switch (digits[n - 1]) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    default: break;
+    }
+    if (shift != 0) {
+        digits[n - 1] = '\0';
+    }
+    if (parse_long(digits, 0, 0x7fffffffffffffffLL >> shift, out) != 0) {
+        return -1;
+    }
+    *out <<= shift;
+    return 0;
+}
+
+/* The memory replay cache's counters, one line (-rcache-stats). */
+static void print_rcache_stats(const krbap_cred *cred) {
+    uint32_t minor = 0;
+    krbap_replay_cache_stats st;
+    if (MAJOR_IS_ERROR(krbap_cred_replay_cache_stats(&minor, cred, &st))) {
+        printf("[server] replay cache: no counters (not a memory: cache)\n");
+        return;
+    }
+    printf("[server] replay cache: %llu entries, %llu of %llu bytes (cap), %llu stored, "
+           "%llu replays refused, %llu refused at the cap\n",
+           (unsigned long long)st.entries, (unsigned long long)st.bytes,
+           (unsigned long long)st.max_bytes, (unsigned long long)st.stored,
+           (unsigned long long)st.replays, (unsigned long long)st.rejected_full);
+}
+
 static void parse_args(int argc, char **argv, struct server_options *opt) {
     int i;
     memset(opt, 0, sizeof *opt);
     opt->port = DEFAULT_PORT;
     opt->skew = -1;
     opt->pac_policy = -1;
+    opt->rcache_max_bytes = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -532,6 +583,13 @@ static void parse_args(int argc, char **argv, struct server_options *opt) {
             opt->keytab = argv[++i];
         } else if (strcmp(a, "-rcache") == 0 && has_value) {
             opt->rcache = argv[++i];
+        } else if (strcmp(a, "-rcache-max-bytes") == 0 && has_value) {
+            if (parse_bytes(argv[++i], &opt->rcache_max_bytes) != 0) {
+                fprintf(stderr, "invalid -rcache-max-bytes value\n");
+                usage();
+            }
+        } else if (strcmp(a, "-rcache-stats") == 0) {
+            opt->rcache_stats = 1;
         } else if (strcmp(a, "-skew") == 0 && has_value) {
             if (parse_long(argv[++i], 0, 100LL * 365 * 86400, &opt->skew) != 0) {
                 fprintf(stderr, "invalid -skew value\n");
@@ -609,6 +667,14 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    if (opt.rcache_max_bytes >= 0) {
+        major = krbap_cred_set_replay_cache_max_bytes(&minor, cred, (uint64_t)opt.rcache_max_bytes);
+        if (MAJOR_IS_ERROR(major)) {
+            display_status("setting the replay cache's cap", major, minor);
+            krbap_release_cred(&minor, &cred);
+            return 1;
+        }
+    }
     if (opt.skew >= 0) {
         major = krbap_cred_set_clock_skew(&minor, cred, (int64_t)opt.skew);
         if (MAJOR_IS_ERROR(major)) {
@@ -655,6 +721,9 @@ int main(int argc, char **argv) {
         last_status = serve(fd, cred, &opt);
         close(fd);
         printf("[server] connection closed%s\n", last_status == 0 ? "" : " after an error");
+        if (opt.rcache_stats) {
+            print_rcache_stats(cred);
+        }
     } while (!opt.once);
     close(listener);
     krbap_release_cred(&minor, &cred);

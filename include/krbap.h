@@ -367,6 +367,25 @@ typedef struct krbap_channel_bindings {
   struct krbap_buffer application_data;
 } krbap_channel_bindings;
 
+// Counters and sizes of an acceptor credential's memory replay cache
+// (`krbap_cred_replay_cache_stats`).
+typedef struct krbap_replay_cache_stats {
+  // Authenticators held (those that can still be replayed within the clock skew, plus
+  // the not yet dropped rest of the oldest generation).
+  uint64_t entries;
+  // Bytes of memory the cache holds (what the cap counts).
+  uint64_t bytes;
+  // The cap in bytes.
+  uint64_t max_bytes;
+  // Authenticators stored since the cache was made.
+  uint64_t stored;
+  // Replays refused.
+  uint64_t replays;
+  // Authenticators refused because the cache was at its cap (KRBAP_S_FAILURE with
+  // KRB5_RC_MALLOC): the acceptor failed closed rather than forget a live entry.
+  uint64_t rejected_full;
+} krbap_replay_cache_stats;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -648,6 +667,24 @@ uint32_t krbap_wrap_size_limit(uint32_t *minor_status,
                                uint32_t qop_req,
                                uint32_t req_output_size,
                                uint32_t *max_input_size);
+
+// Sets the cap of an acceptor credential's memory replay cache (the default cache,
+// "memory:"), in bytes: at the cap new authenticators are refused (KRBAP_S_FAILURE,
+// minor KRB5_RC_MALLOC) until entries expire, and no live entry is ever forgotten.
+// 0 restores the default (KRBAP_RCACHE_MAX_BYTES, else krb5.conf `[libdefaults]
+// krbap_rcache_max_bytes`, else 256 MiB); UINT64_MAX removes the cap. Lowering the cap
+// below what the cache holds forgets nothing. A credential whose replay cache is not a
+// memory cache gives KRBAP_S_UNAVAILABLE.
+uint32_t krbap_cred_set_replay_cache_max_bytes(uint32_t *minor_status,
+                                               const struct krbap_cred *cred,
+                                               uint64_t max_bytes);
+
+// Reads the counters of an acceptor credential's memory replay cache into `*stats`.
+// A credential whose replay cache is not a memory cache gives KRBAP_S_UNAVAILABLE (and
+// `*stats` zeroed).
+uint32_t krbap_cred_replay_cache_stats(uint32_t *minor_status,
+                                       const struct krbap_cred *cred,
+                                       struct krbap_replay_cache_stats *stats);
 
 // Initiates a context with the mechanism `mech` (RFC 2744 gss_init_sec_context with a
 // `mech_type`): KRBAP_MECH_KRB5 (exactly krbap_init_sec_context) or KRBAP_MECH_SPNEGO.

@@ -290,9 +290,10 @@ fn verify_decrypted(
     // The PAC (MS-PAC): a forged or misplaced one fails here, before the replay cache.
     let pac = crate::pac::check_ticket(&ticket, &server, service_key, &policy.pac)?;
     // Last, so that only authenticators that passed every other check enter the cache.
-    policy.replay_cache.check_and_store(
+    policy.replay_cache.check_and_store_authenticator(
         &ap_req.authenticator.cipher,
         session_key.enctype().mac_len(),
+        authenticator.ctime,
         policy.now,
         policy.skew,
     )?;

@@ -24,6 +24,7 @@ pub mod crypto;
 pub mod diagnose;
 pub mod error;
 pub mod ffi;
+pub mod file_lock;
 pub mod gss;
 pub mod http;
 pub mod kdc;

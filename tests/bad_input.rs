@@ -92,6 +92,65 @@ impl Matrix {
     }
 }
 
+// ---- files other programs write too (issue #20) -------------------------------------------
+
+/// A ccache whose last credential claims more bytes than the whole file (MIT's reader says
+/// KRB5_CC_FORMAT; a file that merely ends inside a credential is read up to it), and keytabs
+/// that `add_to_file` must not write to: cut inside a record (a record running past the end
+/// of the file, a partial record length) or of the read-only 0x0501 format.
+fn file_rows(m: &mut Matrix) {
+    let dir = std::env::temp_dir().join(format!("krbap-bad-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cc_path = dir.join("cc");
+    let cc = read("alice.ccache");
+    let inputs = [0x7fff_ffff, cc.len() as u32 + 100, u32::MAX]
+        .iter()
+        .map(|n| {
+            let mut b = cc.clone();
+            b.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1]);
+            b.extend_from_slice(&n.to_be_bytes());
+            b
+        })
+        .collect();
+    m.row(
+        "ccache: a length past the end of the whole file",
+        inputs,
+        Want::Exact(major::NO_CRED, minor::CC_FORMAT),
+        |b| {
+            std::fs::write(&cc_path, b).unwrap();
+            InitiatorCredential::from_ccache(Some(cc_path.to_str().unwrap()), None)
+        },
+    );
+
+    let kt = read("service.keytab");
+    let entry = krbap::keytab::Keytab::parse(&kt, "kt").unwrap().entries[0].clone();
+    let mut boundaries = vec![2];
+    let mut pos = 2;
+    while pos + 4 <= kt.len() {
+        let len = i32::from_be_bytes(kt[pos..pos + 4].try_into().unwrap());
+        pos += 4 + len.unsigned_abs() as usize;
+        boundaries.push(pos);
+    }
+    let mut inputs: Vec<Vec<u8>> = (3..kt.len())
+        .filter(|n| !boundaries.contains(n))
+        .map(|n| kt[..n].to_vec())
+        .collect();
+    let mut native = kt.clone();
+    native[1] = 1;
+    inputs.push(native);
+    let kt_path = dir.join("kt");
+    m.row(
+        "keytab add: record past the end, partial length, 0x0501 format",
+        inputs,
+        Want::Exact(major::FAILURE, minor::KT_FORMAT),
+        |b| {
+            std::fs::write(&kt_path, b).unwrap();
+            krbap::keytab::Keytab::add_to_file(&kt_path, std::slice::from_ref(&entry))
+        },
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 // ---- DER helpers for building the malformed initial tokens ----------------------------------
 
 /// A DER definite length.
@@ -1457,6 +1516,7 @@ fn bad_input_matrix() {
     http_header_rows(&mut m, &ac, &good);
     pac_rows(&mut m);
     pac_accept_rows(&mut m);
+    file_rows(&mut m);
     println!("bad-input matrix: {} rows, {} cases", m.rows, m.cases);
     assert!(
         m.failures.is_empty(),

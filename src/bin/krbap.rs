@@ -589,19 +589,13 @@ fn cmd_keytab_add(req: cli::KeytabAddArgs, out: &mut dyn Write) -> Result<(), Cl
         None => read_password_line()?,
     };
     let path = resolve_keytab_name(Some(&req.file))?;
-    let mut kt = if path.exists() {
-        Keytab::load(&path)?
-    } else {
-        Keytab {
-            entries: Vec::new(),
-        }
-    };
     let salt = default_salt(&principal);
     let timestamp = now_secs().clamp(0, u32::MAX as i64) as u32;
+    let mut entries = Vec::with_capacity(enctypes.len());
     for e in &enctypes {
         let key =
             Key::from_password(*e, password.as_bytes(), &salt, None).map_err(krbap::Error::from)?;
-        kt.add(krbap::keytab::KeytabEntry {
+        entries.push(krbap::keytab::KeytabEntry {
             principal: principal.clone(),
             timestamp,
             kvno,
@@ -609,7 +603,8 @@ fn cmd_keytab_add(req: cli::KeytabAddArgs, out: &mut dyn Write) -> Result<(), Cl
             key: Zeroizing::new(key.bytes().to_vec()),
         });
     }
-    kt.save(&path)?;
+    // In place, under the keytab's lock, as MIT's ktutil and kadmin ktadd write.
+    Keytab::add_to_file(&path, &entries)?;
     writeln!(
         out,
         "added {} key(s) for {principal} kvno {kvno} to {}",
