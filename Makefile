@@ -7,7 +7,7 @@
 #                          completions in build/share (krbap generate-assets)
 #   make demo              the six steps of the AP exchange, client and server over
 #                          loopback (scripts/demo.sh)
-#   make examples          build/examples/krbap-server and krbap-client
+#   make examples          build/examples/krbap-server and krbap-client; krbap-http-server and -client
 #   make test              THE test command (CI runs it): see scripts/test.sh
 #   make test-asan         the C tests with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench             krbap against MIT's libgssapi_krb5 in one process (scripts/bench.sh):
@@ -81,6 +81,8 @@ examples: build
 	mkdir -p build/examples
 	$(CC) $(EXAMPLE_CFLAGS) examples/krbap-server.c examples/common.c -o build/examples/krbap-server $(EXAMPLE_LIBS)
 	$(CC) $(EXAMPLE_CFLAGS) examples/krbap-client.c examples/common.c -o build/examples/krbap-client $(EXAMPLE_LIBS)
+	$(CC) $(EXAMPLE_CFLAGS) -pthread examples/krbap-http-server.c examples/http_common.c examples/common.c -o build/examples/krbap-http-server $(EXAMPLE_LIBS)
+	$(CC) $(EXAMPLE_CFLAGS) examples/krbap-http-client.c examples/http_common.c examples/common.c -o build/examples/krbap-http-client $(EXAMPLE_LIBS)
 
 demo: examples
 	scripts/demo.sh

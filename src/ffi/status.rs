@@ -284,6 +284,7 @@ mod tests {
         // The tables krbap's codes come from: krb5 (protocol and library), asn1, the two
         // GSS krb5-mechanism tables, errno, MIT's SPNEGO codes.
         let ranges = [
+            (minor::SPNEGO_NO_MECHS_AVAILABLE, 8),
             (minor::KRB5_ERR_BASE, 256),
             (minor::ASN1_BAD_TIMEFORMAT, 16),
             (minor::K5G_BASE, 32),
