@@ -7,7 +7,10 @@
 #   3. a throwaway MIT realm (tests/interop/realm.sh), then the pytest suite: MIT's
 #      python-gssapi both ways on every enctype, MIT's gss-server/gss-client, every exception
 #      class, bad input, 4 threads x 2000 accepts, 200 000 accept+delete cycles (RSS flat),
-#      the README's server and client; pytest's summary line is shown
+#      the README's server and client; HTTP Negotiate: the WSGI (Flask on waitress) and ASGI
+#      (Starlette on uvicorn) middlewares against curl --negotiate, requests-gssapi and
+#      krbap's requests/httpx auth classes, multi-leg SPNEGO, bad headers; the auth classes
+#      against MIT's acceptor and examples/krbap-http-server; pytest's summary line is shown
 #   4. the valgrind subset of the suite (conftest.VALGRIND_SUBSET) under valgrind: no error
 #      or leak in libkrbap, and the deliberate leak of test_valgrind_selftest.py is seen
 # Prints `N passed, N failed` last: one per pytest test, one per other step.

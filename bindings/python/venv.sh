@@ -8,7 +8,8 @@
 # Python (python3-gssapi, the peer of the tests) loads in the same process as krbap. From
 # PyPI, pinned: the build backend (so that tests/python.sh can also build without
 # isolation), pytest, ruff and mypy; for the HTTP tests requests (and its type stubs),
-# httpx, Flask, Starlette with uvicorn, and requests-gssapi (an MIT-based client; its
+# httpx, Flask with waitress (a WSGI server with keep-alive, which multi-leg SPNEGO needs),
+# Starlette with uvicorn, and requests-gssapi (an MIT-based client; its
 # `gssapi` requirement is met by Debian's python3-gssapi). The krbap package itself is
 # installed by the callers.
 # Idempotent and safe to run concurrently (a lock, and a stamp naming the pins).
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 venv=${KRBAP_PY_VENV:-$root/build/py-krbap}
 pins=(hatchling==1.27.0 pytest==8.4.2 mypy==1.18.2 ruff==0.16.10
     requests==2.33.1 types-requests==2.33.0.20261030 httpx==0.28.1 flask==3.1.3
-    starlette==1.10.0 uvicorn==0.55.0 requests-gssapi==1.4.0)
+    starlette==1.10.0 uvicorn==0.55.0 requests-gssapi==1.4.0 waitress==3.0.2)
 stamp="pins: ${pins[*]}"
 
 mkdir -p "$(dirname "$venv")"
