@@ -23,6 +23,7 @@ from ctypes import (
     c_int64,
     c_size_t,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import Path
@@ -61,6 +62,17 @@ class krbap_channel_bindings(Structure):
         ("acceptor_addrtype", c_uint32),
         ("acceptor_address", krbap_in_buffer),
         ("application_data", krbap_in_buffer),
+    ]
+
+
+class krbap_replay_cache_stats(Structure):
+    _fields_ = [
+        ("entries", c_uint64),
+        ("bytes", c_uint64),
+        ("max_bytes", c_uint64),
+        ("stored", c_uint64),
+        ("replays", c_uint64),
+        ("rejected_full", c_uint64),
     ]
 
 
@@ -140,6 +152,27 @@ _OPTIONAL_PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "krbap_http_www_authenticate": (_U32, [_PU32, _PINBUF, _PBUF]),
     "krbap_http_authorization": (_U32, [_PU32, _PINBUF, _PBUF]),
     "krbap_http_parse_www_authenticate": (_U32, [_PU32, c_char_p, _PBUF]),
+    # The PAC (src/ffi/pac.rs)
+    "krbap_cred_set_pac_policy": (_U32, [_PU32, c_void_p, c_uint32]),
+    "krbap_cred_set_pac_kdc_keytab": (_U32, [_PU32, c_void_p, c_char_p]),
+    "krbap_ctx_get_pac": (_U32, [_PU32, c_void_p, _PVOID]),
+    "krbap_import_pac": (_U32, [_PU32, _PINBUF, _PVOID]),
+    "krbap_release_pac": (_U32, [_PU32, _PVOID]),
+    "krbap_pac_get_verified": (_U32, [_PU32, c_void_p, _PU32, _PBUF]),
+    "krbap_pac_get_number": (_U32, [_PU32, c_void_p, c_uint32, POINTER(c_uint64)]),
+    "krbap_pac_get_time": (_U32, [_PU32, c_void_p, c_uint32, POINTER(c_int64)]),
+    "krbap_pac_get_string": (_U32, [_PU32, c_void_p, c_uint32, _PBUF]),
+    "krbap_pac_group_count": (_U32, [_PU32, c_void_p, POINTER(c_size_t)]),
+    "krbap_pac_get_group": (_U32, [_PU32, c_void_p, c_size_t, _PBUF, _PU32, _PU32]),
+    "krbap_pac_transited_count": (_U32, [_PU32, c_void_p, POINTER(c_size_t)]),
+    "krbap_pac_get_transited": (_U32, [_PU32, c_void_p, c_size_t, _PBUF]),
+    "krbap_pac_buffer_count": (_U32, [_PU32, c_void_p, POINTER(c_size_t)]),
+    "krbap_pac_get_buffer": (_U32, [_PU32, c_void_p, c_size_t, _PU32, _PBUF]),
+    "krbap_pac_find_buffer": (_U32, [_PU32, c_void_p, c_uint32, _PBUF]),
+    "krbap_pac_get_signature": (_U32, [_PU32, c_void_p, c_uint32, _PI32, _PBUF]),
+    # The memory replay cache's cap and counters (src/ffi/rcache.rs)
+    "krbap_cred_set_replay_cache_max_bytes": (_U32, [_PU32, c_void_p, c_uint64]),
+    "krbap_cred_replay_cache_stats": (_U32, [_PU32, c_void_p, POINTER(krbap_replay_cache_stats)]),
 }
 
 

@@ -16,6 +16,8 @@ from . import _ffi
 from . import status as _status
 from .cred import AcceptorCredential, Enctype, InitiatorCredential
 from .name import Name, NameType, take_name
+from .pac import Pac
+from .pac import from_context as pac_from_context
 from .status import KrbapError, ReplayError, make_error
 
 
@@ -438,6 +440,18 @@ class AcceptorContext(SecurityContext):
                 return None
             raise
         return _ffi.take(buf)
+
+    @property
+    def pac(self) -> Optional[Pac]:
+        """The ticket's PAC, typed (user and group SIDs, names, UPN, domain, times, raw
+        buffers, what was verified); None when the ticket carried none. A new
+        :class:`~krbap.pac.Pac` per read: it outlives the context; close it when done."""
+        with self._h.lock:
+            if self._h.closed:
+                raise ValueError("context is closed")
+            if not self._h.ptr or not self._complete:
+                raise ValueError("context is not established")
+            return pac_from_context(self._h.ptr)
 
 
 class InitiatorContext(SecurityContext):

@@ -7,12 +7,15 @@ from __future__ import annotations
 import enum
 import os
 import weakref
-from ctypes import byref, c_int32, c_int64, c_uint32, c_void_p
+from ctypes import byref, c_int32, c_int64, c_uint32, c_uint64, c_void_p
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, TypeVar, Union
 
 from . import _ffi
+from . import status as _status
 from .name import Name, NameType, take_name
-from .status import check
+from .pac import PacPolicy
+from .status import KrbapError, check
 
 if TYPE_CHECKING:
     from .context import AcceptorContext, ChannelBindings
@@ -38,6 +41,24 @@ class Enctype(enum.IntEnum):
     AES256_CTS_HMAC_SHA1_96 = 18
     AES128_CTS_HMAC_SHA256_128 = 19
     AES256_CTS_HMAC_SHA384_192 = 20
+
+
+@dataclass(frozen=True)
+class ReplayCacheStats:
+    """The counters of an acceptor's memory replay cache (``krbap_cred_replay_cache_stats``)."""
+
+    entries: int
+    """Authenticators held (those still replayable within the clock skew, plus the not yet
+    dropped rest of the oldest generation)."""
+    bytes: int
+    """Memory the cache holds (what the cap counts)."""
+    max_bytes: int
+    stored: int
+    """Authenticators stored since the cache was made."""
+    replays: int
+    """Replays refused."""
+    rejected_full: int
+    """Authenticators refused because the cache was at its cap."""
 
 
 def _principal(principal: Union[str, Name, None]) -> Optional[Name]:
@@ -268,6 +289,64 @@ class AcceptorCredential(Credential):
                 minor,
                 "set_replay_cache",
             )
+        finally:
+            self._release()
+
+    def set_pac_policy(self, policy: PacPolicy) -> None:
+        """What accepts that start afterwards do with a ticket's PAC (default
+        PacPolicy.VERIFY: a PAC must verify, a ticket without one passes)."""
+        if not isinstance(policy, int) or isinstance(policy, bool):
+            raise TypeError("policy must be a krbap.PacPolicy")
+        self._set("cred_set_pac_policy", PacPolicy(policy))
+
+    def set_pac_kdc_keytab(self, keytab: Optional[PathLike]) -> None:
+        """A keytab with the KDC's key (``krbtgt``): accept then also verifies the PAC's
+        KDC, ticket and full signatures. None removes it. For KDC-side and test use: an
+        ordinary service has only its own key and verifies the server signature."""
+        self._set(
+            "cred_set_pac_kdc_keytab",
+            None if keytab is None else _ffi.c_string(keytab, "keytab"),
+        )
+
+    def set_replay_cache_max_bytes(self, max_bytes: int) -> None:
+        """The cap of the memory replay cache (the default ``memory:``) in bytes: at the cap,
+        new authenticators are refused (a KrbapError, minor KRB5_RC_MALLOC) until entries
+        expire, rather than live entries forgotten. 0 restores the default
+        (KRBAP_RCACHE_MAX_BYTES, krb5.conf, else 256 MiB); 2**64 - 1 removes the cap.
+        Another kind of replay cache raises KrbapError (GSS_S_UNAVAILABLE)."""
+        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool):
+            raise TypeError("max_bytes must be an int")
+        if not 0 <= max_bytes < 1 << 64:
+            raise ValueError(f"max_bytes {max_bytes} is out of range")
+        self._set("cred_set_replay_cache_max_bytes", c_uint64(max_bytes))
+
+    def replay_cache_stats(self) -> Optional[ReplayCacheStats]:
+        """The memory replay cache's counters; None when the replay cache is not a memory
+        cache (file2:, none:, ...)."""
+        stats = _ffi.krbap_replay_cache_stats()
+        try:
+            self._set("cred_replay_cache_stats", byref(stats))
+        except KrbapError as e:
+            if e.major & _status.ROUTINE_ERROR_MASK == _status.UNAVAILABLE:
+                return None
+            raise
+        return ReplayCacheStats(
+            stats.entries,
+            stats.bytes,
+            stats.max_bytes,
+            stats.stored,
+            stats.replays,
+            stats.rejected_full,
+        )
+
+    def _set(self, what: str, *args: object) -> None:
+        fn = _ffi.optional(f"krbap_{what}")
+        if fn is None:
+            raise NotImplementedError(f"{_ffi.library_path} has no krbap_{what} (a newer libkrbap)")
+        ptr = self._acquire()
+        try:
+            minor = c_uint32()
+            check(fn(byref(minor), ptr, *args), minor, what)
         finally:
             self._release()
 
