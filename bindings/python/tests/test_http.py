@@ -56,25 +56,6 @@ def page(ctx: krbap.AcceptorContext) -> str:
 
 
 @pytest.fixture(scope="session")
-def http_keytab(realm: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The keys of HTTP/localhost (clients ask for HTTP@<the URL's host>)."""
-    path = tmp_path_factory.mktemp("http") / "http.keytab"
-    subprocess.run(
-        ["kadmin.local", "-r", "TEST.LOCAL", "-q", "addprinc -randkey HTTP/localhost"],
-        capture_output=True,
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    subprocess.run(
-        ["kadmin.local", "-r", "TEST.LOCAL", "-q", f"ktadd -k {path} HTTP/localhost"],
-        capture_output=True,
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return f"FILE:{path}"
-
-
-@pytest.fixture(scope="session")
 def http_cred(http_keytab: str) -> Iterator[krbap.AcceptorCredential]:
     with krbap.AcceptorCredential(http_keytab) as cred:
         yield cred

@@ -7,6 +7,7 @@ Also the memory replay cache's cap and counters."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -324,9 +325,20 @@ def test_pac_outlives_its_context(acceptor: krbap.AcceptorCredential) -> None:
 # --- the memory replay cache's cap and counters ------------------------------------------
 
 
+def token_at(unix_time: int) -> bytes:
+    """A krbap initiator token whose authenticator says ``unix_time``."""
+    with krbap.InitiatorCredential(os.environ["KRB5CCNAME"]) as cred:
+        cred.set_time(unix_time)  # the clock of its contexts too
+        with krbap.InitiatorContext("test@localhost", credential=cred, flags=krbap.Flags(0)) as ctx:
+            return ctx.step()
+
+
 def test_replay_cache_stats_and_cap(keytab: str) -> None:
-    tokens = krbap_tokens(12)
+    now = int(time.time())
+    tokens = [token_at(now) for _ in range(5)]
+    later = token_at(now + 40)  # the cache's next generation (37 s each)
     with krbap.AcceptorCredential(keytab) as cred:
+        cred.set_time(now)
         stats = cred.replay_cache_stats()
         assert stats is not None and stats.entries == 0 and stats.stored == 0
         assert stats.max_bytes == 256 << 20  # the default cap
@@ -338,18 +350,20 @@ def test_replay_cache_stats_and_cap(keytab: str) -> None:
         assert stats is not None
         assert (stats.entries, stats.stored, stats.replays, stats.rejected_full) == (4, 4, 1, 0)
         assert stats.bytes > 0
-        # A cap below what the cache holds: nothing is forgotten, new ones are refused.
+        # A cap below what the cache holds: nothing is forgotten, and an authenticator that
+        # needs more memory (a new generation) is refused.
         cred.set_replay_cache_max_bytes(1)
+        cred.set_time(now + 40)
         with pytest.raises(krbap.KrbapError) as e:
-            cred.accept(tokens[4])
-        assert e.value.name == "KRB5_RC_MALLOC"
+            cred.accept(later)
+        assert e.value.name == "KRB5_RC_MALLOC" and "cap of 1 bytes" in e.value.message
         with pytest.raises(krbap.ReplayError):
             cred.accept(tokens[1])  # still remembered
         stats = cred.replay_cache_stats()
         assert stats is not None
         assert (stats.max_bytes, stats.rejected_full, stats.replays) == (1, 1, 2)
-        cred.set_replay_cache_max_bytes(0)  # the default again
-        cred.accept(tokens[4]).close()
+        cred.set_replay_cache_max_bytes(0)  # the default again: `later` was refused, not stored
+        cred.accept(later).close()
         stats = cred.replay_cache_stats()
         assert stats is not None and stats.max_bytes == 256 << 20 and stats.entries == 5
         for bad in (-1, 1 << 64):

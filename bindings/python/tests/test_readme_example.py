@@ -4,6 +4,7 @@ client whose ticket the server cannot decrypt is refused and the server keeps se
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -95,3 +96,36 @@ def test_readme_server_and_client(tmp: Path) -> None:
         proc.wait()
     lines = log.read_text().splitlines()
     assert lines.count(f"{CLIENT} says hello") == 3, lines
+
+
+def test_readme_web_example(tmp: Path, http_keytab: str) -> None:
+    # The Flask app behind the WSGI middleware, served by waitress, and the requests client.
+    port = free_port()
+    (tmp / "web.py").write_text(readme_block("# web.py"))
+    client = tmp / "web_client.py"
+    client.write_text(readme_block("# web_client.py").replace("8080", str(port)))
+    assert len(readme_block("# web.py").splitlines()) <= 16
+    assert len(readme_block("# web_client.py").splitlines()) <= 8
+    log = tmp / "web.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "waitress", f"--port={port}", "web:app"],
+            cwd=tmp,
+            env={**os.environ, "KRB5_KTNAME": http_keytab},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        for _ in range(200):
+            if listening(port):
+                break
+            time.sleep(0.05)
+        done = subprocess.run(
+            [sys.executable, str(client)], capture_output=True, text=True, timeout=30, check=False
+        )
+        assert done.returncode == 0, done.stderr + log.read_text()
+        assert done.stdout == f"200 hello {CLIENT} (SPNEGO)\n"
+    finally:
+        proc.kill()
+        proc.wait()
