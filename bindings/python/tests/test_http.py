@@ -44,6 +44,9 @@ from krbap.httpx_auth import HTTPNegotiateAuth as HttpxAuth
 from krbap.requests_auth import HTTPNegotiateAuth as RequestsAuth
 
 PEERS = REPO / "tests/interop/http_peers.py"
+# SPNEGO's NegTokenInit listing Kerberos, without an optimistic token: the acceptor answers
+# with a continuation, and the context waits for the next leg.
+MECH_LIST_ONLY = bytes.fromhex("601b06062b0601050502a011300fa00d300b06092a864886f712010202")
 
 
 def page(ctx: krbap.AcceptorContext) -> str:
@@ -235,6 +238,36 @@ def test_multileg_spnego(server_url: str, case: str) -> None:
     assert "one connection" in done.stdout
 
 
+def test_client_starts_over_on_the_same_connection(server_url: str) -> None:
+    # A multi-leg exchange left after its first leg; the client then sends a complete new
+    # exchange on the same connection: it is accepted, not taken for the next leg.
+    host, port = server_url.split("//")[1].rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("GET", "/", headers={"Authorization": khttp.authorization(MECH_LIST_ONLY)})
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 401 and khttp.negotiate_token([r.getheader("WWW-Authenticate", "")])
+        with krbap.InitiatorContext("HTTP@localhost", mech=krbap.Mech.SPNEGO) as ctx:
+            conn.request("GET", "/", headers={"Authorization": khttp.authorization(ctx.step())})
+            r = conn.getresponse()
+            body = r.read().decode()
+            assert r.status == 200 and user_and_mech(body) == (CLIENT, "SPNEGO")
+            final = khttp.negotiate_token([r.getheader("WWW-Authenticate", "")])
+            assert final is not None
+            ctx.step(final)
+            assert ctx.complete
+        # A continuation token with nothing waiting for it: refused.
+        conn.request(
+            "GET", "/", headers={"Authorization": khttp.authorization(b"\xa1\x03\x30\x01\x00")}
+        )
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 401
+    finally:
+        conn.close()
+
+
 # --- bad headers and failed authentications ----------------------------------------------
 
 
@@ -392,8 +425,7 @@ def test_middlewares_pass_other_scopes_and_refuse_bad_arguments(
 
 
 def test_pending_contexts_are_bounded(http_cred: krbap.AcceptorCredential) -> None:
-    # SPNEGO without an optimistic token: each initial token leaves a context waiting.
-    mech_list_only = bytes.fromhex("601b06062b0601050502a011300fa00d300b06092a864886f712010202")
+    mech_list_only = MECH_LIST_ONLY
 
     def waiting() -> krbap.AcceptorContext:
         ctx = http_cred.accept(mech_list_only)

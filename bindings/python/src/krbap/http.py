@@ -241,6 +241,31 @@ class PendingContexts:
             ctx.close()
 
 
+def _continue_or_accept(
+    credential: AcceptorCredential,
+    waiting: Optional[AcceptorContext],
+    token: bytes,
+    channel_bindings: Optional[ChannelBindings],
+) -> AcceptorContext:
+    """The next leg of the connection's waiting context; a token that does not continue it
+    (a client that started over on the same connection) is accepted as a new exchange, and
+    when that fails too, the first failure is the one reported."""
+    if waiting is None:
+        return credential.accept(token, channel_bindings=channel_bindings)
+    try:
+        waiting.step(token, channel_bindings=channel_bindings)
+        return waiting
+    except KrbapError as first:
+        waiting.close()
+        try:
+            return credential.accept(token, channel_bindings=channel_bindings)
+        except KrbapError:
+            raise first from None
+    except BaseException:
+        waiting.close()
+        raise
+
+
 def negotiate(
     credential: AcceptorCredential,
     authorization_value: Optional[str],
@@ -264,16 +289,9 @@ def negotiate(
     except ValueError as e:  # not ISO-8859-1, a NUL
         return Outcome(None, None, f"malformed Authorization header: {e}", 400)
     multi_leg = pending is not None and connection is not None
-    ctx = pending.take(connection) if multi_leg and pending is not None else None
+    waiting = pending.take(connection) if multi_leg and pending is not None else None
     try:
-        if ctx is not None:
-            try:
-                ctx.step(token, channel_bindings=channel_bindings)
-            except BaseException:
-                ctx.close()
-                raise
-        else:
-            ctx = credential.accept(token, channel_bindings=channel_bindings)
+        ctx = _continue_or_accept(credential, waiting, token, channel_bindings)
     except KrbapError as e:
         # The acceptor's error token (a KRB-ERROR, SPNEGO's reject) goes back, as MIT's servers do.
         header = www_authenticate(e.token) if e.token else "Negotiate"
