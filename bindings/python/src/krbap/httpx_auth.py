@@ -51,7 +51,8 @@ class HTTPNegotiateAuth(httpx.Auth):
         self.mech = mech
         self.verified: Optional[bool] = None
         """After a response: whether the server's final token completed the context (None:
-        no Negotiate authentication took place)."""
+        no Negotiate authentication took place); with concurrent requests, the last
+        response's. Each request has its own context, so one instance may serve them all."""
 
     def _context(self, request: httpx.Request) -> InitiatorContext:
         return InitiatorContext(

@@ -39,7 +39,9 @@ from .http import (
 
 class HTTPNegotiateAuth(AuthBase):
     """``context``: the initiator context of the last authentication (its ``complete``
-    tells whether the server was verified), closed when the next one starts."""
+    tells whether the server was verified), closed when the next one starts. Like a
+    ``requests.Session``, an instance serves one thread at a time (give each thread its
+    own)."""
 
     def __init__(
         self,
