@@ -50,11 +50,17 @@ MECH_LIST_ONLY = bytes.fromhex("601b06062b0601050502a011300fa00d300b06092a864886
 
 
 def page(ctx: krbap.AcceptorContext) -> str:
-    # The <p id="user"> element of krbap-http-server's page (what http_peers.py reads).
+    # The <p id="user"> element of krbap-http-server's page (what http_peers.py reads), and
+    # the PAC's CLIENT_INFO name (the realm's MIT KDC issues PACs).
+    pac = ctx.pac
+    pac_name = "none"
+    if pac is not None:
+        with pac:
+            pac_name = f"{pac.client_name} {pac.verified!r}"
     return (
         "<!DOCTYPE html><html><body>"
         f'<p id="user">{ctx.client_name}</p><p id="mech">{ctx.mech.name}</p>'
-        f'<p id="complete">{ctx.complete}</p></body></html>\n'
+        f'<p id="pac">{pac_name}</p></body></html>\n'
     )
 
 
@@ -181,6 +187,7 @@ def test_requests_with_krbap_auth(server_url: str, mech: krbap.Mech, mutual: boo
         r = s.get(server_url, auth=auth, timeout=30)
         assert r.status_code == 200, r.text
         assert user_and_mech(r.text) == (CLIENT, mech.name)
+        assert '<p id="pac">alice <PacVerified.SERVER_SIGNATURE: 1></p>' in r.text
         assert [h.status_code for h in r.history] == [401]
         assert auth.context is not None and auth.context.complete  # the final token verified
         assert bool(auth.context.flags & krbap.Flags.MUTUAL) == mutual
@@ -405,6 +412,47 @@ def test_bad_headers_without_a_server(
         krbap.asgi.NegotiateMiddleware(inner_asgi, http_cred), [(b"authorization", raw)]
     )
     assert status_code == 400, body
+
+
+def test_mutated_headers(http_cred: krbap.AcceptorCredential) -> None:
+    # 3000 seeded mutations of a real Authorization value (bytes flipped, cut, repeated,
+    # spaces, other schemes) through both middlewares: each answered 400 or 401 (or, for
+    # the one intact value, 200 once), nothing else, no exception.
+    import random
+
+    rng = random.Random(4559)
+    good = khttp.authorization(krbap_tokens(1, "HTTP@localhost")[0])
+    alphabet = 'AZaz09+/= \t,;:"NegotiaBsc\x7f\xff'
+
+    def inner(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    wsgi = krbap.wsgi.NegotiateMiddleware(inner, http_cred)
+    asgi = krbap.asgi.NegotiateMiddleware(starlette_app(http_cred).app, http_cred)
+    seen: dict[str, int] = {}
+    for i in range(3000):
+        value = list(good)
+        for _ in range(rng.randint(1, 4)):
+            op = rng.randrange(4)
+            at = rng.randrange(len(value) + 1)
+            if op == 0 and value:
+                value[min(at, len(value) - 1)] = rng.choice(alphabet)
+            elif op == 1:
+                value = value[:at]
+            elif op == 2:
+                value[at:at] = rng.choice(alphabet) * rng.randint(1, 3)
+            else:
+                value = value[at:] + value[:at]
+        text = "".join(value)
+        if i % 2:
+            status, _, _ = wsgi_call(wsgi, {"HTTP_AUTHORIZATION": text})
+        else:
+            code, _, _ = asgi_call(asgi, [(b"authorization", text.encode("latin-1"))])
+            status = str(code)
+        assert status.split()[0] in ("400", "401", "200"), (text, status)
+        seen[status.split()[0]] = seen.get(status.split()[0], 0) + 1
+    assert seen.get("400", 0) > 100 and seen.get("401", 0) > 100, seen
 
 
 def test_middlewares_pass_other_scopes_and_refuse_bad_arguments(
