@@ -270,9 +270,15 @@ fn verify_decrypted(
         ));
     }
     // Last, so that only authenticators that passed every other check enter the cache.
-    policy.replay_cache.check_and_store(
+    policy.replay_cache.check_and_store_authenticator(
         &ap_req.authenticator.cipher,
         session_key.enctype().mac_len(),
+        &crate::rcache::AuthenticatorId {
+            server: &server,
+            client: &client,
+            ctime: authenticator.ctime,
+            cusec: authenticator.cusec,
+        },
         policy.now,
         policy.skew,
     )?;

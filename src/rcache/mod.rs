@@ -15,10 +15,15 @@
 //!
 //! One file per kind: [`memory`] and [`file2`]; this file holds what they share (the tag, the
 //! replay error, name resolution).
+//!
+//! And a fourth, [`ReplayCache::Redis`]: one cache for a whole server farm in Redis
+//! (`redis://`, `redis+unix:`, `redis+cluster://`), in `redis.rs`.
 
 mod file2;
 mod memory;
+mod redis;
 
+pub use self::redis::*;
 pub use file2::*;
 pub use memory::*;
 
@@ -79,6 +84,7 @@ pub enum ReplayCache {
     None,
     Memory(MemoryReplayCache),
     File2(FileReplayCache),
+    Redis(Box<RedisReplayCache>),
 }
 
 impl ReplayCache {
@@ -125,6 +131,9 @@ impl ReplayCache {
                 "file2 replay cache name has no path",
             )),
             "file2" => Ok(ReplayCache::file2(residual)),
+            "redis" | "rediss" | "redis+unix" | "redis+cluster" | "rediss+cluster" => {
+                Ok(ReplayCache::Redis(Box::new(RedisReplayCache::open(name)?)))
+            }
             _ => Err(Error::minor(
                 RC_TYPE_NOTFOUND,
                 format!("unknown replay cache type {kind:?}"),
@@ -158,6 +167,7 @@ impl ReplayCache {
             ReplayCache::None => "none:".to_string(),
             ReplayCache::Memory(_) => "memory:".to_string(),
             ReplayCache::File2(f) => f.name(),
+            ReplayCache::Redis(r) => r.name(),
         }
     }
 
@@ -179,6 +189,23 @@ impl ReplayCache {
             ReplayCache::None => tag_of(ciphertext, mac_len).map(|_| ()),
             ReplayCache::Memory(m) => m.check_and_store(ciphertext, mac_len, now, skew),
             ReplayCache::File2(f) => f.check_and_store(ciphertext, mac_len, now, skew),
+            ReplayCache::Redis(r) => r.check_and_store(ciphertext, mac_len, None, skew),
+        }
+    }
+
+    /// [`ReplayCache::check_and_store`] for the acceptor, which also knows who and when the
+    /// authenticator is: a `redis:` cache keys on them too (see [`AuthenticatorId`]).
+    pub fn check_and_store_authenticator(
+        &self,
+        ciphertext: &[u8],
+        mac_len: usize,
+        id: &AuthenticatorId,
+        now: i64,
+        skew: i64,
+    ) -> Result<()> {
+        match self {
+            ReplayCache::Redis(r) => r.check_and_store(ciphertext, mac_len, Some(id), skew),
+            _ => self.check_and_store(ciphertext, mac_len, now, skew),
         }
     }
 }
