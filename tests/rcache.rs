@@ -311,7 +311,7 @@ fn file2_damaged_files() {
     assert_replay(store(&cache, &tag12(1, 1), NOW));
     let bytes = fs::read(&path).unwrap();
     assert!(
-        bytes.len() >= 32 && (bytes.len() - 16) % 16 == 0,
+        bytes.len() >= 32 && (bytes.len() - 16).is_multiple_of(16),
         "len {}",
         bytes.len()
     );
