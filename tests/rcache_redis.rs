@@ -438,7 +438,7 @@ fn bad_configuration_is_an_error_when_set() {
         (
             format!("redis://:wrong@127.0.0.1:{p}"),
             minor::RC_IO_PERM,
-            "authentication",
+            "refused the user name or password",
         ),
         (
             format!("redis://127.0.0.1:{p}"),

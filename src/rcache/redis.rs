@@ -685,7 +685,16 @@ impl RedisReplayCache {
         }) {
             Ok((conn, _)) => cache.put_back(conn, crate::crypto::fork_generation()),
             Err(f) if f.is_transport => {}
-            Err(f) => return Err(cache.error(f.failure, "checking the configuration")),
+            Err(f) => {
+                return Err(Error::minor(
+                    f.failure.minor,
+                    format!(
+                        "redis replay cache {}: {}; the replay cache is not set",
+                        cache.config.server_text(),
+                        f.failure.cause
+                    ),
+                ))
+            }
         }
         Ok(cache)
     }
@@ -743,11 +752,7 @@ impl RedisReplayCache {
         let generation = crate::crypto::fork_generation();
         let (mut conn, pooled) = match self.take_idle(generation) {
             Some(c) => (c, true),
-            None => (
-                self.connect()
-                    .map_err(|f| self.error(f.failure, "connect"))?,
-                false,
-            ),
+            None => (self.connect().map_err(|f| self.error(f.failure))?, false),
         };
         let mut reply = conn.query(&cmd);
         if pooled {
@@ -756,9 +761,7 @@ impl RedisReplayCache {
                     // An idle connection that died with the server (a restart): one more try
                     // on a new connection. Had the first SET been executed, this one finds
                     // the key and refuses the accept: wrong, but on the safe side.
-                    conn = self
-                        .connect()
-                        .map_err(|f| self.error(f.failure, "reconnect"))?;
+                    conn = self.connect().map_err(|f| self.error(f.failure))?;
                     reply = conn.query(&cmd);
                 }
             }
@@ -775,14 +778,11 @@ impl RedisReplayCache {
                     self.config.server_text()
                 )))
             }
-            Ok(other) => Err(self.error(
-                Failure {
-                    minor: minor::RC_IO,
-                    cause: format!("unexpected reply to SET NX: {other:?}"),
-                },
-                "SET",
-            )),
-            Err(e) => Err(self.error(self.failure(&e, "SET").failure, "SET")),
+            Ok(other) => Err(self.error(Failure {
+                minor: minor::RC_IO,
+                cause: format!("unexpected reply to SET NX: {other:?}"),
+            })),
+            Err(e) => Err(self.error(self.failure(&e, "SET").failure)),
         }
     }
 
@@ -842,11 +842,11 @@ impl RedisReplayCache {
                 ),
             )
         } else if e.is_connection_refusal() {
-            (minor::RC_IO, format!("{during}: connection refused ({e})"))
+            (minor::RC_IO, format!("{during}: connection refused"))
         } else if is_auth {
             (
                 minor::RC_IO_PERM,
-                format!("{during}: authentication refused: {e}"),
+                format!("{during}: Redis refused the user name or password ({e})"),
             )
         } else if code == "OOM" {
             (
@@ -862,11 +862,11 @@ impl RedisReplayCache {
         }
     }
 
-    fn error(&self, f: Failure, stage: &str) -> Error {
+    fn error(&self, f: Failure) -> Error {
         Error::minor(
             f.minor,
             format!(
-                "redis replay cache {} ({stage}): {}; no replay decision, so the accept is refused",
+                "redis replay cache {}: {}; no replay decision, so the accept is refused",
                 self.config.server_text(),
                 f.cause
             ),
