@@ -387,9 +387,15 @@ fn fails_closed_while_redis_is_down_and_resumes_after_restart() {
         assert_eq!(e.minor_message(), "Replay cache I/O operation failed");
     }
     r.up();
-    // Same cache object, no restart of the acceptor: the dead pooled connection is replaced.
+    // Same cache object, no restart of the acceptor.
     store(&cache, 1, 2).unwrap();
     assert_replay(store(&cache, 1, 2));
+    // A restart between two accepts: the first accept afterwards finds its pooled
+    // connection dead and succeeds on a new one at once.
+    r.down();
+    r.up();
+    store(&cache, 1, 3).unwrap();
+    assert_replay(store(&cache, 1, 3));
     // An acceptor fails closed too, and its credential keeps working afterwards.
     let ac = acceptor(&name);
     let ic = initiator();
@@ -476,6 +482,36 @@ fn bad_configuration_is_an_error_when_set() {
     store(&good, 3, 1).unwrap();
     let e = ReplayCache::from_name(&format!("redis://app:nope@127.0.0.1:{p}/3")).unwrap_err();
     assert_eq!(e.minor, minor::RC_IO_PERM, "{e:?}");
+    // The least a farm's user needs (README): SET on its prefix, PING.
+    assert_eq!(
+        r.cli(&[
+            "ACL",
+            "SETUSER",
+            "rc",
+            "on",
+            ">rcpw",
+            "~krbap:rc:*",
+            "+set",
+            "+ping"
+        ]),
+        "OK"
+    );
+    let least = open(&format!("redis://rc:rcpw@127.0.0.1:{p}"));
+    store(&least, 3, 3).unwrap();
+    assert_replay(store(&least, 3, 3));
+    // A user Redis lets in but not write: each accept fails closed, KRB5_RC_IO_PERM.
+    assert_eq!(
+        r.cli(&["ACL", "SETUSER", "ro", "on", ">ropw", "~*", "+ping", "+get"]),
+        "OK"
+    );
+    let read_only = open(&format!("redis://ro:ropw@127.0.0.1:{p}"));
+    let e = store(&read_only, 3, 4).unwrap_err();
+    assert_eq!(e.minor, minor::RC_IO_PERM, "{e:?}");
+    assert!(
+        e.detail.contains("SET: the Redis user may not do this"),
+        "{}",
+        e.detail
+    );
     // Nobody listening: not a configuration error (Redis may come up later), but every
     // accept fails closed naming the server until it does.
     let r2 = Redis::start("redis-config-2", &[]);

@@ -831,8 +831,8 @@ impl RedisReplayCache {
     /// Classifies a client error: transport (the server could not be asked) or an answer.
     fn failure(&self, e: &RedisError, during: &str) -> ConnectFailure {
         let code = e.code().unwrap_or("");
-        let is_auth = e.kind() == ErrorKind::AuthenticationFailed
-            || matches!(code, "NOAUTH" | "WRONGPASS" | "NOPERM");
+        let is_auth =
+            e.kind() == ErrorKind::AuthenticationFailed || matches!(code, "NOAUTH" | "WRONGPASS");
         let (minor, cause) = if e.is_timeout() {
             (
                 minor::RC_IO,
@@ -847,6 +847,11 @@ impl RedisReplayCache {
             (
                 minor::RC_IO_PERM,
                 format!("{during}: Redis refused the user name or password ({e})"),
+            )
+        } else if code == "NOPERM" {
+            (
+                minor::RC_IO_PERM,
+                format!("{during}: the Redis user may not do this ({e})"),
             )
         } else if code == "OOM" {
             (
