@@ -72,9 +72,9 @@ impl Redis {
         Redis::from_env(dir)
     }
 
-    fn cluster(label: &str) -> Redis {
+    fn cluster(label: &str, password: &str) -> Redis {
         let dir = TempDir::new(label);
-        Redis::run(&dir.0, &["cluster", "3"]);
+        Redis::run(&dir.0, &["cluster", "3", "--password", password]);
         Redis::from_env(dir)
     }
 
@@ -545,11 +545,27 @@ fn unix_socket() {
 
 #[test]
 fn redis_cluster_spreads_keys_and_follows_redirections() {
-    let r = Redis::cluster("redis-cluster");
+    let r = Redis::cluster("redis-cluster", "cpw");
     assert_eq!(r.cluster_ports.len(), 3);
+    // A wrong password is seen when the cache is set; seeds nobody answers on are not an
+    // error then, but every accept fails closed.
+    let e = ReplayCache::from_name(&format!(
+        "redis+cluster://:wrong@127.0.0.1:{}",
+        r.cluster_ports[0]
+    ))
+    .unwrap_err();
+    assert_eq!(e.minor, minor::RC_IO_PERM, "{e:?}");
+    let nobody = open("redis+cluster://:cpw@127.0.0.1:1,127.0.0.1:2?timeout_ms=300");
+    let e = store(&nobody, 7, 0).unwrap_err();
+    assert_eq!(e.minor, minor::RC_IO, "{e:?}");
+    assert!(
+        e.detail.contains("cluster 127.0.0.1:1,127.0.0.1:2"),
+        "{}",
+        e.detail
+    );
     // One seed node is enough: the client learns the slot map and follows MOVED.
     let name = format!(
-        "redis+cluster://127.0.0.1:{}?prefix=c:&timeout_ms=2000",
+        "redis+cluster://:cpw@127.0.0.1:{}?prefix=c:&timeout_ms=2000",
         r.cluster_ports[1]
     );
     let caches = Arc::new([open(&name), open(&name)]);

@@ -677,15 +677,8 @@ impl RedisReplayCache {
     pub fn open(name: &str) -> Result<RedisReplayCache> {
         let config = RedisConfig::parse(name)?;
         let cache = RedisReplayCache::from_config(config)?;
-        match cache.connect().and_then(|mut c| {
-            let pong = c
-                .query(&::redis::cmd("PING"))
-                .map_err(|e| cache.failure(&e, "PING"))?;
-            Ok((c, pong))
-        }) {
-            Ok((conn, _)) => cache.put_back(conn, crate::crypto::fork_generation()),
-            Err(f) if f.is_transport => {}
-            Err(f) => {
+        if let Err(f) = cache.probe() {
+            if !f.is_transport {
                 return Err(Error::minor(
                     f.failure.minor,
                     format!(
@@ -693,10 +686,49 @@ impl RedisReplayCache {
                         cache.config.server_text(),
                         f.failure.cause
                     ),
-                ))
+                ));
             }
         }
         Ok(cache)
+    }
+
+    /// A connection and a `PING`: Ok, a transport failure (nobody answered), or Redis'
+    /// answer to a bad configuration. A cluster's seed nodes are asked one by one, each
+    /// alone (the cluster client folds every node's failure into one I/O error).
+    fn probe(&self) -> std::result::Result<(), ConnectFailure> {
+        let ping = |conn: &mut Conn| {
+            conn.query(&::redis::cmd("PING"))
+                .map(|_| ())
+                .map_err(|e| self.failure(&e, "PING"))
+        };
+        match &self.config.server {
+            RedisServer::Cluster { nodes } => {
+                let mut last = None;
+                for (host, port) in nodes {
+                    let node =
+                        connection_info(ConnectionAddr::Tcp(host.clone(), *port), &self.config)
+                            .and_then(Client::open)
+                            .map_err(|e| self.failure(&e, "connect"))?;
+                    let timeout = Duration::from_millis(u64::from(self.config.timeout_ms));
+                    let answer = node
+                        .get_connection_with_timeout(timeout)
+                        .map_err(|e| self.failure(&e, "connect"))
+                        .and_then(|c| ping(&mut Conn::Single(c)));
+                    match answer {
+                        Ok(()) => return Ok(()),
+                        Err(f) if f.is_transport => last = Some(f),
+                        Err(f) => return Err(f),
+                    }
+                }
+                last.map_or(Ok(()), Err)
+            }
+            _ => {
+                let mut conn = self.connect()?;
+                ping(&mut conn)?;
+                self.put_back(conn, crate::crypto::fork_generation());
+                Ok(())
+            }
+        }
     }
 
     /// The cache for a parsed configuration, without contacting the server.
@@ -863,7 +895,14 @@ impl RedisReplayCache {
         };
         ConnectFailure {
             failure: Failure { minor, cause },
-            is_transport: e.is_io_error() || e.kind() == ErrorKind::ClusterConnectionNotFound,
+            // Not reached, or busy for a while (loading, failing over): not a configuration
+            // error.
+            is_transport: e.is_io_error()
+                || e.kind() == ErrorKind::ClusterConnectionNotFound
+                || matches!(
+                    code,
+                    "LOADING" | "BUSY" | "MASTERDOWN" | "CLUSTERDOWN" | "TRYAGAIN"
+                ),
         }
     }
 

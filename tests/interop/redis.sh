@@ -6,7 +6,7 @@
 #   redis.sh start DIR [--password PW] [--unix]
 #                        one server; --password: requirepass PW; --unix: also a socket
 #                        DIR/redis.sock. DEBUG is enabled for local clients (DEBUG SLEEP).
-#   redis.sh cluster DIR N
+#   redis.sh cluster DIR N [--password PW]
 #                        a Redis Cluster of N >= 3 masters (no replicas), slots spread by
 #                        redis-cli --cluster create; returns when cluster_state is ok
 #   redis.sh down DIR    stop the servers of DIR (SIGTERM, then SIGKILL), keep their commands
@@ -169,10 +169,19 @@ case $cmd in
     install_packages
     n=${1:-3}
     [ "$n" -ge 3 ] || die "a cluster needs at least 3 masters"
+    shift || true
+    PASSWORD=""
+    while [ $# -gt 0 ]; do
+      case $1 in
+        --password) PASSWORD=${2:?}; shift ;;
+        *) die "cluster: unknown option $1" ;;
+      esac
+      shift
+    done
     stop_all
     rm -f "$DIR"/cmd-* "$DIR"/pid-* "$DIR/ports" "$DIR/env" "$DIR/password" "$DIR"/nodes-*.conf
-    PASSWORD=""
-    : >"$DIR/password"
+    printf '%s' "$PASSWORD" >"$DIR/password"
+    chmod 600 "$DIR/password"
     CLUSTER_PORTS=""
     for _ in $(seq "$n"); do
       port=$(new_server --cluster-enabled yes --cluster-config-file "$DIR/nodes-@PORT@.conf" \
@@ -182,7 +191,10 @@ case $cmd in
     CLUSTER_PORTS=${CLUSTER_PORTS# }
     nodes=()
     for p in $CLUSTER_PORTS; do nodes+=("127.0.0.1:$p"); done
-    if ! out=$(redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes 2>&1); then
+    auth=()
+    [ -n "$PASSWORD" ] && auth=(-a "$PASSWORD" --no-auth-warning)
+    if ! out=$(redis-cli "${auth[@]}" --cluster create "${nodes[@]}" --cluster-replicas 0 \
+                 --cluster-yes 2>&1); then
       printf '%s\n' "$out" | tail -n 20 >&2; stop_all; die "redis-cli --cluster create failed"
     fi
     ok=0
