@@ -18,6 +18,7 @@
  *                   [--csv FILE]
  *   NAME      a redis: replay-cache name with a '?' part (e.g. redis://127.0.0.1:P/0?
  *             timeout_ms=1000); each run appends &prefix=runK:
+ *   --redis-unix NAME  also 1 process on this redis+unix: name (same Redis, its socket)
  *   --smoke   a few tokens; checks that every run accepted every token and that replays
  *             are refused (also across the 2 processes); no timing verdicts.
  * The environment is the realm's (. DIR/env): KRB5_CONFIG, KRB5CCNAME, KRB5_KTNAME, and
@@ -149,16 +150,18 @@ static void make_tokens(size_t n) {
 
 /* ------------------------------------------------------------------------ acceptors */
 
-static const char *redis_base;
+static const char *redis_base, *redis_unix_base;
 static unsigned run_serial;
 
-/* A krbap acceptor with replay cache `rcache` (NULL: a fresh redis: prefix). */
-static krbap_cred *krbap_acceptor(const char *rcache, char *name_out, size_t name_len) {
+/* A krbap acceptor with replay cache `rcache`, or with a fresh prefix on the redis: `base`
+ * when `rcache` is NULL. */
+static krbap_cred *krbap_acceptor(const char *rcache, const char *base, char *name_out,
+                                  size_t name_len) {
   uint32_t major, minor;
   krbap_cred *cred = NULL;
   char name[1024];
   if (!rcache) {
-    snprintf(name, sizeof name, "%s&prefix=run%u-%ld:", redis_base, run_serial++, (long)getpid());
+    snprintf(name, sizeof name, "%s&prefix=run%u-%ld:", base, run_serial++, (long)getpid());
     rcache = name;
   }
   if (name_out) snprintf(name_out, name_len, "%s", rcache);
@@ -253,10 +256,10 @@ static double percentile(double *v, size_t n, double p) {
   return v[i < n ? i : n - 1];
 }
 
-static struct result run_one(const char *rcache, const char *label) {
+static struct result run_one(const char *rcache, const char *base, const char *label) {
   struct result r = {0};
   char name[1024];
-  krbap_cred *cred = krbap_acceptor(rcache, name, sizeof name);
+  krbap_cred *cred = krbap_acceptor(rcache, base, name, sizeof name);
   double *lat = calloc(n_tokens, sizeof *lat);
   if (!lat) die("out of memory");
   double c0 = self_cpu_s(), r0 = rcache ? 0 : redis_cpu_s(), t0 = now_s();
@@ -302,7 +305,7 @@ static struct result run_two(void) {
     if (pids[k] < 0) die("fork: %s", strerror(errno));
     if (pids[k] == 0) {
       /* The acceptor is set up (connected) before the start signal, as a server would be. */
-      krbap_cred *cred = krbap_acceptor(name, NULL, 0);
+      krbap_cred *cred = krbap_acceptor(name, NULL, NULL, 0);
       char c;
       if (write(done[1], "r", 1) != 1 || read(go[0], &c, 1) != 1) _exit(3);
       size_t from = k == 0 ? 0 : half, to = k == 0 ? half : n_tokens;
@@ -328,7 +331,7 @@ static struct result run_two(void) {
   close(go[0]), close(go[1]), close(done[0]), close(done[1]);
   check(all_ok, "redis2: each of 2 processes accepted all of its %zu tokens", half);
   /* Both halves are now refused here, through a third acceptor on the same prefix. */
-  krbap_cred *cred = krbap_acceptor(name, NULL, 0);
+  krbap_cred *cred = krbap_acceptor(name, NULL, NULL, 0);
   uint32_t m0 = krbap_accept_minor(cred, 0), m1 = krbap_accept_minor(cred, n_tokens - 1);
   check(m0 == (uint32_t)KRB5KRB_AP_ERR_REPEAT && m1 == (uint32_t)KRB5KRB_AP_ERR_REPEAT,
         "redis2: what both processes accepted is refused by a third acceptor");
@@ -359,14 +362,16 @@ int main(int argc, char **argv) {
       n = (size_t)atol(argv[++i]);
     else if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc)
       redis_base = argv[++i];
+    else if (strcmp(argv[i], "--redis-unix") == 0 && i + 1 < argc)
+      redis_unix_base = argv[++i];
     else if (strcmp(argv[i], "--redis-pid") == 0 && i + 1 < argc)
       redis_pid = atol(argv[++i]);
     else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
       csv_path = argv[++i];
     else {
       fprintf(stderr,
-              "usage: %s --redis NAME --redis-pid PID [--tokens N] [--rounds R] [--smoke] "
-              "[--csv FILE]\n",
+              "usage: %s --redis NAME --redis-pid PID [--redis-unix NAME] [--tokens N] "
+              "[--rounds R] [--smoke] [--csv FILE]\n",
               argv[0]);
       return 2;
     }
@@ -383,7 +388,7 @@ int main(int argc, char **argv) {
   make_tokens(n);
   /* Warm-up: the keytab read, the first connections, page faults of both libraries. */
   {
-    krbap_cred *cred = krbap_acceptor("memory:", NULL, 0);
+    krbap_cred *cred = krbap_acceptor("memory:", NULL, NULL, 0);
     krbap_accept_range(cred, 0, n < 50 ? n : 50, NULL);
     uint32_t m;
     krbap_release_cred(&m, &cred);
@@ -392,21 +397,24 @@ int main(int argc, char **argv) {
   double mem_ops[MAX_ROUNDS], r1_ops[MAX_ROUNDS], mit_ops[MAX_ROUNDS], r2_ops[MAX_ROUNDS];
   double r1_cpu[MAX_ROUNDS], r1_redis[MAX_ROUNDS], r2_cpu[MAX_ROUNDS], r2_redis[MAX_ROUNDS];
   double add50[MAX_ROUNDS], add99[MAX_ROUNDS], mem50[MAX_ROUNDS], r150[MAX_ROUNDS];
-  double scale[MAX_ROUNDS], vs_mit[MAX_ROUNDS];
+  double scale[MAX_ROUNDS], vs_mit[MAX_ROUNDS], unix_ops[MAX_ROUNDS], unix50[MAX_ROUNDS];
   for (int r = 0; r < rounds; r++) {
     fprintf(stderr, "farm_bench: round %d of %d, %zu tokens per run\n", r + 1, rounds, n);
-    struct result mem, one, mit, two;
+    struct result mem, one, mit, two, unx = {0};
     if (r % 2 == 0) {
-      mem = run_one("memory:", "memory");
-      one = run_one(NULL, "redis1");
+      mem = run_one("memory:", NULL, "memory");
+      one = run_one(NULL, redis_base, "redis1");
       mit = run_mit();
       two = run_two();
+      if (redis_unix_base) unx = run_one(NULL, redis_unix_base, "redis1-unix");
     } else {
+      if (redis_unix_base) unx = run_one(NULL, redis_unix_base, "redis1-unix");
       two = run_two();
       mit = run_mit();
-      one = run_one(NULL, "redis1");
-      mem = run_one("memory:", "memory");
+      one = run_one(NULL, redis_base, "redis1");
+      mem = run_one("memory:", NULL, "memory");
     }
+    unix_ops[r] = unx.ops, unix50[r] = unx.p50_us;
     mem_ops[r] = mem.ops, r1_ops[r] = one.ops, mit_ops[r] = mit.ops, r2_ops[r] = two.ops;
     r1_cpu[r] = one.cpu_us, r1_redis[r] = one.redis_us;
     r2_cpu[r] = two.cpu_us, r2_redis[r] = two.redis_us;
@@ -444,6 +452,12 @@ int main(int argc, char **argv) {
          median(add50, rounds), "", "");
   printf("%-66s %12.1f %12s %9s\n", "added latency per accept, redis: over memory:, p99, us",
          median(add99, rounds), "", "");
+  if (redis_unix_base) {
+    printf("%-66s %12.0f %12s %9s\n", "accept, 1 process, krbap redis+unix: (same host), op/s",
+           median(unix_ops, rounds), "", "");
+    printf("%-66s %12.1f %12s %9s\n", "latency per accept p50, krbap redis+unix:, us",
+           median(unix50, rounds), "", "");
+  }
   if (csv_path) {
     FILE *csv = fopen(csv_path, "w");
     if (!csv) die("%s: %s", csv_path, strerror(errno));
@@ -457,6 +471,9 @@ int main(int argc, char **argv) {
             median(r2_redis, rounds));
     fprintf(csv, "memory_ops,%.0f\nadded_p50_us,%.2f\nadded_p99_us,%.2f\n", median(mem_ops, rounds),
             median(add50, rounds), median(add99, rounds));
+    if (redis_unix_base)
+      fprintf(csv, "redis1_unix_ops,%.0f\nredis1_unix_p50_us,%.2f\n", median(unix_ops, rounds),
+              median(unix50, rounds));
     fclose(csv);
   }
   for (size_t i = 0; i < n_tokens; i++) {

@@ -49,7 +49,7 @@ fi
 mkdir -p "$work/rcache"
 export KRB5RCACHEDIR=$work/rcache
 unset KRB5RCACHETYPE KRB5RCACHENAME
-if ! log=$(tests/interop/redis.sh start "$work/redis" 2>&1); then
+if ! log=$(tests/interop/redis.sh start "$work/redis" --unix 2>&1); then
   printf '%s\n' "$log" >&2
   fail_setup "redis.sh start failed"
 fi
@@ -75,8 +75,10 @@ if ! cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude $(pkg-config --cflags krb5-
 fi
 
 name="redis://127.0.0.1:$REDIS_PORT/0?timeout_ms=1000"
+unix_name="redis+unix://$REDIS_SOCK?timeout_ms=1000"
 if [ "$smoke" = 1 ]; then
-  "$bench" "${args[@]}" --redis "$name" --redis-pid "$redis_pid" 2>"$work/stderr.log"
+  "$bench" "${args[@]}" --redis "$name" --redis-unix "$unix_name" --redis-pid "$redis_pid" \
+    2>"$work/stderr.log"
   rc=$?
   if [ $rc != 0 ]; then sed 's/^/  stderr: /' "$work/stderr.log" | tail -n 40; fi
   exit $rc
@@ -88,7 +90,8 @@ echo "bench-redis.sh: running the farm replay-cache benchmark (about a minute)" 
        "krbap $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(redis-server --version | cut -d' ' -f1-3)," \
        "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/redis.txt"
-"$bench" "${args[@]}" --redis "$name" --redis-pid "$redis_pid" --csv "$out/redis.csv" \
+"$bench" "${args[@]}" --redis "$name" --redis-unix "$unix_name" --redis-pid "$redis_pid" \
+  --csv "$out/redis.csv" \
   2>"$out/redis-stderr.log" | tee -a "$out/redis.txt"
 rc=${PIPESTATUS[0]}
 echo "bench-redis.sh: table in $out/redis.txt, CSV in $out/redis.csv" >&2
