@@ -9,7 +9,8 @@
 #   make test              THE test command (CI runs it): see scripts/test.sh
 #   make test-asan         the C tests with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench             krbap against MIT's libgssapi_krb5 in one process (scripts/bench.sh):
-#                          table in build/bench/results.txt, CSV in build/bench/results.csv
+#                          table in build/bench/results.txt, CSV in build/bench/results.csv;
+#                          then the redis: replay cache (scripts/bench-redis.sh): build/bench/redis.txt
 #   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
 #   make install           PREFIX (default /usr/local), DESTDIR honoured
 #   make uninstall         removes what make install put there
