@@ -1,6 +1,7 @@
 //! The `redis:` replay cache against real Redis servers (Debian's redis-server, started per
 //! test on a free loopback port by tests/interop/redis.sh, no persistence, stopped by pid):
-//! one decision shared by several caches and threads, full accepts, the C entry points,
+//! one decision shared by several caches and threads, full accepts, the C entry points
+//! (KRB5RCACHENAME and fork() are in tests/rcache_redis_process.rs),
 //! failing closed (server stopped, restarted, slow), configuration errors, a unix socket
 //! and a Redis Cluster. The farm of krbap-server processes is tests/redis-farm.sh.
 
@@ -349,18 +350,11 @@ fn c_entry_points_select_it() {
         std::ptr::null_mut(),
     );
     assert_eq!(m, 0, "minor {minor_status}");
-    // krbap_cred_set_replay_cache with a name, then with NULL: KRB5RCACHENAME (this test
-    // is the only one of this file that reads the environment).
+    // krbap_cred_set_replay_cache (KRB5RCACHENAME: tests/rcache_redis_process.rs).
     assert_eq!(
         krbap_cred_set_replay_cache(&mut minor_status, cred, rc.as_ptr()),
         0
     );
-    std::env::set_var("KRB5RCACHENAME", &name);
-    assert_eq!(
-        krbap_cred_set_replay_cache(&mut minor_status, cred, std::ptr::null()),
-        0
-    );
-    std::env::remove_var("KRB5RCACHENAME");
     let bad = CString::new(format!("redis://127.0.0.1:{}?colour=blue", r.port)).unwrap();
     let m = krbap_cred_set_replay_cache(&mut minor_status, cred, bad.as_ptr());
     assert_eq!((m, minor_status as i32), (major::FAILURE, RC_PARSE));
