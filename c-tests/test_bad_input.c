@@ -13,10 +13,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "krbap.h"
 #include "krbap_test.h"
@@ -45,6 +47,8 @@
 #define KRB5_RC_IO FX_KRB5(164)
 #define KRB5_RC_PARSE FX_KRB5(166)
 #define KRB5_BAD_MSIZE FX_KRB5(190)
+#define KRB5_CC_FORMAT FX_KRB5(199)
+#define MINOR_EAGAIN 11u
 #define MINOR_EINVAL 22u
 #define ANY_ASN1 0xffffffffu /* the row accepts any of MIT's asn1 codes */
 
@@ -295,18 +299,23 @@ static void initial_token_rows(void) {
     accept_bytes(&b, D, G_BAD_TOK_HEADER);
     row_end();
 
-    row_begin("wrong mechanism OID (each OID byte changed; SPNEGO)");
+    row_begin("wrong mechanism OID (each OID byte changed)");
     for (i = 2; i < 11; i++) {
         b.len = 0;
         b_put(&b, GOOD, GOOD_LEN);
         b.data[4 + i] ^= 1;
         accept_bytes(&b, D, G_WRONG_MECH);
     }
+    row_end();
+
+    /* The SPNEGO OID sends the token to the SPNEGO reader: TOK_ID 01 00 is no
+     * NegotiationToken. */
+    row_begin("SPNEGO OID around a krb5 TOK_ID and AP-REQ");
     t2.len = 0;
     b_put(&t2, spnego, sizeof spnego);
     b_put(&t2, GOOD + 15, GOOD_LEN - 15);
     b_tlv(&b, 0x60, t2.data, t2.len);
-    accept_bytes(&b, D, G_WRONG_MECH);
+    accept_bytes(&b, D, ASN1_BAD_ID);
     row_end();
 
     row_begin("no TOK_ID, or no mechanism OID");
@@ -759,6 +768,154 @@ static void accept_case_with(const krbap_cred *cred) {
 
 /* ---- API misuse ------------------------------------------------------------------------------ */
 
+/* ---- SPNEGO (RFC 4178) ---------------------------------------------------------------- */
+
+#define SPNEGO_NEGOTIATION_FAILED 0x20000004u
+static const unsigned char SPNEGO_OID[8] = {0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
+static const unsigned char REJECT[9] = {0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02};
+
+/* out = 0x60 { SPNEGO OID, body }. */
+static void b_spnego(bytes *out, const unsigned char *body, size_t n) {
+    static bytes t;
+    t.len = 0;
+    b_put(&t, SPNEGO_OID, sizeof SPNEGO_OID);
+    b_put(&t, body, n);
+    b_tlv(out, 0x60, t.data, t.len);
+}
+
+/* The body [0] SEQUENCE { [0] mechTypes(oids), [2] OCTET STRING mech_token }. */
+static void b_init_body(bytes *out, const unsigned char *oids, size_t oids_len,
+                        const unsigned char *mech_token, size_t mech_len) {
+    static bytes types, seq, tmp, tmp2;
+    b_tlv(&tmp, 0x30, oids, oids_len);
+    b_tlv(&types, 0xa0, tmp.data, tmp.len);
+    seq.len = 0;
+    b_put(&seq, types.data, types.len);
+    if (mech_token != NULL) {
+        b_tlv(&tmp, 0x04, mech_token, mech_len);
+        b_tlv(&tmp2, 0xa2, tmp.data, tmp.len);
+        b_put(&seq, tmp2.data, tmp2.len);
+    }
+    b_tlv(&tmp, 0x30, seq.data, seq.len);
+    b_tlv(out, 0xa0, tmp.data, tmp.len);
+}
+
+/* Accepts `token` and also checks the output token: MIT's 9-byte reject, when want_reject. */
+static void accept_spnego(const bytes *token, uint32_t want_major, uint32_t want_minor,
+                          int want_reject) {
+    uint32_t minor = 0;
+    krbap_ctx *ctx = NULL;
+    krbap_buffer in = fx_buf(token->data, token->len);
+    krbap_buffer out = fx_empty();
+    uint32_t major =
+        krbap_accept_sec_context(&minor, &ctx, AC, &in, NULL, NULL, NULL, NULL, &out, NULL);
+    if (want_reject && !(out.length == sizeof REJECT && memcmp(out.value, REJECT, 9) == 0)) {
+        major = 0xbad; /* the row reports it */
+    }
+    if (ctx != NULL) {
+        major = 0xbad0; /* a failed first call must leave no context */
+        fx_delete(&ctx);
+    }
+    fx_free(&out);
+    row_case(major, minor, want_major, want_minor);
+}
+
+static void spnego_rows(void) {
+    static const unsigned char krb5[11] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                           0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const unsigned char ntlm[12] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
+                                           0x82, 0x37, 0x02, 0x02, 0x0a};
+    static const unsigned char ntlm_krb5[23] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82,
+                                                0x37, 0x02, 0x02, 0x0a, 0x06, 0x09, 0x2a, 0x86,
+                                                0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    static bytes body, tok, other, inner;
+    uint32_t D = KRBAP_S_DEFECTIVE_TOKEN;
+    size_t n;
+
+    b_init_body(&body, krb5, sizeof krb5, GOOD, GOOD_LEN);
+    b_spnego(&tok, body.data, body.len);
+    row_begin("SPNEGO initial token truncated at every length");
+    for (n = 0; n < tok.len; n++) {
+        accept_case(tok.data, n, D, G_BAD_TOK_HEADER);
+    }
+    row_end();
+
+    row_begin("SPNEGO NegotiationToken truncated at every length (framing re-made)");
+    for (n = 0; n < body.len; n++) {
+        b_spnego(&other, body.data, n);
+        accept_bytes(&other, D, ANY_ASN1);
+    }
+    row_end();
+
+    row_begin("SPNEGO first token a NegTokenResp: ASN1_BAD_ID and a reject");
+    b_spnego(&other, REJECT, sizeof REJECT);
+    accept_spnego(&other, D, ASN1_BAD_ID, 1);
+    row_end();
+
+    row_begin("SPNEGO without Kerberos (NTLMSSP alone): BAD_MECH and MIT's 9-byte reject");
+    b_init_body(&body, ntlm, sizeof ntlm, (const unsigned char *)"NTLMSSP", 8);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, KRBAP_S_BAD_MECH, SPNEGO_NEGOTIATION_FAILED, 1);
+    b_init_body(&body, krb5, 0, NULL, 0);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, KRBAP_S_BAD_MECH, SPNEGO_NEGOTIATION_FAILED, 1);
+    row_end();
+
+    row_begin("SPNEGO mech token framed for NTLMSSP: BAD_MECH");
+    inner.len = 0;
+    b_put(&inner, ntlm, sizeof ntlm);
+    b_put(&inner, GOOD + 15, GOOD_LEN - 15);
+    b_tlv(&other, 0x60, inner.data, inner.len);
+    b_init_body(&body, krb5, sizeof krb5, other.data, other.len);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, KRBAP_S_BAD_MECH, SPNEGO_NEGOTIATION_FAILED, 1);
+    row_end();
+
+    row_begin("SPNEGO mech token truncated (framing of the inner token wrong)");
+    b_init_body(&body, krb5, sizeof krb5, GOOD, GOOD_LEN - 1);
+    b_spnego(&other, body.data, body.len);
+    accept_spnego(&other, D, G_BAD_TOK_HEADER, 0);
+    row_end();
+
+    /* The second leg after request-mic: a malformed NegTokenResp deletes the context. */
+    row_begin("SPNEGO continuation: malformed NegTokenResp -> error, context deleted");
+    for (n = 0; n < 4; n++) {
+        static const unsigned char *bad[4] = {
+            (const unsigned char *)"\xa1\x03\x30\x01\x00", (const unsigned char *)"\xa1\x02\x30",
+            (const unsigned char *)"\xa0\x02\x30\x00", (const unsigned char *)"\xa1\x02\x30\x00"};
+        static const size_t bad_len[4] = {5, 3, 4, 4};
+        static const uint32_t bad_minor[4] = {ASN1_OVERRUN, ASN1_OVERRUN, ASN1_BAD_ID,
+                                              SPNEGO_NEGOTIATION_FAILED};
+        uint32_t minor = 0;
+        uint32_t major;
+        krbap_ctx *ctx = NULL;
+        krbap_buffer in;
+        krbap_buffer out = fx_empty();
+        b_init_body(&body, ntlm_krb5, sizeof ntlm_krb5, (const unsigned char *)"NTLMSSP", 8);
+        b_spnego(&other, body.data, body.len);
+        in = fx_buf(other.data, other.len);
+        major = krbap_accept_sec_context(&minor, &ctx, AC, &in, NULL, NULL, NULL, NULL, &out,
+                                         NULL);
+        fx_free(&out);
+        if (major != KRBAP_S_CONTINUE_NEEDED || ctx == NULL) {
+            row_case(major, minor, D, bad_minor[n]);
+            fx_delete(&ctx);
+            continue;
+        }
+        in = fx_buf(bad[n], bad_len[n]);
+        major = krbap_accept_sec_context(&minor, &ctx, AC, &in, NULL, NULL, NULL, NULL, &out,
+                                         NULL);
+        if (ctx != NULL || !(out.length == sizeof REJECT && memcmp(out.value, REJECT, 9) == 0)) {
+            major = 0xbad;
+        }
+        fx_free(&out);
+        fx_delete(&ctx);
+        row_case(major, minor, D, bad_minor[n] == ASN1_OVERRUN ? ANY_ASN1 : bad_minor[n]);
+    }
+    row_end();
+}
+static void ccache_file_rows(void);
+
 static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     uint32_t minor = 0;
     uint32_t major;
@@ -929,6 +1086,77 @@ static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     }
     krbap_release_cred(&minor, &cred);
     row_end();
+
+    ccache_file_rows();
+}
+
+/* Writes `n` bytes of `data` to `path` (plus `extra`/`extra_n` after them); 0 on success. */
+static int write_file(const char *path, const unsigned char *data, size_t n,
+                      const unsigned char *extra, size_t extra_n) {
+    FILE *f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(data, 1, n, f) == n &&
+             (extra_n == 0 || fwrite(extra, 1, extra_n, f) == extra_n);
+    if (f != NULL && fclose(f) != 0) {
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+/* The initiator's ccache as a file other programs write too (issue #20): a length past the
+ * end of the whole file is KRB5_CC_FORMAT (MIT's reader says the same; a file that merely
+ * ends inside a credential is read up to it), and a cache another holder keeps locked for
+ * longer than KRBAP_LOCK_TIMEOUT_MS is EAGAIN (no hang). The lock here is a classic POSIX
+ * record lock of this very process: it conflicts with krbap's open-file-description lock. */
+static void ccache_file_rows(void) {
+    static const unsigned char huge[] = {0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff};
+    char dir[] = "/tmp/krbap-bad-ccache.XXXXXX";
+    char path[64];
+    size_t len = 0;
+    uint32_t minor = 0, major;
+    krbap_cred *ic = NULL;
+    unsigned char *cc = fx_read_file(FX_CCACHE, &len);
+    int fd;
+    struct flock fl;
+
+    row_begin("ccache: a length past the end of the file; locked longer than the timeout");
+    if (cc == NULL || mkdtemp(dir) == NULL) {
+        CHECK(0, "ccache fixture and temporary directory");
+        free(cc);
+        row_end();
+        return;
+    }
+    snprintf(path, sizeof path, "%s/cc", dir);
+    CHECK(write_file(path, cc, len, huge, sizeof huge) == 0, "damaged ccache written");
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    row_case(major, minor, KRBAP_S_NO_CRED, KRB5_CC_FORMAT);
+    CHECK(ic == NULL, "no credential from a damaged ccache");
+    /* Cut inside its last credential: read up to it, as MIT's klist does. */
+    CHECK(write_file(path, cc, len - 9, NULL, 0) == 0, "torn ccache written");
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    CHECK(major == KRBAP_S_COMPLETE, "a ccache torn inside its last credential is read");
+    krbap_release_cred(&minor, &ic);
+
+    CHECK(write_file(path, cc, len, NULL, 0) == 0, "ccache written");
+    fd = open(path, O_RDWR);
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    CHECK(fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0, "classic write lock taken");
+    setenv("KRBAP_LOCK_TIMEOUT_MS", "150", 1);
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    row_case(major, minor, KRBAP_S_NO_CRED, MINOR_EAGAIN);
+    CHECK(ic == NULL, "no credential while the ccache is locked");
+    unsetenv("KRBAP_LOCK_TIMEOUT_MS");
+    if (fd >= 0) {
+        close(fd); /* releases the lock */
+    }
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    CHECK(major == KRBAP_S_COMPLETE, "the ccache is read once the lock is gone");
+    krbap_release_cred(&minor, &ic);
+    unlink(path);
+    rmdir(dir);
+    free(cc);
+    row_end();
 }
 
 /* An acceptor context from MIT's non-mutual capture, its clock at T. */
@@ -980,6 +1208,317 @@ static int genuine_tokens_pass(krbap_ctx *ctx, const unsigned char *conf, size_t
     return failures;
 }
 
+/* ---- HTTP Negotiate header values (RFC 4559) -------------------------------------------- */
+
+#define MINOR_ENODATA 61u
+#define MINOR_EBADMSG 74u
+#define MINOR_EMSGSIZE 90u
+#define MINOR_EPROTONOSUPPORT 93u
+
+/* One Authorization value: parse must fail with the row's status and leave {0, NULL}. */
+static void authz_case(const char *value, uint32_t want_major, uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer tok = fx_empty();
+    uint32_t major = krbap_http_parse_authorization(&minor, value, &tok);
+    row_case(major, minor, want_major, want_minor);
+    if (tok.length != 0 || tok.value != NULL) {
+        row_case(1, 0, 0, 1); /* the output must be empty on failure */
+    }
+    fx_free(&tok);
+}
+
+static void challenge_case(const char *value, uint32_t want_major, uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer tok = fx_empty();
+    uint32_t major = krbap_http_parse_www_authenticate(&minor, value, &tok);
+    row_case(major, minor, want_major, want_minor);
+    fx_free(&tok);
+}
+
+/* "Negotiate <base64 of GOOD>" as a NUL-terminated string (malloc'ed). */
+static char *good_authorization(void) {
+    uint32_t minor = 0;
+    krbap_buffer in = fx_buf(GOOD, GOOD_LEN);
+    krbap_buffer v = fx_empty();
+    char *s = NULL;
+    if (krbap_http_authorization(&minor, &in, &v) == KRBAP_S_COMPLETE) {
+        s = (char *)malloc(v.length + 1);
+        if (s != NULL) {
+            memcpy(s, v.value, v.length);
+            s[v.length] = '\0';
+        }
+    }
+    fx_free(&v);
+    return s;
+}
+
+static void http_rows(void) {
+    static const char *const other_scheme[] = {
+        "", " \t ", "Basic YWxpY2U6cGFzcw==", "NTLM TlRMTVNTUAABAAAAB4IIAAAAAAAAAAAAAAAAAAAAAAA=",
+        "Bearer abc.def", "Negotiatex YII=", "Negotiat", "=Negotiate YII="};
+    static const char *const no_token[] = {"Negotiate", "negotiate ", "NEGOTIATE \t ", " Negotiate"};
+    static const char *const malformed[] = {
+        "Negotiate YIIC-A==", "Negotiate YIIC_A==", "Negotiate YIIC\xc3\xa9" "A==", "Negotiate YIIC\rA==",
+        "Negotiate YII=YII=", "Negotiate ====", "Negotiate YIJ=", "Negotiate YJ==",
+        "Negotiate\tYIIB", "Negotiate:YIIB", "Negotiate YII B", "Negotiate YIIB, Basic YWxpY2U6cA==",
+        "Negotiate realm=\"x\""};
+    static const char *const no_challenge[] = {"", ", ,", "Basic realm=\"x\"", "NTLM, Kerberos"};
+    static const char *const bad_challenge[] = {
+        "Negotiate realm=\"x\"", "Negotiate oQc=, Negotiate", "Negotiate oQ", "Negotiate\toQc=",
+        "Basic realm=\"unterminated, Negotiate", "\"x\", Negotiate"};
+    uint32_t minor = 0;
+    uint32_t major;
+    size_t i;
+    char *good = good_authorization();
+    char *big;
+    krbap_buffer tok = fx_empty();
+    krbap_buffer in;
+
+    CHECK(good != NULL && strncmp(good, "Negotiate YII", 13) == 0,
+          "krbap_http_authorization of MIT's token");
+    if (good == NULL) {
+        return;
+    }
+    row_begin("HTTP Authorization: another scheme or none");
+    for (i = 0; i < sizeof other_scheme / sizeof other_scheme[0]; i++) {
+        authz_case(other_scheme[i], KRBAP_S_BAD_MECH, MINOR_EPROTONOSUPPORT);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: Negotiate without a token");
+    for (i = 0; i < sizeof no_token / sizeof no_token[0]; i++) {
+        authz_case(no_token[i], KRBAP_S_DEFECTIVE_TOKEN, MINOR_ENODATA);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: not strict base64 or not one token68");
+    for (i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        authz_case(malformed[i], KRBAP_S_DEFECTIVE_TOKEN, MINOR_EBADMSG);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: MIT's token in base64 cut at every length not a multiple of 4");
+    {
+        size_t full = strlen(good);
+        for (i = 11; i < full; i++) {
+            char saved = good[i];
+            if ((i - 10) % 4 == 0) {
+                continue;
+            }
+            good[i] = '\0';
+            authz_case(good, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EBADMSG);
+            good[i] = saved;
+        }
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: token over 64 KiB; value over KRBAP_HTTP_MAX_HEADER");
+    big = (char *)malloc(KRBAP_HTTP_MAX_HEADER + 16);
+    if (big != NULL) {
+        /* 64 KiB + 3 bytes of base64 'A's (a multiple of 4 characters). */
+        size_t chars = (KRBAP_HTTP_MAX_TOKEN / 3 + 2) * 4;
+        memcpy(big, "Negotiate ", 10);
+        memset(big + 10, 'A', chars);
+        big[10 + chars] = '\0';
+        authz_case(big, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+        /* Exactly KRBAP_HTTP_MAX_HEADER + 1 bytes and no NUL: the helper must stop there
+         * (ASan and valgrind check that it reads no further). */
+        memset(big, 'A', KRBAP_HTTP_MAX_HEADER + 1);
+        {
+            char *exact = (char *)malloc(KRBAP_HTTP_MAX_HEADER + 1);
+            if (exact != NULL) {
+                memcpy(exact, big, KRBAP_HTTP_MAX_HEADER + 1);
+                authz_case(exact, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+                challenge_case(exact, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+                free(exact);
+            }
+        }
+        free(big);
+    }
+    {
+        unsigned char *over = (unsigned char *)calloc(1, KRBAP_HTTP_MAX_TOKEN + 1);
+        in = fx_buf(over, KRBAP_HTTP_MAX_TOKEN + 1);
+        major = krbap_http_authorization(&minor, &in, &tok);
+        row_case(major, minor, KRBAP_S_DEFECTIVE_TOKEN, MINOR_EMSGSIZE);
+        fx_free(&tok);
+        free(over);
+    }
+    row_end();
+
+    row_begin("HTTP Authorization: well-formed header around a truncated initial token");
+    for (i = 1; i < GOOD_LEN; i += 97) {
+        krbap_buffer part = fx_buf(GOOD, i);
+        krbap_buffer v = fx_empty();
+        char *value;
+        (void)krbap_http_authorization(&minor, &part, &v);
+        value = (char *)malloc(v.length + 1);
+        if (value == NULL) {
+            fx_free(&v);
+            continue;
+        }
+        memcpy(value, v.value, v.length);
+        value[v.length] = '\0';
+        fx_free(&v);
+        major = krbap_http_parse_authorization(&minor, value, &tok);
+        if (major == KRBAP_S_COMPLETE && tok.length == i && memcmp(tok.value, GOOD, i) == 0) {
+            major = fx_accept_status(AC, tok.value, tok.length, NULL, &minor);
+        }
+        row_case(major, minor, KRBAP_S_DEFECTIVE_TOKEN, G_BAD_TOK_HEADER);
+        fx_free(&tok);
+        free(value);
+    }
+    row_end();
+
+    row_begin("HTTP WWW-Authenticate: no Negotiate challenge");
+    for (i = 0; i < sizeof no_challenge / sizeof no_challenge[0]; i++) {
+        challenge_case(no_challenge[i], KRBAP_S_BAD_MECH, MINOR_EPROTONOSUPPORT);
+    }
+    row_end();
+
+    row_begin("HTTP WWW-Authenticate: malformed list, parameters, two Negotiate challenges");
+    for (i = 0; i < sizeof bad_challenge / sizeof bad_challenge[0]; i++) {
+        challenge_case(bad_challenge[i], KRBAP_S_DEFECTIVE_TOKEN, MINOR_EBADMSG);
+    }
+    row_end();
+
+    row_begin("HTTP helpers: NULL header value; NULL output buffer; NULL value with a length");
+    major = krbap_http_parse_authorization(&minor, NULL, &tok);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_http_parse_www_authenticate(&minor, NULL, &tok);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_http_parse_authorization(&minor, good, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    major = krbap_http_www_authenticate(&minor, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    in = fx_buf(NULL, 10);
+    major = krbap_http_www_authenticate(&minor, &in, &tok);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_http_authorization(&minor, NULL, &tok);
+    row_case(major, minor, KRBAP_S_DEFECTIVE_TOKEN, MINOR_ENODATA);
+    fx_free(&tok);
+    row_end();
+
+    /* The undamaged value still parses to MIT's exact token. */
+    major = krbap_http_parse_authorization(&minor, good, &tok);
+    CHECK(major == KRBAP_S_COMPLETE && tok.length == GOOD_LEN &&
+              memcmp(tok.value, GOOD, GOOD_LEN) == 0,
+          "HTTP: the undamaged Authorization value gives MIT's token back");
+    fx_free(&tok);
+    free(good);
+}
+
+/* ---- the PAC (MS-PAC): krbap_import_pac of damaged copies of a Samba AD DC's PAC, and
+ * misuse of the PAC API --------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static void import_case(const unsigned char *pac, size_t len, uint32_t want_major,
+                        uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer in = fx_buf(pac, len);
+    krbap_pac *handle = NULL;
+    uint32_t major = krbap_import_pac(&minor, &in, &handle);
+    row_case(major, minor, want_major, want_minor);
+    if (handle != NULL) {
+        row_case(1, 1, 0, 0); /* a handle for a refused PAC */
+        krbap_release_pac(&minor, &handle);
+    }
+}
+
+/* The PAC with 4 bytes at `at` replaced by the little-endian `v`. */
+static void import_patched32(const unsigned char *pac, size_t len, size_t at, uint32_t v) {
+    static unsigned char copy[4096];
+    memcpy(copy, pac, len);
+    copy[at] = (unsigned char)v;
+    copy[at + 1] = (unsigned char)(v >> 8);
+    copy[at + 2] = (unsigned char)(v >> 16);
+    copy[at + 3] = (unsigned char)(v >> 24);
+    import_case(copy, len, KRBAP_S_FAILURE, MINOR_EINVAL);
+}
+
+static void pac_rows(void) {
+    size_t len = 0, i, n;
+    unsigned char *pac = fx_read_file("tests/data/samba-ad/alice.pac", &len);
+    uint32_t minor = 0, major;
+    krbap_pac *handle = NULL;
+    krbap_buffer in, out = fx_empty();
+    size_t li = 0;
+    if (pac == NULL || len < 200 || len > 4096) {
+        CHECK(0, "tests/data/samba-ad/alice.pac readable");
+        free(pac);
+        return;
+    }
+    n = le32(pac);
+    for (i = 0; i < n; i++) {
+        if (le32(pac + 8 + 16 * i) == 1) {
+            li = le32(pac + 8 + 16 * i + 8);
+        }
+    }
+
+    row_begin("PAC (krbap_import_pac) truncated at every length");
+    for (i = 0; i < len; i++) {
+        import_case(pac, i, KRBAP_S_FAILURE, MINOR_EINVAL);
+    }
+    row_end();
+
+    row_begin("PACTYPE: Version 1, cBuffers 0, 65, 2^32-1");
+    import_patched32(pac, len, 4, 1);
+    import_patched32(pac, len, 0, 0);
+    import_patched32(pac, len, 0, 65);
+    import_patched32(pac, len, 0, 0xffffffffu);
+    row_end();
+
+    row_begin("PAC_INFO_BUFFER offsets not 8-aligned, in the header, past the end; sizes past the end");
+    for (i = 0; i < n; i++) {
+        size_t at = 8 + 16 * i;
+        import_patched32(pac, len, at + 8, le32(pac + at + 8) + 4);
+        import_patched32(pac, len, at + 8, 8);
+        import_patched32(pac, len, at + 8, (uint32_t)len + 8);
+        import_patched32(pac, len, at + 4, 0xffffffffu);
+    }
+    row_end();
+
+    row_begin("PAC buffer type twice; LOGON_INFO NDR: version 2, null top pointer, GroupCount 2^32-1");
+    import_patched32(pac, len, 8 + 16, 1);
+    import_patched32(pac, len, li, 0xcc080002u);
+    import_patched32(pac, len, li + 16, 0);
+    import_patched32(pac, len, li + 16 + 112, 0xffffffffu);
+    row_end();
+
+    /* Misuse of the PAC API. */
+    in = fx_buf(pac, len);
+    row_begin("krbap_import_pac with a NULL output pointer");
+    major = krbap_import_pac(&minor, &in, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    row_end();
+    row_begin("krbap_import_pac of a buffer with a NULL value and a length");
+    in.value = NULL;
+    major = krbap_import_pac(&minor, &in, &handle);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    row_end();
+    row_begin("PAC getters on a NULL handle");
+    major = krbap_pac_get_string(&minor, NULL, KRBAP_PAC_UPN, &out);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_pac_group_count(&minor, NULL, &i);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_pac_get_verified(&minor, NULL, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    row_end();
+    row_begin("krbap_ctx_get_pac on a NULL context, into a NULL pointer");
+    major = krbap_ctx_get_pac(&minor, NULL, &handle);
+    row_case(major, minor, KRBAP_S_NO_CONTEXT, G_BAD_MSG_CTX);
+    major = krbap_ctx_get_pac(&minor, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    row_end();
+    in = fx_buf(pac, len);
+    CHECKP(krbap_import_pac(&minor, &in, &handle) == KRBAP_S_COMPLETE,
+           "after the PAC rows: the genuine PAC imports");
+    krbap_release_pac(&minor, &handle);
+    free(pac);
+}
+
 int main(void) {
     uint32_t minor = 0;
     uint32_t major;
@@ -1016,8 +1555,11 @@ int main(void) {
            "control: MIT's genuine tokens unwrap and verify");
 
     initial_token_rows();
+    spnego_rows();
     per_message_rows(conf, conf_len, noconf, noconf_len, mic, mic_len);
     api_misuse_rows(conf, conf_len);
+    http_rows();
+    pac_rows();
     printf("bad-input matrix: %d rows\n", rows);
     CHECK(rows >= 40, "at least 40 rows");
 

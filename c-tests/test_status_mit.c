@@ -11,6 +11,7 @@
 #include <gssapi/gssapi.h>
 #include <krb5/krb5.h>
 
+#include <errno.h>
 #include <stdint.h>
 
 /* The messages of one major status as a single "|"-joined string, from krbap or MIT. */
@@ -235,6 +236,13 @@ int main(void) {
     MINOR(ASN1_BAD_LENGTH);
     MINOR(ASN1_BAD_FORMAT);
     MINOR(ASN1_PARSE_ERROR);
+    /* errno values, passed through as minor codes as MIT does (the HTTP header helpers). */
+    MINOR(ENODATA);
+    MINOR(EBADMSG);
+    MINOR(EMSGSIZE);
+    MINOR(EPROTONOSUPPORT);
+    MINOR(KRB5_RC_MALLOC); /* the memory replay cache at its cap */
+    MINOR(EAGAIN);         /* a ccache or keytab locked longer than the timeout */
 #undef MINOR
     krb5_free_context(krb5);
     return TEST_SUMMARY();

@@ -412,32 +412,44 @@ void name_to_text(const krbap_name *name, char *out, size_t out_size) {
     (void)krbap_buffer_free(&minor, &text);
 }
 
-int gss_token_id(const unsigned char *token, size_t length) {
+/* The offset of the mechanism OID's TLV in an RFC 2743 §3.1 token ([APPLICATION 0] with
+ * a DER length, then the OID); 0 when it is not one. */
+static size_t mech_oid_offset(const unsigned char *token, size_t length) {
     size_t pos = 2;
-    size_t inner;
     if (token == NULL || length < 2 || token[0] != 0x60) {
-        return -1;
+        return 0;
     }
-    /* RFC 2743 §3.1: [APPLICATION 0] with a DER length, then the mech OID. */
     if (token[1] & 0x80) {
         size_t n = token[1] & 0x7f;
         if (n == 0 || n > 4 || length < 2 + n) {
-            return -1;
+            return 0;
         }
         pos = 2 + n;
     }
-    if (length < pos + 2 || token[pos] != 0x06) {
+    if (length < pos + 2 || token[pos] != 0x06 || (token[pos + 1] & 0x80) ||
+        length < pos + 2 + token[pos + 1]) {
+        return 0;
+    }
+    return pos;
+}
+
+int gss_token_id(const unsigned char *token, size_t length) {
+    size_t pos = mech_oid_offset(token, length);
+    if (pos == 0) {
         return -1;
     }
-    inner = token[pos + 1];
-    if (inner & 0x80) {
-        return -1;
-    }
-    pos += 2 + inner;
+    pos += 2 + token[pos + 1];
     if (length < pos + 2) {
         return -1;
     }
     return (token[pos] << 8) | token[pos + 1];
+}
+
+int is_spnego_token(const unsigned char *token, size_t length) {
+    static const unsigned char spnego[] = {0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
+    size_t pos = mech_oid_offset(token, length);
+    return pos != 0 && length >= pos + sizeof spnego &&
+           memcmp(token + pos, spnego, sizeof spnego) == 0;
 }
 
 void print_hex(const unsigned char *data, size_t length) {

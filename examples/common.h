@@ -53,6 +53,7 @@
 #define KRB5KRB_AP_ERR_MUT_FAIL KRB5_AP_ERR(46)
 #define KRB5KRB_AP_WRONG_PRINC KRB5_AP_ERR(144)
 #define KRB5KRB_AP_ERR_TKT_INVALID KRB5_AP_ERR(145)
+#define KRB5_RC_MALLOC KRB5_AP_ERR(160) /* the memory replay cache at its cap */
 
 /* Ignores SIGPIPE so that a peer closing the connection yields EPIPE, not death. */
 void ignore_sigpipe(void);
@@ -106,6 +107,9 @@ void name_to_text(const krbap_name *name, char *out, size_t out_size);
 /* The RFC 4121 TOK_ID of a GSS framed token (0x60, DER length, mech OID, TOK_ID), e.g.
  * 0x0200 for KRB_AP_REP and 0x0300 for KRB-ERROR; -1 when it is not one. */
 int gss_token_id(const unsigned char *token, size_t length);
+
+/* True when the token is a SPNEGO initial token (RFC 2743 framing, OID 1.3.6.1.5.5.2). */
+int is_spnego_token(const unsigned char *token, size_t length);
 
 /* Hex dump of a token, 16 bytes a line (MIT's print_token). */
 void print_hex(const unsigned char *data, size_t length);

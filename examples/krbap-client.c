@@ -3,6 +3,7 @@
  * (src/appl/gss-sample), built on krbap. It interoperates with MIT's gss-server and
  * with krbap-server, and narrates its side of the AP exchange (RFC 4120 §3.2):
  * step 1 (KRB_AP_REQ out) and step 6 (KRB_AP_REP checked); steps 2-5 are the server's.
+ * With -spnego the exchange travels inside SPNEGO (RFC 4178), as gss-client -spnego.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -27,6 +28,7 @@ struct client_options {
     int encrypt;
     int mic;
     int verbose;
+    int32_t mech;
     const char *ccache;
     const char *client_keytab;
     long long fixed_time;
@@ -37,10 +39,13 @@ struct client_options {
 
 static void usage(void) {
     fprintf(stderr,
-            "Usage: krbap-client [-port port] [-d] [-seq] [-noreplay] [-nomutual] [-f] [-q]\n"
+            "Usage: krbap-client [-port port] [-krb5 | -spnego] [-d] [-seq] [-noreplay]\n"
+            "                    [-nomutual] [-f] [-q]\n"
             "                    [-ccount count] [-mcount count] [-na] [-nw] [-nx] [-nm]\n"
             "                    [-ccache FILE] [-client-keytab FILE] [-time UNIX]\n"
             "                    host service@host msg\n"
+            "  -spnego       wrap the Kerberos exchange in SPNEGO (RFC 4178), as MIT's -spnego;\n"
+            "                -krb5 (the default): raw RFC 4121 tokens\n"
             "  -d            delegate: send the server a forwarded TGT (needs a forwardable TGT)\n"
             "  -ccache FILE  use this credential cache (default: KRB5CCNAME, /tmp/krb5cc_UID);\n"
             "                a missing service ticket is fetched from the KDC and stored there\n"
@@ -138,6 +143,7 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
     size_t tok_len = 0;
     int tok_flags = 0;
     int result = -1;
+    int spnego = opt->mech == KRBAP_MECH_SPNEGO;
 
     *ctx = NULL;
     if (!opt->auth) {
@@ -182,8 +188,8 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
 
     out.length = 0;
     out.value = NULL;
-    major = krbap_init_sec_context(&minor, cred, ctx, target, opt->req_flags, NULL, NULL,
-                                   &ret_flags, NULL, &out);
+    major = krbap_init_sec_context_mech(&minor, cred, ctx, target, opt->mech, opt->req_flags, NULL,
+                                        NULL, &ret_flags, NULL, &out);
     if (MAJOR_IS_ERROR(major)) {
         printf("[client] step 1 failed: no KRB_AP_REQ could be built\n");
         display_status("initializing context", major, minor);
@@ -192,8 +198,8 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
     }
     name_to_text(target, text, sizeof text);
     (void)krbap_inquire_session(&minor, *ctx, &enctype, &endtime);
-    printf("[client] step 1: sending KRB_AP_REQ (%zu bytes) to %s, mutual authentication %s\n",
-           out.length, text,
+    printf("[client] step 1: sending KRB_AP_REQ (%zu bytes%s) to %s, mutual authentication %s\n",
+           out.length, spnego ? ", inside a SPNEGO NegTokenInit" : "", text,
            (opt->req_flags & KRBAP_C_MUTUAL_FLAG) ? "requested" : "not requested");
     format_time(endtime, text, sizeof text);
     printf("[client]   service ticket session key %s, ticket valid until %s\n",
@@ -207,8 +213,14 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
     }
     free_buffer(&out);
 
-    if (major == KRBAP_S_CONTINUE_NEEDED) {
-        printf("[client] steps 2-5 happen at the server; waiting for its KRB_AP_REP\n");
+    /* As MIT's gss-client: call again with each server token while CONTINUE_NEEDED, and
+     * send whatever the call produced (SPNEGO's last mechListMIC comes with COMPLETE). */
+    while (major == KRBAP_S_CONTINUE_NEEDED) {
+        if (spnego) {
+            printf("[client] steps 2-5 happen at the server; waiting for its SPNEGO answer\n");
+        } else {
+            printf("[client] steps 2-5 happen at the server; waiting for its KRB_AP_REP\n");
+        }
         if (recv_token(fd, &tok_flags, &tok, &tok_len) != 0) {
             printf("[client] step 6 failed: no reply from the server\n");
             goto done;
@@ -217,13 +229,17 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
         in.value = tok;
         out.length = 0;
         out.value = NULL;
-        major = krbap_init_sec_context(&minor, cred, ctx, target, opt->req_flags, NULL, &in,
-                                       &ret_flags, NULL, &out);
-        free_buffer(&out);
+        major = krbap_init_sec_context_mech(&minor, cred, ctx, target, opt->mech, opt->req_flags,
+                                            NULL, &in, &ret_flags, NULL, &out);
         if (MAJOR_IS_ERROR(major)) {
+            free_buffer(&out);
             if (gss_token_id(tok, tok_len) == 0x0300) {
                 printf("[client] step 6 failed: the server rejected our KRB_AP_REQ and "
                        "replied with a KRB-ERROR (%zu bytes)\n",
+                       tok_len);
+            } else if (spnego) {
+                printf("[client] step 6 failed: the server's SPNEGO answer (%zu bytes) ends "
+                       "the negotiation\n",
                        tok_len);
             } else {
                 printf("[client] step 6 failed: the server's reply (%zu bytes) is not a valid "
@@ -235,10 +251,30 @@ static int establish_context(int fd, const struct client_options *opt, krbap_ctx
             goto done;
         }
         free(tok);
-        printf("[client] step 6: KRB_AP_REP (%zu bytes) decrypted with the session key, "
-               "times match: server is genuine\n",
-               tok_len);
-    } else {
+        tok = NULL;
+        if (!spnego) {
+            printf("[client] step 6: KRB_AP_REP (%zu bytes) decrypted with the session key, "
+                   "times match: server is genuine\n",
+                   tok_len);
+        } else if (opt->req_flags & KRBAP_C_MUTUAL_FLAG) {
+            printf("[client] step 6: the server's SPNEGO answer (%zu bytes) accepted; its "
+                   "KRB_AP_REP decrypted with the session key, times match: server is genuine\n",
+                   tok_len);
+        } else {
+            printf("[client] SPNEGO: the server's answer (%zu bytes) completes the "
+                   "negotiation\n",
+                   tok_len);
+        }
+        if (out.length > 0) {
+            printf("[client] SPNEGO: sending our mechListMIC (%zu bytes)\n", out.length);
+            if (send_token(fd, TOKEN_CONTEXT, out.value, out.length) != 0) {
+                free_buffer(&out);
+                goto done;
+            }
+        }
+        free_buffer(&out);
+    }
+    if (!(opt->req_flags & KRBAP_C_MUTUAL_FLAG)) {
         printf("[client] step 6: skipped (no mutual authentication: the server is not "
                "proven to us)\n");
     }
@@ -353,6 +389,7 @@ static void parse_args(int argc, char **argv, struct client_options *opt) {
     opt->mcount = 1;
     opt->auth = opt->wrap = opt->encrypt = opt->mic = 1;
     opt->verbose = 1;
+    opt->mech = KRBAP_MECH_KRB5;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -401,14 +438,16 @@ static void parse_args(int argc, char **argv, struct client_options *opt) {
                 usage();
             }
         } else if (strcmp(a, "-krb5") == 0) {
-            /* The raw krb5 mechanism: the only one krbap speaks. */
-        } else if (strcmp(a, "-spnego") == 0 || strcmp(a, "-mech") == 0 ||
-                   strcmp(a, "-iakerb") == 0 || strcmp(a, "-v1") == 0 ||
-                   strcmp(a, "-user") == 0 || strcmp(a, "-pass") == 0) {
+            opt->mech = KRBAP_MECH_KRB5;
+        } else if (strcmp(a, "-spnego") == 0) {
+            opt->mech = KRBAP_MECH_SPNEGO;
+        } else if (strcmp(a, "-mech") == 0 || strcmp(a, "-iakerb") == 0 ||
+                   strcmp(a, "-v1") == 0 || strcmp(a, "-user") == 0 ||
+                   strcmp(a, "-pass") == 0) {
             fprintf(stderr,
-                    "krbap-client: %s is not supported: krbap speaks only the raw krb5 "
-                    "mechanism (RFC 4121) with the v2 sample framing, from a ccache or a client "
-                    "keytab\n",
+                    "krbap-client: %s is not supported: krbap speaks the krb5 mechanism "
+                    "(RFC 4121, or inside SPNEGO with -spnego) with the v2 sample framing, from "
+                    "a ccache or a client keytab\n",
                     a);
             exit(1);
         } else {

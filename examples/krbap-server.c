@@ -4,8 +4,11 @@
  * with krbap-client, and narrates the AP exchange (RFC 4120 §3.2) as it happens.
  *
  * Per connection: the client sends TOKEN_NOOP|TOKEN_CONTEXT_NEXT, then a TOKEN_CONTEXT
- * token (the GSS initial context token carrying KRB_AP_REQ); the server answers with a
- * TOKEN_CONTEXT token when it has one (KRB_AP_REP, or a KRB-ERROR on failure). Then,
+ * token (the GSS initial context token carrying KRB_AP_REQ, raw or inside SPNEGO: the
+ * mechanism is told by the token, as MIT's gss-server does with its default credential);
+ * the server answers with a TOKEN_CONTEXT token when it has one (KRB_AP_REP, a SPNEGO
+ * answer, or a KRB-ERROR / SPNEGO reject on failure), and SPNEGO may take more tokens
+ * each way (gss-server's loop). Then,
  * for each message, a TOKEN_DATA token (|WRAPPED|ENCRYPTED|SEND_MIC); the server
  * unwraps it, prints it, and replies with TOKEN_MIC (a MIC over the plaintext) when
  * SEND_MIC was set, else with an empty TOKEN_NOOP. A TOKEN_NOOP from the client ends
@@ -32,6 +35,10 @@ struct server_options {
     long long skew;    /* -1: library default (300 s) */
     long long fixed_time; /* 0: system clock */
     const char *deleg_ccache;
+    const char *pac_kdc_keytab;
+    int pac_policy; /* -1: library default (KRBAP_PAC_VERIFY) */
+    long long rcache_max_bytes; /* -1: library default */
+    int rcache_stats;
     char rcache_name[512]; /* the library's name for it (a password shown as ***) */
 };
 
@@ -39,13 +46,21 @@ static void usage(void) {
     fprintf(stderr,
             "Usage: krbap-server [-port port] [-verbose] [-once] [-keytab keytab]\n"
             "                    [-rcache NAME] [-skew SECONDS] [-time UNIX]\n"
-            "                    [-deleg-ccache FILE] [service_name]\n"
+            "                    [-deleg-ccache FILE] [-pac-policy POLICY]\n"
+            "                    [-pac-kdc-keytab FILE] [-rcache-max-bytes N[K|M|G]]\n"
+            "                    [-rcache-stats] [service_name]\n"
             "  -rcache NAME        replay cache: memory: (default), none:, file2:/path, dfl:,\n"
             "                      redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]\n"
             "                      (one cache for a server farm; also redis+unix:, redis+cluster:)\n"
+            "  -rcache-max-bytes N cap of the memory replay cache (default 256M); at the cap\n"
+            "                      new authenticators are refused until older ones expire\n"
+            "  -rcache-stats       print the memory replay cache's counters after each connection\n"
             "  -skew SECONDS       maximum clock skew (default 300)\n"
             "  -time UNIX          fix the server's clock (for demos with captured tickets)\n"
             "  -deleg-ccache FILE  store delegated credentials in this ccache\n"
+            "  -pac-policy POLICY  verify (default: a PAC must verify), require (and be there),\n"
+            "                      allow-unverified (MIT's behaviour: keep it, marked unverified)\n"
+            "  -pac-kdc-keytab FILE  the KDC's (krbtgt) keys: also check the PAC's KDC signatures\n"
             "  service_name        e.g. host@server.example.com; default: any key of the keytab\n");
     exit(1);
 }
@@ -55,8 +70,25 @@ static uint32_t free_buffer(krbap_buffer *b) {
     return krbap_buffer_free(&minor, b);
 }
 
-/* Which step of the exchange a failed accept stopped at, from MIT's minor code. */
+/* Which step of the exchange a failed accept stopped at, from MIT's minor code (for the
+ * PAC, whose failures share MIT's codes, from the status text, which names the PAC). */
 static const char *failed_step(uint32_t major, uint32_t minor) {
+    uint32_t m = 0, context = 0;
+    krbap_buffer text;
+    int pac = 0;
+    text.length = 0;
+    text.value = NULL;
+    if (krbap_display_status(&m, minor, KRBAP_C_MECH_CODE, &context, &text) == KRBAP_S_COMPLETE &&
+        text.value != NULL) {
+        size_t i;
+        for (i = 0; i + 3 <= text.length; i++) {
+            pac |= memcmp((const char *)text.value + i, "PAC", 3) == 0;
+        }
+    }
+    krbap_buffer_free(&m, &text);
+    if (pac) {
+        return "step 2 (verifying the ticket's PAC)";
+    }
     if ((major & 0xffff0000u) == KRBAP_S_BAD_BINDINGS) {
         return "step 3 (channel bindings in the authenticator checksum)";
     }
@@ -67,6 +99,9 @@ static const char *failed_step(uint32_t major, uint32_t minor) {
     if (minor == KRB5KRB_AP_ERR_BAD_INTEGRITY) {
         return "step 2 or 3 (decrypting the ticket or the authenticator)";
     }
+    if (minor == KRB5_RC_MALLOC) {
+        return "step 3 (replay cache full: the authenticator is refused until older ones expire)";
+    }
     if (minor == KRB5KRB_AP_ERR_SKEW || minor == KRB5KRB_AP_ERR_REPEAT ||
         minor == KRB5KRB_AP_ERR_BADMATCH || minor == KRB5KRB_AP_ERR_BADADDR ||
         minor == KRB5KRB_AP_ERR_TKT_EXPIRED || minor == KRB5KRB_AP_ERR_TKT_NYV ||
@@ -74,6 +109,99 @@ static const char *failed_step(uint32_t major, uint32_t minor) {
         return "step 3 (checking the authenticator: clock skew, replay, ticket times)";
     }
     return "step 1-3 (parsing the initial token)";
+}
+
+/* A string field of the PAC into `out` ("-" when absent). */
+static const char *pac_string(const krbap_pac *pac, uint32_t field, char *out, size_t cap) {
+    uint32_t minor = 0;
+    krbap_buffer v;
+    v.length = 0;
+    v.value = NULL;
+    if (krbap_pac_get_string(&minor, pac, field, &v) == KRBAP_S_COMPLETE) {
+        snprintf(out, cap, "%.*s", (int)v.length, v.value != NULL ? (const char *)v.value : "");
+    } else {
+        snprintf(out, cap, "-");
+    }
+    free_buffer(&v);
+    return out;
+}
+
+/* Step 2, what the PAC says (MS-PAC, read through krbap's typed PAC API): how it was
+ * verified, who the user is, the user's SIDs and groups, S4U2proxy delegation. */
+static void show_pac(const krbap_ctx *ctx) {
+    uint32_t minor = 0, verified = 0;
+    krbap_pac *pac = NULL;
+    krbap_buffer reason;
+    char a[512], b[512], c[512];
+    size_t n = 0, i;
+    uint64_t rid = 0;
+
+    uint32_t major = krbap_ctx_get_pac(&minor, ctx, &pac);
+    if (major == KRBAP_S_UNAVAILABLE) {
+        return;
+    }
+    if (MAJOR_IS_ERROR(major)) {
+        display_status("PAC unusable", major, minor);
+        return;
+    }
+    reason.length = 0;
+    reason.value = NULL;
+    (void)krbap_pac_get_verified(&minor, pac, &verified, &reason);
+    if (verified == 0) {
+        printf("[server]   PAC NOT VERIFIED (accepted only because of -pac-policy "
+               "allow-unverified): %.*s\n",
+               (int)reason.length, reason.value != NULL ? (const char *)reason.value : "");
+    } else {
+        printf("[server]   PAC signatures verified: server (service key)%s%s%s\n",
+               verified & KRBAP_PAC_KDC_SIGNATURE ? ", KDC" : "",
+               verified & KRBAP_PAC_TICKET_SIGNATURE ? ", ticket" : "",
+               verified & KRBAP_PAC_FULL_SIGNATURE ? ", full PAC" : "");
+    }
+    free_buffer(&reason);
+    if (krbap_pac_get_number(&minor, pac, KRBAP_PAC_USER_ID, &rid) != KRBAP_S_COMPLETE) {
+        printf("[server]   PAC client %s (no LOGON_INFO: not an Active Directory KDC)\n",
+               pac_string(pac, KRBAP_PAC_CLIENT_NAME, a, sizeof a));
+    } else {
+        printf("[server]   PAC user %s\\%s (\"%s\"), SID %s\n",
+               pac_string(pac, KRBAP_PAC_LOGON_DOMAIN_NAME, a, sizeof a),
+               pac_string(pac, KRBAP_PAC_EFFECTIVE_NAME, b, sizeof b),
+               pac_string(pac, KRBAP_PAC_FULL_NAME, c, sizeof c),
+               pac_string(pac, KRBAP_PAC_USER_SID, c + 256, sizeof c - 256));
+        printf("[server]   PAC UPN %s, DNS domain %s, primary group %s\n",
+               pac_string(pac, KRBAP_PAC_UPN, a, sizeof a),
+               pac_string(pac, KRBAP_PAC_DNS_DOMAIN, b, sizeof b),
+               pac_string(pac, KRBAP_PAC_PRIMARY_GROUP_SID, c, sizeof c));
+    }
+    (void)krbap_pac_group_count(&minor, pac, &n);
+    if (n > 0) {
+        printf("[server]   PAC groups (%zu):\n", n);
+    }
+    for (i = 0; i < n; i++) {
+        krbap_buffer sid;
+        uint32_t attributes = 0, source = 0;
+        sid.length = 0;
+        sid.value = NULL;
+        if (krbap_pac_get_group(&minor, pac, i, &sid, &attributes, &source) != KRBAP_S_COMPLETE) {
+            break;
+        }
+        printf("[server]     %.*s %s attributes 0x%x%s\n", (int)sid.length,
+               (const char *)sid.value,
+               source == KRBAP_PAC_GROUP_IDS     ? "(GroupIds)"
+               : source == KRBAP_PAC_EXTRA_SIDS ? "(ExtraSids)"
+                                                : "(ResourceGroupIds)",
+               attributes, attributes & KRBAP_SE_GROUP_RESOURCE ? " [resource group]" : "");
+        free_buffer(&sid);
+    }
+    if (pac_string(pac, KRBAP_PAC_PROXY_TARGET, a, sizeof a)[0] != '-') {
+        krbap_buffer t;
+        t.length = 0;
+        t.value = NULL;
+        (void)krbap_pac_get_transited(&minor, pac, 0, &t);
+        printf("[server]   PAC S4U2proxy (constrained delegation): for %s, obtained by %.*s\n", a,
+               (int)t.length, t.value != NULL ? (const char *)t.value : "-");
+        free_buffer(&t);
+    }
+    krbap_release_pac(&minor, &pac);
 }
 
 /* Prints the authorization data of the ticket (the PAC of an MIT or AD KDC). */
@@ -114,6 +242,7 @@ static void show_authz(const krbap_ctx *ctx) {
         printf("[server]   PAC: %zu bytes, %lu buffer%s\n", pac.length, buffers,
                buffers == 1 ? "" : "s");
         free_buffer(&pac);
+        show_pac(ctx);
     } else {
         printf("[server]   PAC: none in the ticket\n");
     }
@@ -139,6 +268,7 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
     int32_t enctype = 0;
     int64_t endtime = 0;
     krbap_name *server_name = NULL;
+    int32_t mech = KRBAP_MECH_KRB5;
 
     *ctx = NULL;
     if (recv_token(fd, &flags, &tok, &tok_len) != 0) {
@@ -161,19 +291,50 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
         fprintf(stderr, "[server] warning: context token has flags %d (expected %d)\n", flags,
                 TOKEN_CONTEXT);
     }
-    printf("[server] step 1: received the initial context token with KRB_AP_REQ (%zu bytes)\n",
-           tok_len);
+    if (is_spnego_token(tok, tok_len)) {
+        printf("[server] step 1: received a SPNEGO NegTokenInit (%zu bytes); the KRB_AP_REQ "
+               "travels inside it\n",
+               tok_len);
+    } else {
+        printf("[server] step 1: received the initial context token with KRB_AP_REQ "
+               "(%zu bytes)\n",
+               tok_len);
+    }
     if (opt->verbose) {
         print_hex(tok, tok_len);
     }
 
-    in.length = tok_len;
-    in.value = tok;
-    out.length = 0;
-    out.value = NULL;
-    major = krbap_accept_sec_context(&minor, ctx, cred, &in, NULL, &client, &ret_flags, &time_rec,
-                                     &out, opt->deleg_ccache != NULL ? &delegated : NULL);
-    free(tok);
+    /* One accept call per client token: SPNEGO may need more than one (RFC 4178: when
+     * Kerberos was not the client's first choice, or for the mechListMIC exchange). */
+    for (;;) {
+        in.length = tok_len;
+        in.value = tok;
+        out.length = 0;
+        out.value = NULL;
+        major = krbap_accept_sec_context(&minor, ctx, cred, &in, NULL, &client, &ret_flags,
+                                         &time_rec, &out,
+                                         opt->deleg_ccache != NULL ? &delegated : NULL);
+        free(tok);
+        tok = NULL;
+        if (major != KRBAP_S_CONTINUE_NEEDED) {
+            break;
+        }
+        printf("[server] SPNEGO: sending the negotiation answer (%zu bytes), waiting for the "
+               "client's next token\n",
+               out.length);
+        if (send_token(fd, TOKEN_CONTEXT, out.value, out.length) != 0 ||
+            recv_token(fd, &flags, &tok, &tok_len) != 0) {
+            free_buffer(&out);
+            krbap_delete_sec_context(&minor, ctx, NULL);
+            return -1;
+        }
+        free_buffer(&out);
+        if (!(flags & TOKEN_CONTEXT)) {
+            fprintf(stderr, "[server] warning: context token has flags %d (expected %d)\n",
+                    flags, TOKEN_CONTEXT);
+        }
+        printf("[server] SPNEGO: received the client's next token (%zu bytes)\n", tok_len);
+    }
 
     /* MIT's gss-server sends whatever token accept produced, error tokens included, so
      * that the client learns why (a KRB-ERROR in a GSS token, TOK_ID 03 00). */
@@ -181,8 +342,22 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
         printf("[server] %s failed\n", failed_step(major, minor));
         display_status("accepting context", major, minor);
         if (out.length > 0) {
-            printf("[server] sending KRB-ERROR token to the client (%zu bytes)\n", out.length);
-            (void)send_token(fd, TOKEN_CONTEXT, out.value, out.length);
+            printf("[server] sending %s token to the client (%zu bytes)\n",
+                   gss_token_id((const unsigned char *)out.value, out.length) == 0x0300
+                       ? "KRB-ERROR"
+                       : "SPNEGO reject",
+                   out.length);
+            if (send_token(fd, TOKEN_CONTEXT, out.value, out.length) == 0 &&
+                gss_token_id((const unsigned char *)out.value, out.length) != 0x0300) {
+                /* A SPNEGO initiator answers a reject with its own (MIT's gss-client sends
+                 * it before reporting the error, and dies of SIGPIPE on a closed
+                 * connection): read it before closing. */
+                if (recv_token(fd, &flags, &tok, &tok_len) == 0) {
+                    printf("[server] the client answered with its own token (%zu bytes)\n",
+                           tok_len);
+                    free(tok);
+                }
+            }
         }
         free_buffer(&out);
         krbap_release_name(&minor, &client);
@@ -190,6 +365,10 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
         return -1;
     }
 
+    (void)krbap_inquire_mech(&minor, *ctx, &mech);
+    if (mech == KRBAP_MECH_SPNEGO) {
+        printf("[server] SPNEGO negotiated Kerberos 5\n");
+    }
     (void)krbap_inquire_session(&minor, *ctx, &enctype, &endtime);
     (void)krbap_inquire_context(&minor, *ctx, NULL, &server_name, NULL, NULL, NULL, NULL);
     name_to_text(server_name, text, sizeof text);
@@ -206,10 +385,15 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
            opt->skew >= 0 ? opt->skew : 300LL, opt->rcache_name);
     if (ret_flags & KRBAP_C_MUTUAL_FLAG) {
         printf("[server] step 4: mutual authentication requested\n");
-        printf("[server] step 5: sending KRB_AP_REP (%zu bytes)\n", out.length);
+        printf("[server] step 5: sending KRB_AP_REP%s (%zu bytes)\n",
+               mech == KRBAP_MECH_SPNEGO ? " inside the SPNEGO answer" : "", out.length);
     } else {
         printf("[server] step 4: mutual authentication not requested\n");
         printf("[server] step 5: no KRB_AP_REP to send (the client did not ask to verify us)\n");
+        if (out.length > 0) {
+            printf("[server] SPNEGO: sending the final negotiation answer (%zu bytes)\n",
+                   out.length);
+        }
     }
     if (out.length > 0) {
         if (opt->verbose) {
@@ -339,11 +523,53 @@ static int serve(int fd, const krbap_cred *cred, const struct server_options *op
     return status;
 }
 
+/* Parses a byte count with an optional K, M or G suffix (powers of 1024). 0 or -1. */
+static int parse_bytes(const char *text, long long *out) {
+    char digits[32];
+    size_t n = strlen(text);
+    int shift = 0;
+    if (n == 0 || n >= sizeof digits) {
+        return -1;
+    }
+    memcpy(digits, text, n + 1);
+    switch (digits[n - 1]) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    default: break;
+    }
+    if (shift != 0) {
+        digits[n - 1] = '\0';
+    }
+    if (parse_long(digits, 0, 0x7fffffffffffffffLL >> shift, out) != 0) {
+        return -1;
+    }
+    *out <<= shift;
+    return 0;
+}
+
+/* The memory replay cache's counters, one line (-rcache-stats). */
+static void print_rcache_stats(const krbap_cred *cred) {
+    uint32_t minor = 0;
+    krbap_replay_cache_stats st;
+    if (MAJOR_IS_ERROR(krbap_cred_replay_cache_stats(&minor, cred, &st))) {
+        printf("[server] replay cache: no counters (not a memory: cache)\n");
+        return;
+    }
+    printf("[server] replay cache: %llu entries, %llu of %llu bytes (cap), %llu stored, "
+           "%llu replays refused, %llu refused at the cap\n",
+           (unsigned long long)st.entries, (unsigned long long)st.bytes,
+           (unsigned long long)st.max_bytes, (unsigned long long)st.stored,
+           (unsigned long long)st.replays, (unsigned long long)st.rejected_full);
+}
+
 static void parse_args(int argc, char **argv, struct server_options *opt) {
     int i;
     memset(opt, 0, sizeof *opt);
     opt->port = DEFAULT_PORT;
     opt->skew = -1;
+    opt->pac_policy = -1;
+    opt->rcache_max_bytes = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -359,6 +585,13 @@ static void parse_args(int argc, char **argv, struct server_options *opt) {
             opt->keytab = argv[++i];
         } else if (strcmp(a, "-rcache") == 0 && has_value) {
             opt->rcache = argv[++i];
+        } else if (strcmp(a, "-rcache-max-bytes") == 0 && has_value) {
+            if (parse_bytes(argv[++i], &opt->rcache_max_bytes) != 0) {
+                fprintf(stderr, "invalid -rcache-max-bytes value\n");
+                usage();
+            }
+        } else if (strcmp(a, "-rcache-stats") == 0) {
+            opt->rcache_stats = 1;
         } else if (strcmp(a, "-skew") == 0 && has_value) {
             if (parse_long(argv[++i], 0, 100LL * 365 * 86400, &opt->skew) != 0) {
                 fprintf(stderr, "invalid -skew value\n");
@@ -371,6 +604,18 @@ static void parse_args(int argc, char **argv, struct server_options *opt) {
             }
         } else if (strcmp(a, "-deleg-ccache") == 0 && has_value) {
             opt->deleg_ccache = argv[++i];
+        } else if (strcmp(a, "-pac-kdc-keytab") == 0 && has_value) {
+            opt->pac_kdc_keytab = argv[++i];
+        } else if (strcmp(a, "-pac-policy") == 0 && has_value) {
+            const char *p = argv[++i];
+            opt->pac_policy = strcmp(p, "verify") == 0             ? (int)KRBAP_PAC_VERIFY
+                              : strcmp(p, "require") == 0          ? (int)KRBAP_PAC_REQUIRE
+                              : strcmp(p, "allow-unverified") == 0 ? (int)KRBAP_PAC_ALLOW_UNVERIFIED
+                                                                   : -2;
+            if (opt->pac_policy == -2) {
+                fprintf(stderr, "invalid -pac-policy value\n");
+                usage();
+            }
         } else if (strcmp(a, "-inetd") == 0 || strcmp(a, "-export") == 0 ||
                    strcmp(a, "-logfile") == 0 || strcmp(a, "-iakerb") == 0) {
             fprintf(stderr, "krbap-server: %s is not supported (only the raw krb5 mechanism over TCP)\n",
@@ -424,10 +669,29 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    if (opt.rcache_max_bytes >= 0) {
+        major = krbap_cred_set_replay_cache_max_bytes(&minor, cred, (uint64_t)opt.rcache_max_bytes);
+        if (MAJOR_IS_ERROR(major)) {
+            display_status("setting the replay cache's cap", major, minor);
+            krbap_release_cred(&minor, &cred);
+            return 1;
+        }
+    }
     if (opt.skew >= 0) {
         major = krbap_cred_set_clock_skew(&minor, cred, (int64_t)opt.skew);
         if (MAJOR_IS_ERROR(major)) {
             display_status("setting the clock skew", major, minor);
+            krbap_release_cred(&minor, &cred);
+            return 1;
+        }
+    }
+    if (opt.pac_policy >= 0) {
+        (void)krbap_cred_set_pac_policy(&minor, cred, (uint32_t)opt.pac_policy);
+    }
+    if (opt.pac_kdc_keytab != NULL) {
+        major = krbap_cred_set_pac_kdc_keytab(&minor, cred, opt.pac_kdc_keytab);
+        if (MAJOR_IS_ERROR(major)) {
+            display_status("reading the KDC keytab", major, minor);
             krbap_release_cred(&minor, &cred);
             return 1;
         }
@@ -472,6 +736,9 @@ int main(int argc, char **argv) {
         last_status = serve(fd, cred, &opt);
         close(fd);
         printf("[server] connection closed%s\n", last_status == 0 ? "" : " after an error");
+        if (opt.rcache_stats) {
+            print_rcache_stats(cred);
+        }
     } while (!opt.once);
     close(listener);
     krbap_release_cred(&minor, &cred);

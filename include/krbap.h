@@ -117,14 +117,231 @@
 
 #define KRBAP_C_TRANS_FLAG 256
 
+// Mechanism: Kerberos 5 itself, raw RFC 4121 tokens (what krbap_init_sec_context makes).
+#define KRBAP_MECH_KRB5 1
+
+// Mechanism: SPNEGO (RFC 4178) negotiating Kerberos 5, as browsers, curl --negotiate and
+// Windows "Negotiate" speak it.
+#define KRBAP_MECH_SPNEGO 2
+
+// The largest token (decoded bytes) the header helpers accept or produce: 64 KiB.
+// A longer token in a header is KRBAP_S_DEFECTIVE_TOKEN with minor EMSGSIZE (90).
+#define KRBAP_HTTP_MAX_TOKEN 65536
+
+// The longest header value read from a C string: the base64 of the largest token plus
+// 1 KiB. A string with no NUL within this many bytes is refused (EMSGSIZE) without
+// reading further.
+#define KRBAP_HTTP_MAX_HEADER 88408
+
+// `krbap_cred_set_pac_policy`: a PAC must verify or the accept fails; a ticket without a
+// PAC is accepted (the default).
+#define KRBAP_PAC_VERIFY 0
+
+// `krbap_cred_set_pac_policy`: like KRBAP_PAC_VERIFY, and a ticket without a PAC fails
+// (KRBAP_S_FAILURE, minor ENOENT).
+#define KRBAP_PAC_REQUIRE 1
+
+// `krbap_cred_set_pac_policy`: MIT krb5's behaviour: a PAC that fails verification does
+// not fail the accept; `krbap_pac_get_verified` reports 0 and the reason.
+#define KRBAP_PAC_ALLOW_UNVERIFIED 2
+
+// Bits of `krbap_pac_get_verified`: the server signature verified with the service key
+// and CLIENT_INFO matched the ticket.
+#define KRBAP_PAC_SERVER_SIGNATURE 1
+
+// The KDC signature verified with a key given by `krbap_cred_set_pac_kdc_keytab`.
+#define KRBAP_PAC_KDC_SIGNATURE 2
+
+// The ticket signature (MS-PAC §2.8.3) verified with the KDC key.
+#define KRBAP_PAC_TICKET_SIGNATURE 4
+
+// The full PAC signature (MS-PAC §2.8.4) verified with the KDC key.
+#define KRBAP_PAC_FULL_SIGNATURE 8
+
+// Sources of `krbap_pac_get_group`: GroupIds (the logon domain's groups).
+#define KRBAP_PAC_GROUP_IDS 1
+
+// ExtraSids (other domains, well-known SIDs such as S-1-18-1).
+#define KRBAP_PAC_EXTRA_SIDS 2
+
+// ResourceGroupIds (domain-local groups of the resource domain).
+#define KRBAP_PAC_RESOURCE_GROUPS 3
+
+// SE_GROUP_* attribute bits of a group (MS-PAC §2.2.1).
+#define KRBAP_SE_GROUP_MANDATORY 1
+
+#define KRBAP_SE_GROUP_ENABLED_BY_DEFAULT 2
+
+#define KRBAP_SE_GROUP_ENABLED 4
+
+#define KRBAP_SE_GROUP_OWNER 8
+
+#define KRBAP_SE_GROUP_USE_FOR_DENY_ONLY 16
+
+#define KRBAP_SE_GROUP_INTEGRITY 32
+
+#define KRBAP_SE_GROUP_INTEGRITY_ENABLED 64
+
+#define KRBAP_SE_GROUP_RESOURCE 536870912
+
+#define KRBAP_SE_GROUP_LOGON_ID 3221225472
+
+// PAC buffer types (MS-PAC §2.4), for `krbap_pac_find_buffer` and `krbap_pac_get_buffer`.
+#define KRBAP_PAC_LOGON_INFO 1
+
+#define KRBAP_PAC_CREDENTIALS_INFO 2
+
+#define KRBAP_PAC_SERVER_CHECKSUM 6
+
+#define KRBAP_PAC_PRIVSVR_CHECKSUM 7
+
+#define KRBAP_PAC_CLIENT_INFO 10
+
+#define KRBAP_PAC_CONSTRAINED_DELEGATION 11
+
+#define KRBAP_PAC_UPN_DNS_INFO 12
+
+#define KRBAP_PAC_CLIENT_CLAIMS_INFO 13
+
+#define KRBAP_PAC_DEVICE_INFO 14
+
+#define KRBAP_PAC_DEVICE_CLAIMS_INFO 15
+
+#define KRBAP_PAC_TICKET_CHECKSUM 16
+
+#define KRBAP_PAC_ATTRIBUTES_INFO 17
+
+#define KRBAP_PAC_REQUESTOR_SID 18
+
+#define KRBAP_PAC_FULL_CHECKSUM 19
+
+// LOGON_INFO LogonTime (FILETIME).
+#define KRBAP_PAC_LOGON_TIME 1
+
+#define KRBAP_PAC_LOGOFF_TIME 2
+
+#define KRBAP_PAC_KICK_OFF_TIME 3
+
+#define KRBAP_PAC_PASSWORD_LAST_SET 4
+
+#define KRBAP_PAC_PASSWORD_CAN_CHANGE 5
+
+#define KRBAP_PAC_PASSWORD_MUST_CHANGE 6
+
+#define KRBAP_PAC_LOGON_COUNT 7
+
+#define KRBAP_PAC_BAD_PASSWORD_COUNT 8
+
+// LOGON_INFO UserId: the user's RID.
+#define KRBAP_PAC_USER_ID 9
+
+#define KRBAP_PAC_PRIMARY_GROUP_ID 10
+
+// LOGON_INFO UserFlags (LOGON_EXTRA_SIDS 0x20, LOGON_RESOURCE_GROUPS 0x200).
+#define KRBAP_PAC_USER_FLAGS 11
+
+#define KRBAP_PAC_RESERVED1_0 12
+
+#define KRBAP_PAC_RESERVED1_1 13
+
+// LOGON_INFO UserAccountControl (SAM ACB_* bits).
+#define KRBAP_PAC_USER_ACCOUNT_CONTROL 14
+
+#define KRBAP_PAC_SUB_AUTH_STATUS 15
+
+#define KRBAP_PAC_LAST_SUCCESSFUL_ILOGON 16
+
+#define KRBAP_PAC_LAST_FAILED_ILOGON 17
+
+#define KRBAP_PAC_FAILED_ILOGON_COUNT 18
+
+#define KRBAP_PAC_RESERVED3 19
+
+// CLIENT_INFO ClientId: the ticket's authtime (FILETIME).
+#define KRBAP_PAC_CLIENT_ID 20
+
+// UPN_DNS_INFO Flags (1: UPN constructed, 2: SamName and Sid present).
+#define KRBAP_PAC_UPN_FLAGS 21
+
+#define KRBAP_PAC_ATTRIBUTES_FLAGS_LENGTH 22
+
+#define KRBAP_PAC_ATTRIBUTES_FLAGS 23
+
+// LOGON_INFO GroupCount, SidCount, ResourceGroupCount.
+#define KRBAP_PAC_GROUP_COUNT 24
+
+#define KRBAP_PAC_SID_COUNT 25
+
+#define KRBAP_PAC_RESOURCE_GROUP_COUNT 26
+
+// CONSTRAINED_DELEGATION TransitedListSize.
+#define KRBAP_PAC_TRANSITED_COUNT 27
+
+// LOGON_INFO EffectiveName: the account name (sAMAccountName).
+#define KRBAP_PAC_EFFECTIVE_NAME 101
+
+// LOGON_INFO FullName.
+#define KRBAP_PAC_FULL_NAME 102
+
+#define KRBAP_PAC_LOGON_SCRIPT 103
+
+#define KRBAP_PAC_PROFILE_PATH 104
+
+#define KRBAP_PAC_HOME_DIRECTORY 105
+
+#define KRBAP_PAC_HOME_DIRECTORY_DRIVE 106
+
+#define KRBAP_PAC_LOGON_SERVER 107
+
+// LOGON_INFO LogonDomainName: the NetBIOS domain name.
+#define KRBAP_PAC_LOGON_DOMAIN_NAME 108
+
+// LOGON_INFO LogonDomainId: the domain SID.
+#define KRBAP_PAC_LOGON_DOMAIN_SID 109
+
+#define KRBAP_PAC_RESOURCE_GROUP_DOMAIN_SID 110
+
+// CLIENT_INFO Name.
+#define KRBAP_PAC_CLIENT_NAME 111
+
+// UPN_DNS_INFO user principal name.
+#define KRBAP_PAC_UPN 112
+
+// UPN_DNS_INFO DNS domain name.
+#define KRBAP_PAC_DNS_DOMAIN 113
+
+// UPN_DNS_INFO SamName (extended form).
+#define KRBAP_PAC_SAM_NAME 114
+
+// UPN_DNS_INFO Sid (extended form).
+#define KRBAP_PAC_UPN_SID 115
+
+// CONSTRAINED_DELEGATION S4U2proxyTarget.
+#define KRBAP_PAC_PROXY_TARGET 116
+
+#define KRBAP_PAC_REQUESTOR 117
+
+// LOGON_INFO UserSessionKey, as 32 hex digits (zero in a PAC).
+#define KRBAP_PAC_USER_SESSION_KEY 118
+
+// The user's SID: LogonDomainId + UserId.
+#define KRBAP_PAC_USER_SID 119
+
+// The primary group's SID: LogonDomainId + PrimaryGroupId.
+#define KRBAP_PAC_PRIMARY_GROUP_SID 120
+
 // An opaque credential handle. May be shared between threads.
 typedef struct krbap_cred krbap_cred;
 
-// An opaque security-context handle. Use from one thread at a time.
+// An opaque security-context handle (raw krb5 or SPNEGO). Use from one thread at a time.
 typedef struct krbap_ctx krbap_ctx;
 
 // An opaque name handle. Immutable; may be shared between threads.
 typedef struct krbap_name krbap_name;
+
+// An opaque PAC handle: from `krbap_ctx_get_pac` (it outlives the context) or
+// `krbap_import_pac`. Immutable; may be shared between threads.
+typedef struct krbap_pac krbap_pac;
 
 // A byte buffer (RFC 2744 gss_buffer_desc). Buffers returned by krbap own their bytes
 // and must be released with `krbap_buffer_free`; input buffers are borrowed.
@@ -150,6 +367,25 @@ typedef struct krbap_channel_bindings {
   struct krbap_buffer application_data;
 } krbap_channel_bindings;
 
+// Counters and sizes of an acceptor credential's memory replay cache
+// (`krbap_cred_replay_cache_stats`).
+typedef struct krbap_replay_cache_stats {
+  // Authenticators held (those that can still be replayed within the clock skew, plus
+  // the not yet dropped rest of the oldest generation).
+  uint64_t entries;
+  // Bytes of memory the cache holds (what the cap counts).
+  uint64_t bytes;
+  // The cap in bytes.
+  uint64_t max_bytes;
+  // Authenticators stored since the cache was made.
+  uint64_t stored;
+  // Replays refused.
+  uint64_t replays;
+  // Authenticators refused because the cache was at its cap (KRBAP_S_FAILURE with
+  // KRB5_RC_MALLOC): the acceptor failed closed rather than forget a live entry.
+  uint64_t rejected_full;
+} krbap_replay_cache_stats;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -167,6 +403,11 @@ uint32_t krbap_display_status(uint32_t *minor_status,
 
 // The library version, a static NUL-terminated string (do not free).
 const char *krbap_version(void);
+
+// MIT's symbolic name of a minor status (e.g. "KRB5KRB_AP_ERR_SKEW" for -1765328347, the
+// identifier in MIT's com_err tables and `<krb5/krb5.h>`), a static NUL-terminated string
+// (do not free); NULL for a code krbap does not know. For logs and language bindings.
+const char *krbap_minor_status_name(uint32_t minor_status);
 
 // Releases a buffer returned by krbap and sets it to `{0, NULL}`. The bytes are wiped
 // first (tokens may contain key-derived material; wiping is cheap). A NULL `buffer` or
@@ -291,8 +532,9 @@ uint32_t krbap_cred_inquire_replay_cache(uint32_t *minor_status,
                                          const struct krbap_cred *cred,
                                          struct krbap_buffer *name);
 
-// Initiates a context (RFC 2744 gss_init_sec_context). First call with `*context ==
-// NULL` and no input token: produces the initial token (AP-REQ) and returns
+// Initiates a raw krb5 context (RFC 2744 gss_init_sec_context with the krb5 mechanism):
+// krbap_init_sec_context_mech with KRBAP_MECH_KRB5. First call with `*context == NULL`
+// and no input token: produces the initial token (AP-REQ) and returns
 // KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
 // Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
 // failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
@@ -318,14 +560,22 @@ uint32_t krbap_init_sec_context(uint32_t *minor_status,
 // expiry or to process captured tokens.
 uint32_t krbap_ctx_set_time(uint32_t *minor_status, struct krbap_ctx *context, int64_t unix_time);
 
-// Accepts a context (RFC 2744 gss_accept_sec_context): verifies the initiator's
-// token (steps 2-5 of the AP exchange). On success `*context` is a new established
-// context and `output_token` holds the AP-REP when mutual authentication was asked
-// for (else it is empty). On failure `*context` stays NULL, the minor status is MIT's
-// code (e.g. KRB5KRB_AP_ERR_SKEW), and `output_token` may hold a KRB-ERROR token to
-// send back, as MIT does. `acceptor_cred` NULL: the default keytab. `src_name`,
-// `ret_flags`, `time_rec`, `delegated_cred` may be NULL; `*delegated_cred` is set when
-// the initiator delegated (KRBAP_C_DELEG_FLAG in ret_flags) and must be released.
+// Accepts a context (RFC 2744 gss_accept_sec_context). The mechanism is told by the
+// first token, as MIT's mechglue does: a raw krb5 AP-REQ (RFC 4121) or a SPNEGO
+// NegTokenInit (RFC 4178) around one. krb5 completes in one call: `*context` becomes a
+// new established context and `output_token` holds the AP-REP when mutual
+// authentication was asked for (else it is empty). SPNEGO answers every call with a
+// NegTokenResp for the initiator (send `output_token` whenever it is non-empty, also with
+// COMPLETE) and may return KRBAP_S_CONTINUE_NEEDED with `*context` set (when Kerberos
+// was not the initiator's first choice, or a mechListMIC exchange is pending): pass the
+// initiator's next token with that context. On failure the minor status is MIT's code
+// (e.g. KRB5KRB_AP_ERR_SKEW; a SPNEGO list without Kerberos: KRBAP_S_BAD_MECH), a
+// context given in `*context` is deleted and set to NULL, and `output_token` may hold a
+// token to send back, as MIT does (a KRB-ERROR; for SPNEGO a reject NegTokenResp, with
+// the KRB-ERROR inside). `acceptor_cred` NULL: the default keytab. `src_name`,
+// `ret_flags`, `time_rec`, `delegated_cred` may be NULL and are set on COMPLETE;
+// `*delegated_cred` is set when the initiator delegated (KRBAP_C_DELEG_FLAG in
+// ret_flags) and must be released.
 uint32_t krbap_accept_sec_context(uint32_t *minor_status,
                                   struct krbap_ctx **context,
                                   const struct krbap_cred *acceptor_cred,
@@ -344,7 +594,9 @@ uint32_t krbap_delete_sec_context(uint32_t *minor_status,
                                   struct krbap_buffer *output_token);
 
 // Information about a context (RFC 2744 gss_inquire_context). Any output may be NULL;
-// names returned must be released with krbap_release_name.
+// names returned must be released with krbap_release_name. `open` is 1 once the context
+// is fully established (for SPNEGO, the negotiation too); a SPNEGO acceptor context that
+// has not seen the Kerberos token yet has no names (NULL), lifetime and flags 0.
 uint32_t krbap_inquire_context(uint32_t *minor_status,
                                const struct krbap_ctx *context,
                                struct krbap_name **src_name,
@@ -428,6 +680,224 @@ uint32_t krbap_wrap_size_limit(uint32_t *minor_status,
                                uint32_t qop_req,
                                uint32_t req_output_size,
                                uint32_t *max_input_size);
+
+// Sets the cap of an acceptor credential's memory replay cache (the default cache,
+// "memory:"), in bytes: at the cap new authenticators are refused (KRBAP_S_FAILURE,
+// minor KRB5_RC_MALLOC) until entries expire, and no live entry is ever forgotten.
+// 0 restores the default (KRBAP_RCACHE_MAX_BYTES, else krb5.conf `[libdefaults]
+// krbap_rcache_max_bytes`, else 256 MiB); UINT64_MAX removes the cap. Lowering the cap
+// below what the cache holds forgets nothing. A credential whose replay cache is not a
+// memory cache gives KRBAP_S_UNAVAILABLE.
+uint32_t krbap_cred_set_replay_cache_max_bytes(uint32_t *minor_status,
+                                               const struct krbap_cred *cred,
+                                               uint64_t max_bytes);
+
+// Reads the counters of an acceptor credential's memory replay cache into `*stats`.
+// A credential whose replay cache is not a memory cache gives KRBAP_S_UNAVAILABLE (and
+// `*stats` zeroed).
+uint32_t krbap_cred_replay_cache_stats(uint32_t *minor_status,
+                                       const struct krbap_cred *cred,
+                                       struct krbap_replay_cache_stats *stats);
+
+// Initiates a context with the mechanism `mech` (RFC 2744 gss_init_sec_context with a
+// `mech_type`): KRBAP_MECH_KRB5 (exactly krbap_init_sec_context) or KRBAP_MECH_SPNEGO.
+// First call with `*context == NULL` and no input token; then call again with each token
+// of the acceptor while KRBAP_S_CONTINUE_NEEDED is returned. Send `output_token` to the
+// acceptor whenever it is non-empty, also together with KRBAP_S_COMPLETE (SPNEGO's last
+// mechListMIC). With SPNEGO the first call always returns KRBAP_S_CONTINUE_NEEDED: the
+// acceptor's answer is awaited even without mutual authentication, as MIT's initiator
+// does. Later calls use the context's own mechanism (`mech` is then not consulted). On
+// failure the context is deleted and `*context` set to NULL, and with SPNEGO
+// `output_token` holds a reject NegTokenResp for the acceptor (as MIT's initiator makes
+// one; sending it is optional); an acceptor's reject is
+// KRBAP_S_FAILURE with the minor code of the KRB-ERROR inside it (e.g.
+// KRB5KRB_AP_ERR_SKEW), else ERR_SPNEGO_NEGOTIATION_FAILED (0x20000004, MIT's value). An
+// unknown `mech`: KRBAP_S_BAD_MECH. The other arguments are those of
+// krbap_init_sec_context; `ret_flags` and `time_rec` are those of the krb5 context.
+uint32_t krbap_init_sec_context_mech(uint32_t *minor_status,
+                                     const struct krbap_cred *cred,
+                                     struct krbap_ctx **context,
+                                     const struct krbap_name *target,
+                                     int32_t mech,
+                                     uint32_t req_flags,
+                                     const struct krbap_channel_bindings *channel_bindings,
+                                     const struct krbap_buffer *input_token,
+                                     uint32_t *ret_flags,
+                                     uint32_t *time_rec,
+                                     struct krbap_buffer *output_token);
+
+// The mechanism of a context: KRBAP_MECH_KRB5 or KRBAP_MECH_SPNEGO (the one chosen by
+// the initiator; for an acceptor, the one the first token was framed for). After SPNEGO,
+// per-message calls (wrap, MIC) use the negotiated Kerberos 5 context.
+uint32_t krbap_inquire_mech(uint32_t *minor_status, const struct krbap_ctx *context, int32_t *mech);
+
+// The GSS token in an `Authorization` (or `Proxy-Authorization`) header value
+// `Negotiate <base64>` (RFC 4559 §4.2; scheme case-insensitive, RFC 7235 whitespace,
+// strict RFC 4648 base64, at most KRBAP_HTTP_MAX_TOKEN bytes), for
+// `krbap_accept_sec_context`. `header_value` is the NUL-terminated field value (without
+// the field name). Errors: another scheme (e.g. `Basic`) or none: KRBAP_S_BAD_MECH, minor
+// EPROTONOSUPPORT (93) — answer with a `Negotiate` challenge; `Negotiate` without a
+// token: KRBAP_S_DEFECTIVE_TOKEN, ENODATA (61); too long: DEFECTIVE_TOKEN, EMSGSIZE (90);
+// otherwise malformed: DEFECTIVE_TOKEN, EBADMSG (74); the detail from
+// `krbap_display_status` says what and where. On failure `*token` is `{0, NULL}`.
+uint32_t krbap_http_parse_authorization(uint32_t *minor_status,
+                                        const char *header_value,
+                                        struct krbap_buffer *token);
+
+// The value of a `WWW-Authenticate` (or `Proxy-Authenticate`) header: `Negotiate` when
+// `token` is NULL or empty (the first challenge, RFC 4559 §4.1), else `Negotiate
+// <base64>` (a continuation token on a 401, or the final token on the 200 for mutual
+// authentication). `header_value` receives the characters of the value, not
+// NUL-terminated (like every krbap_buffer: print it with `"%.*s"`); release it with
+// `krbap_buffer_free`.
+uint32_t krbap_http_www_authenticate(uint32_t *minor_status,
+                                     const struct krbap_buffer *token,
+                                     struct krbap_buffer *header_value);
+
+// The value of an `Authorization` header for a client: `Negotiate <base64>` (RFC 4559
+// §4.2). The token (from `krbap_init_sec_context`) must not be empty (DEFECTIVE_TOKEN,
+// ENODATA) nor longer than KRBAP_HTTP_MAX_TOKEN (DEFECTIVE_TOKEN, EMSGSIZE).
+// `header_value` as for `krbap_http_www_authenticate`.
+uint32_t krbap_http_authorization(uint32_t *minor_status,
+                                  const struct krbap_buffer *token,
+                                  struct krbap_buffer *header_value);
+
+// The token of the Negotiate challenge in a `WWW-Authenticate` header value, which may
+// list several challenges (RFC 7235 §4.1, e.g. `Basic realm="x", Negotiate oQcw...`):
+// `{0, NULL}` with KRBAP_S_COMPLETE for a bare `Negotiate`, else the decoded token for
+// `krbap_init_sec_context`. A response can carry several WWW-Authenticate fields: call
+// this for each. No Negotiate challenge: KRBAP_S_BAD_MECH, EPROTONOSUPPORT (93); a
+// Negotiate challenge with auth-params, two of them, or a malformed list:
+// DEFECTIVE_TOKEN, EBADMSG (74); token errors as for `krbap_http_parse_authorization`.
+uint32_t krbap_http_parse_www_authenticate(uint32_t *minor_status,
+                                           const char *header_value,
+                                           struct krbap_buffer *token);
+
+// Sets what accept does with a ticket's PAC: KRBAP_PAC_VERIFY (default), KRBAP_PAC_REQUIRE
+// or KRBAP_PAC_ALLOW_UNVERIFIED. Applies to accepts that start afterwards.
+uint32_t krbap_cred_set_pac_policy(uint32_t *minor_status,
+                                   const struct krbap_cred *cred,
+                                   uint32_t policy);
+
+// Gives an acceptor the KDC's keys (every key in the keytab `keytab`, `FILE:path` or a
+// path, whatever its principal: Samba exports `krbtgt@REALM`, MIT `krbtgt/REALM@REALM`):
+// accept then also verifies the PAC's KDC signature, and its ticket and full signatures
+// when present. NULL removes them. For KDC-side and test use: an ordinary service has
+// only its own key and verifies the server signature.
+uint32_t krbap_cred_set_pac_kdc_keytab(uint32_t *minor_status,
+                                       const struct krbap_cred *cred,
+                                       const char *keytab);
+
+// The PAC of an accepted context, as a handle that outlives the context (release it with
+// `krbap_release_pac`). Its content (LOGON_INFO, ...) is decoded here, once: a PAC whose
+// content does not decode gives KRBAP_S_FAILURE with minor EINVAL and the reason, as does,
+// under KRBAP_PAC_ALLOW_UNVERIFIED, a PAC that could not even be located or parsed.
+// KRBAP_S_UNAVAILABLE when the ticket carried none.
+uint32_t krbap_ctx_get_pac(uint32_t *minor_status,
+                           const struct krbap_ctx *context,
+                           struct krbap_pac **pac);
+
+// Parses PAC bytes (e.g. from `krbap_inquire_pac`, or a PAC from elsewhere) into a
+// handle. Nothing is verified: `krbap_pac_get_verified` reports 0. A malformed PAC gives
+// KRBAP_S_FAILURE with minor EINVAL and the reason in the status text.
+uint32_t krbap_import_pac(uint32_t *minor_status,
+                          const struct krbap_buffer *pac_bytes,
+                          struct krbap_pac **pac);
+
+// Releases a PAC handle and sets `*pac` to NULL; a NULL `*pac` is a no-op.
+uint32_t krbap_release_pac(uint32_t *minor_status, struct krbap_pac **pac);
+
+// Which signatures of the PAC were verified when the context was accepted
+// (KRBAP_PAC_SERVER_SIGNATURE | KRBAP_PAC_KDC_SIGNATURE | KRBAP_PAC_TICKET_SIGNATURE |
+// KRBAP_PAC_FULL_SIGNATURE); 0 for an imported PAC or one accepted unverified under
+// KRBAP_PAC_ALLOW_UNVERIFIED, whose reason goes to `failure` (may be NULL; empty when
+// there is none).
+uint32_t krbap_pac_get_verified(uint32_t *minor_status,
+                                const struct krbap_pac *pac,
+                                uint32_t *verified,
+                                struct krbap_buffer *failure);
+
+// A number field of the PAC (KRBAP_PAC_LOGON_TIME ... KRBAP_PAC_TRANSITED_COUNT): RIDs,
+// counts, flags, and times as raw FILETIMEs (100 ns since 1601; `krbap_pac_get_time`
+// converts). KRBAP_S_UNAVAILABLE when the PAC lacks the field's buffer (an MIT KDC's PAC
+// has no LOGON_INFO); a string field number gives KRBAP_S_FAILURE with minor EINVAL.
+uint32_t krbap_pac_get_number(uint32_t *minor_status,
+                              const struct krbap_pac *pac,
+                              uint32_t field,
+                              uint64_t *value);
+
+// A FILETIME field (KRBAP_PAC_LOGON_TIME ... KRBAP_PAC_PASSWORD_MUST_CHANGE,
+// KRBAP_PAC_LAST_SUCCESSFUL_ILOGON, KRBAP_PAC_LAST_FAILED_ILOGON, KRBAP_PAC_CLIENT_ID) as
+// Unix seconds (rounded down); INT64_MAX for "never" (0x7fffffffffffffff).
+uint32_t krbap_pac_get_time(uint32_t *minor_status,
+                            const struct krbap_pac *pac,
+                            uint32_t field,
+                            int64_t *unix_seconds);
+
+// A string field of the PAC (KRBAP_PAC_EFFECTIVE_NAME ... KRBAP_PAC_PRIMARY_GROUP_SID) as
+// UTF-8 (not NUL-terminated; release with `krbap_buffer_free`); SIDs as `S-1-5-21-…`. An
+// absent or null string in a present buffer is empty; KRBAP_S_UNAVAILABLE when the
+// buffer (or the SID) is absent.
+uint32_t krbap_pac_get_string(uint32_t *minor_status,
+                              const struct krbap_pac *pac,
+                              uint32_t field,
+                              struct krbap_buffer *value);
+
+// How many group SIDs the user has: GroupIds, ExtraSids and ResourceGroupIds of
+// LOGON_INFO together (0 without LOGON_INFO).
+uint32_t krbap_pac_group_count(uint32_t *minor_status, const struct krbap_pac *pac, size_t *count);
+
+// Group `index` (0-based; GroupIds first, then ExtraSids, then ResourceGroupIds): its
+// SID as a string, its SE_GROUP_* attributes (KRBAP_SE_GROUP_RESOURCE for a resource
+// group) and where it came from (KRBAP_PAC_GROUP_IDS, KRBAP_PAC_EXTRA_SIDS,
+// KRBAP_PAC_RESOURCE_GROUPS). `attributes` and `source` may be NULL. Past the end:
+// KRBAP_S_UNAVAILABLE.
+uint32_t krbap_pac_get_group(uint32_t *minor_status,
+                             const struct krbap_pac *pac,
+                             size_t index,
+                             struct krbap_buffer *sid,
+                             uint32_t *attributes,
+                             uint32_t *source);
+
+// How many services S4U_DELEGATION_INFO lists as transited (0 without the buffer).
+uint32_t krbap_pac_transited_count(uint32_t *minor_status,
+                                   const struct krbap_pac *pac,
+                                   size_t *count);
+
+// Transited service `index` of S4U_DELEGATION_INFO (e.g. `svc@AD.TEST`, the service
+// that obtained the S4U2proxy ticket). Past the end: KRBAP_S_UNAVAILABLE.
+uint32_t krbap_pac_get_transited(uint32_t *minor_status,
+                                 const struct krbap_pac *pac,
+                                 size_t index,
+                                 struct krbap_buffer *service);
+
+// How many buffers the PAC has.
+uint32_t krbap_pac_buffer_count(uint32_t *minor_status, const struct krbap_pac *pac, size_t *count);
+
+// Buffer `index` in PAC order: its type (KRBAP_PAC_LOGON_INFO, ...) and raw bytes
+// (`data` may be NULL to learn only the type). Past the end: KRBAP_S_UNAVAILABLE.
+uint32_t krbap_pac_get_buffer(uint32_t *minor_status,
+                              const struct krbap_pac *pac,
+                              size_t index,
+                              uint32_t *buffer_type,
+                              struct krbap_buffer *data);
+
+// The raw bytes of the buffer of type `buffer_type` (e.g. KRBAP_PAC_CLIENT_CLAIMS_INFO,
+// which krbap does not decode). KRBAP_S_UNAVAILABLE when the PAC has none.
+uint32_t krbap_pac_find_buffer(uint32_t *minor_status,
+                               const struct krbap_pac *pac,
+                               uint32_t buffer_type,
+                               struct krbap_buffer *data);
+
+// The signature buffer of type `buffer_type` (KRBAP_PAC_SERVER_CHECKSUM,
+// KRBAP_PAC_PRIVSVR_CHECKSUM, KRBAP_PAC_TICKET_CHECKSUM, KRBAP_PAC_FULL_CHECKSUM): its
+// SignatureType (16 = hmac-sha1-96-aes256, 20 = hmac-sha384-192-aes256, -138 = RC4's
+// HMAC-MD5, ...) and Signature bytes. KRBAP_S_UNAVAILABLE when absent.
+uint32_t krbap_pac_get_signature(uint32_t *minor_status,
+                                 const struct krbap_pac *pac,
+                                 uint32_t buffer_type,
+                                 int32_t *signature_type,
+                                 struct krbap_buffer *signature);
 
 #ifdef __cplusplus
 }  // extern "C"

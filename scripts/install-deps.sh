@@ -10,6 +10,7 @@ set -euo pipefail
 # Debian package -> a command that proves it is usable. Tools found on PATH count as
 # present even when they came from elsewhere; the krb5 packages are checked with dpkg.
 tool_packages=(gcc:gcc g++:g++ make:make pkg-config:pkg-config valgrind:valgrind)
+tool_packages+=(cmake:cmake dpkg-dev:dpkg-shlibdeps)   # packaging: CMake consumer (tests/install.sh), make deb (tests/deb.sh)
 krb5_packages=(krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libkrb5-dev python3-gssapi)
 # The other real peers, checked with dpkg like the krb5 packages, one line per suite:
 peer_packages=(

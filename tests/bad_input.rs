@@ -92,6 +92,65 @@ impl Matrix {
     }
 }
 
+// ---- files other programs write too (issue #20) -------------------------------------------
+
+/// A ccache whose last credential claims more bytes than the whole file (MIT's reader says
+/// KRB5_CC_FORMAT; a file that merely ends inside a credential is read up to it), and keytabs
+/// that `add_to_file` must not write to: cut inside a record (a record running past the end
+/// of the file, a partial record length) or of the read-only 0x0501 format.
+fn file_rows(m: &mut Matrix) {
+    let dir = std::env::temp_dir().join(format!("krbap-bad-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cc_path = dir.join("cc");
+    let cc = read("alice.ccache");
+    let inputs = [0x7fff_ffff, cc.len() as u32 + 100, u32::MAX]
+        .iter()
+        .map(|n| {
+            let mut b = cc.clone();
+            b.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1]);
+            b.extend_from_slice(&n.to_be_bytes());
+            b
+        })
+        .collect();
+    m.row(
+        "ccache: a length past the end of the whole file",
+        inputs,
+        Want::Exact(major::NO_CRED, minor::CC_FORMAT),
+        |b| {
+            std::fs::write(&cc_path, b).unwrap();
+            InitiatorCredential::from_ccache(Some(cc_path.to_str().unwrap()), None)
+        },
+    );
+
+    let kt = read("service.keytab");
+    let entry = krbap::keytab::Keytab::parse(&kt, "kt").unwrap().entries[0].clone();
+    let mut boundaries = vec![2];
+    let mut pos = 2;
+    while pos + 4 <= kt.len() {
+        let len = i32::from_be_bytes(kt[pos..pos + 4].try_into().unwrap());
+        pos += 4 + len.unsigned_abs() as usize;
+        boundaries.push(pos);
+    }
+    let mut inputs: Vec<Vec<u8>> = (3..kt.len())
+        .filter(|n| !boundaries.contains(n))
+        .map(|n| kt[..n].to_vec())
+        .collect();
+    let mut native = kt.clone();
+    native[1] = 1;
+    inputs.push(native);
+    let kt_path = dir.join("kt");
+    m.row(
+        "keytab add: record past the end, partial length, 0x0501 format",
+        inputs,
+        Want::Exact(major::FAILURE, minor::KT_FORMAT),
+        |b| {
+            std::fs::write(&kt_path, b).unwrap();
+            krbap::keytab::Keytab::add_to_file(&kt_path, std::slice::from_ref(&entry))
+        },
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 // ---- DER helpers for building the malformed initial tokens ----------------------------------
 
 /// A DER definite length.
@@ -867,6 +926,646 @@ fn rcache_name_rows(m: &mut Matrix) {
     );
 }
 
+/// SPNEGO (RFC 4178) rows: the acceptor's first token, its continuation after request-mic,
+/// and the initiator's continuation. Tokens that get past Kerberos are krbap's own, fresh
+/// for each input, so that the matrix acceptor never sees MIT's captured token.
+fn spnego_rows(m: &mut Matrix, ac: &AcceptorCredential, good: &[u8], t: i64) {
+    use krbap::gss::mech::{Context, Mechanism};
+    use krbap::gss::spnego::der::{self, oid, NegState, NegTokenResp};
+
+    let asn1 = Want::AnyOf(DEFECTIVE, &ASN1_MINORS);
+    let negotiation = Want::Exact(DEFECTIVE, minor::SPNEGO_NEGOTIATION_FAILED);
+    let mut accept = |tok: &[u8]| {
+        Context::accept(ac, tok, None)
+            .map(|_| ())
+            .map_err(|f| f.error)
+    };
+    let spnego_oid = tlv(0x06, oid::SPNEGO);
+    // InitialContextToken(SPNEGO, body) with any (possibly malformed) body.
+    let framed = |body: &[u8]| tlv(0x60, &[&spnego_oid[..], body].concat());
+    let krb5_list = der::encode_mech_types(&[oid::KRB5]);
+    let wrapped = der::encode_init(&krb5_list, Some(good), None);
+    let header = 2 + if wrapped[1] & 0x80 != 0 {
+        usize::from(wrapped[1] & 0x7f)
+    } else {
+        0
+    };
+    let body = &wrapped[header + spnego_oid.len()..];
+    assert_eq!(framed(body), wrapped, "the SPNEGO body is located");
+    // NegTokenInit SEQUENCE contents -> the whole token.
+    let init_of = |seq: &[u8]| framed(&tlv(0xa0, &tlv(0x30, seq)));
+    let types_field = tlv(0xa0, &krb5_list);
+    let mech_field = tlv(0xa2, &tlv(0x04, good));
+
+    m.row(
+        "SPNEGO initial token truncated at every length",
+        (0..wrapped.len()).map(|n| wrapped[..n].to_vec()).collect(),
+        Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO NegotiationToken truncated at every length (framing re-made to fit)",
+        (0..body.len()).map(|n| framed(&body[..n])).collect(),
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO first token not a NegTokenInit ([1] NegTokenResp, [2], a bare OCTET STRING)",
+        vec![
+            framed(&tlv(0xa1, &tlv(0x30, &[]))),
+            framed(&tlv(0xa2, &tlv(0x30, &[]))),
+            framed(&tlv(0x04, b"x")),
+            framed(&tlv(0xa0, &tlv(0x31, &types_field))),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO lengths: indefinite, not minimal, 5 length octets",
+        vec![
+            framed(&[&[0xa0, 0x80][..], &tlv(0x30, &types_field), &[0, 0]].concat()),
+            framed(&[&[0xa0, 0x81, 0x0f][..], &tlv(0x30, &types_field)].concat()),
+            framed(&[0xa0, 0x85, 0, 0, 0, 0, 0x0f]),
+        ],
+        asn1,
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO NegTokenInit without mechTypes first (absent, or after mechToken)",
+        vec![
+            init_of(&mech_field),
+            init_of(&[]),
+            init_of(&[&mech_field[..], &types_field].concat()),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_MISSING_FIELD),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO NegTokenInit fields out of order or repeated",
+        vec![
+            init_of(&[&types_field[..], &types_field].concat()),
+            init_of(&[&types_field[..], &mech_field, &mech_field].concat()),
+            init_of(&[&types_field[..], &tlv(0x30, &[])].concat()),
+        ],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO malformed OID in mechTypes (empty, unterminated, 0x80 padding)",
+        [&[][..], &[0x2a, 0x86][..], &[0x2a, 0x80, 0x48][..]]
+            .iter()
+            .map(|o| init_of(&tlv(0xa0, &tlv(0x30, &tlv(0x06, o)))))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_FORMAT),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO mechTypes with 65 mechanisms",
+        vec![der::encode_init(
+            &der::encode_mech_types(&[oid::NEGOEX; 65]),
+            None,
+            None,
+        )],
+        Want::Exact(DEFECTIVE, minor::ASN1_OVERFLOW),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO bytes after the NegTokenInit",
+        vec![
+            framed(&[body, &[0u8][..]].concat()),
+            init_of(&[&types_field[..], &mech_field, &[0x00, 0x00]].concat()),
+        ],
+        Want::AnyOf(DEFECTIVE, &[minor::ASN1_BAD_LENGTH, minor::ASN1_BAD_ID]),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO without Kerberos (NTLMSSP, NegoEx, pre-RFC krb5, SPNEGO, none)",
+        [
+            vec![oid::NTLMSSP],
+            vec![oid::NEGOEX, oid::NTLMSSP],
+            vec![oid::KRB5_OLD],
+            vec![oid::SPNEGO],
+            vec![],
+        ]
+        .iter()
+        .map(|l| der::encode_init(&der::encode_mech_types(l), Some(good), None))
+        .collect(),
+        Want::Exact(major::BAD_MECH, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO mech token framed for another mechanism (NTLMSSP, SPNEGO)",
+        [oid::NTLMSSP, oid::SPNEGO]
+            .iter()
+            .map(|o| {
+                let inner = tlv(
+                    0x60,
+                    &[&tlv(0x06, o)[..], &[1, 0], &inner_of(good)].concat(),
+                );
+                der::encode_init(&krb5_list, Some(&inner), None)
+            })
+            .collect(),
+        Want::Exact(major::BAD_MECH, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut accept,
+    );
+    m.row(
+        "SPNEGO mech token not a GSS token (raw NTLMSSP, empty) or a truncated AP-REQ",
+        vec![
+            der::encode_init(&krb5_list, Some(b"NTLMSSP\0\x01\0\0\0"), None),
+            der::encode_init(&krb5_list, Some(&[]), None),
+            der::encode_init(&krb5_list, Some(&good[..good.len() - 1]), None),
+        ],
+        Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER),
+        &mut accept,
+    );
+
+    // The acceptor's second leg, after request-mic for [NTLMSSP, krb5].
+    let ntlm_list = der::encode_mech_types(&[oid::NTLMSSP, oid::KRB5]);
+    let first = der::encode_init(&ntlm_list, Some(b"NTLMSSP\0\x01\0\0\0"), None);
+    let mut second = |tok: &[u8]| {
+        let (mut ctx, step) = Context::accept(ac, &first, None).map_err(|f| f.error)?;
+        assert!(!step.complete);
+        ctx.continue_accept(ac, tok, None)
+            .map(|_| ())
+            .map_err(|f| f.error)
+    };
+    let ic = InitiatorCredential::from_ccache(Some(data("alice.ccache").to_str().unwrap()), None)
+        .unwrap();
+    ic.clock.set_fixed(Some(t));
+    let target = Name::import(b"test@localhost", NameType::HostbasedService, None).unwrap();
+    let krb5_opts = |mutual: bool| InitOptions {
+        req_flags: ctx_flags::SEQUENCE | if mutual { ctx_flags::MUTUAL } else { 0 },
+        channel_bindings: None,
+    };
+    // A fresh krbap AP-REQ (not mutual) and its initiator's MIC over `list`.
+    let fresh = |list: &[u8]| {
+        let (mut k, ap_req) = SecurityContext::initiate(&ic, &target, &krb5_opts(false)).unwrap();
+        let mic = k.get_mic(list).unwrap();
+        (ap_req, mic)
+    };
+    let resp = |tok: Option<&[u8]>, mic: Option<&[u8]>| {
+        der::encode_resp(&NegTokenResp {
+            neg_state: None,
+            supported_mech: None,
+            response_token: tok,
+            mech_list_mic: mic,
+        })
+    };
+    let (ap_req, mic) = fresh(&ntlm_list);
+    let well_formed = resp(Some(&ap_req), Some(&mic));
+    m.row(
+        "SPNEGO NegTokenResp truncated at every length",
+        (0..well_formed.len())
+            .map(|n| well_formed[..n].to_vec())
+            .collect(),
+        asn1,
+        &mut second,
+    );
+    m.row(
+        "SPNEGO initiator's NegTokenResp: supportedMech, nothing in it, a MIC before Kerberos",
+        vec![
+            der::encode_resp(&NegTokenResp {
+                supported_mech: Some(oid::KRB5),
+                response_token: Some(&ap_req),
+                ..Default::default()
+            }),
+            resp(None, None),
+            resp(None, Some(&mic)),
+        ],
+        negotiation,
+        &mut second,
+    );
+    m.row(
+        "SPNEGO initiator ends the negotiation (negState reject)",
+        vec![der::encode_resp(&NegTokenResp {
+            neg_state: Some(NegState::Reject),
+            ..Default::default()
+        })],
+        Want::Exact(FAILURE, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut second,
+    );
+    m.row(
+        "SPNEGO required mechListMIC missing (AP-REQ without mutual, no MIC)",
+        vec![resp(Some(&fresh(&ntlm_list).0), None)],
+        negotiation,
+        &mut second,
+    );
+    m.row(
+        "SPNEGO mechListMIC corrupted, over another list, or a Wrap token",
+        {
+            let (a1, mut m1) = fresh(&ntlm_list);
+            let last = m1.len() - 1;
+            m1[last] ^= 1;
+            let (a2, m2) = fresh(&krb5_list);
+            let (a3, m3) = fresh(&der::encode_mech_types(&[oid::KRB5, oid::NTLMSSP]));
+            vec![
+                resp(Some(&a1), Some(&m1)),
+                resp(Some(&a2), Some(&m2)),
+                resp(Some(&a3), Some(&m3)),
+            ]
+        },
+        Want::Exact(BAD_SIG, minor::AP_ERR_BAD_INTEGRITY),
+        &mut second,
+    );
+    m.row(
+        "SPNEGO mechListMIC truncated or not a MIC token",
+        {
+            let (a1, m1) = fresh(&ntlm_list);
+            let (a2, _) = fresh(&ntlm_list);
+            vec![
+                resp(Some(&a1), Some(&m1[..10])),
+                resp(
+                    Some(&a2),
+                    Some(&[0x05, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                ),
+            ]
+        },
+        Want::AnyOf(DEFECTIVE, &[minor::G_TOK_TRUNC, minor::G_WRONG_TOKID]),
+        &mut second,
+    );
+
+    // The initiator's second step: answers to a mutual SPNEGO AP-REQ. The clock is fixed,
+    // so krbap's acceptor's answer to one such request verifies in every fresh context.
+    let spnego_opts = krb5_opts(true);
+    let mut init = |tok: &[u8]| {
+        let (mut ctx, _) = Context::initiate(&ic, &target, Mechanism::Spnego, &spnego_opts)?;
+        ctx.continue_init(tok).map(|_| ()).map_err(|f| f.error)
+    };
+    let (_, step) = Context::initiate(&ic, &target, Mechanism::Spnego, &spnego_opts).unwrap();
+    let fresh_ac = acceptor(t);
+    let (mut a, answer) = Context::accept(&fresh_ac, &step.token.unwrap(), None).unwrap();
+    let answer = answer.token.unwrap();
+    let ap_rep = der::decode_resp(&answer)
+        .unwrap()
+        .response_token
+        .unwrap()
+        .to_vec();
+    let answer_with = |state: Option<NegState>, mech: Option<&[u8]>, tok: Option<&[u8]>| {
+        der::encode_resp(&NegTokenResp {
+            neg_state: state,
+            supported_mech: mech,
+            response_token: tok,
+            mech_list_mic: None,
+        })
+    };
+    let completed = Some(NegState::AcceptCompleted);
+    // The control: the unmodified answer completes a fresh context.
+    let (mut control, _) =
+        Context::initiate(&ic, &target, Mechanism::Spnego, &spnego_opts).unwrap();
+    assert!(control.continue_init(&answer).unwrap().complete);
+    m.row(
+        "SPNEGO acceptor's answer truncated at every length",
+        (0..answer.len()).map(|n| answer[..n].to_vec()).collect(),
+        asn1,
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor's answer is a NegTokenInit",
+        vec![der::encode_init(&krb5_list, Some(&ap_rep), None)],
+        Want::Exact(DEFECTIVE, minor::ASN1_BAD_ID),
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor rejects (no token)",
+        vec![answer_with(Some(NegState::Reject), None, None)],
+        Want::Exact(FAILURE, minor::SPNEGO_NEGOTIATION_FAILED),
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor selects a mechanism never offered (NTLMSSP, SPNEGO)",
+        [oid::NTLMSSP, oid::SPNEGO]
+            .iter()
+            .map(|o| answer_with(completed, Some(o), Some(&ap_rep)))
+            .collect(),
+        negotiation,
+        &mut init,
+    );
+    m.row(
+        "SPNEGO mutual authentication but no responseToken",
+        vec![
+            answer_with(completed, Some(oid::KRB5), None),
+            answer_with(Some(NegState::AcceptIncomplete), None, None),
+            answer_with(completed, Some(oid::KRB5), Some(&[])),
+        ],
+        Want::AnyOf(
+            DEFECTIVE,
+            &[
+                minor::SPNEGO_NO_TOKEN_FROM_ACCEPTOR,
+                minor::G_BAD_TOK_HEADER,
+            ],
+        ),
+        &mut init,
+    );
+    m.row(
+        "SPNEGO acceptor's mechListMIC corrupted or over another list",
+        {
+            let k = a.krb5_mut().unwrap();
+            let mut bad = k.get_mic(&krb5_list).unwrap();
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            let other = k.get_mic(&ntlm_list).unwrap();
+            [bad, other]
+                .iter()
+                .map(|mic| {
+                    der::encode_resp(&NegTokenResp {
+                        neg_state: completed,
+                        supported_mech: Some(oid::KRB5),
+                        response_token: Some(&ap_rep),
+                        mech_list_mic: Some(mic),
+                    })
+                })
+                .collect()
+        },
+        Want::AnyOf(
+            BAD_SIG,
+            &[minor::AP_ERR_BAD_INTEGRITY, minor::AP_ERR_BADORDER],
+        ),
+        &mut init,
+    );
+}
+
+// ---- the PAC (MS-PAC) ------------------------------------------------------------------
+
+fn samba(p: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/samba-ad")
+            .join(p),
+    )
+    .unwrap()
+}
+
+fn le32(b: &[u8], at: usize) -> usize {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize
+}
+
+/// (offset, size) of the buffer of type `t` in the PAC, from its PAC_INFO_BUFFER.
+fn pac_buffer(pac: &[u8], t: usize) -> (usize, usize) {
+    (0..le32(pac, 0))
+        .map(|i| 8 + 16 * i)
+        .find(|&at| le32(pac, at) == t)
+        .map(|at| (le32(pac, at + 8), le32(pac, at + 4)))
+        .unwrap()
+}
+
+fn pac_rows(m: &mut Matrix) {
+    use krbap::pac::Pac;
+    let pac = samba("alice.pac");
+    Pac::parse(&pac).expect("the fixture PAC parses");
+    let bad = Want::Exact(FAILURE, minor::EINVAL);
+    let parse = |b: &[u8]| Pac::parse(b);
+    let n = le32(&pac, 0);
+    let (li, li_size) = pac_buffer(&pac, 1);
+    let (ci, _) = pac_buffer(&pac, 10);
+    let (upn, _) = pac_buffer(&pac, 12);
+    let (sig, _) = pac_buffer(&pac, 6);
+    m.row(
+        "PAC truncated at every length",
+        (0..pac.len()).map(|l| pac[..l].to_vec()).collect(),
+        bad,
+        parse,
+    );
+    m.row(
+        "PACTYPE: Version not 0; cBuffers 0, 65, 2^32-1, or more than the bytes hold",
+        vec![
+            set(&pac, 4, &[1]),
+            set(&pac, 0, &0u32.to_le_bytes()),
+            set(&pac, 0, &65u32.to_le_bytes()),
+            set(&pac, 0, &u32::MAX.to_le_bytes()),
+            set(&pac, 0, &60u32.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    m.row(
+        "PAC_INFO_BUFFER: offset not 8-aligned, inside the header, past the end, 2^64-1; size past the end, 2^32-1 (each buffer)",
+        (0..n)
+            .flat_map(|i| {
+                let at = 8 + 16 * i;
+                let off = le32(&pac, at + 8);
+                [
+                    set(&pac, at + 8, &((off + 4) as u64).to_le_bytes()),
+                    set(&pac, at + 8, &8u64.to_le_bytes()),
+                    set(&pac, at + 8, &(pac.len() as u64 + 8).to_le_bytes()),
+                    set(&pac, at + 8, &u64::MAX.to_le_bytes()),
+                    set(&pac, at + 4, &((pac.len() - off + 1) as u32).to_le_bytes()),
+                    set(&pac, at + 4, &u32::MAX.to_le_bytes()),
+                ]
+            })
+            .collect(),
+        bad,
+        parse,
+    );
+    m.row(
+        "PAC buffers overlapping; a buffer type twice",
+        vec![
+            set(&pac, 8 + 16 + 8, &(li as u64).to_le_bytes()),
+            set(&pac, 8 + 16, &1u32.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    // LOGON_INFO: the NDR envelope, pointers, counts, strings and SIDs.
+    let obj = li + 16;
+    m.row(
+        "LOGON_INFO NDR header: version 2, big-endian, header length 16, object longer than the buffer; null top-level pointer",
+        vec![
+            set(&pac, li, &[2]),
+            set(&pac, li + 1, &[0x00]),
+            set(&pac, li + 2, &[16]),
+            set(&pac, li + 8, &(li_size as u32).to_le_bytes()),
+            set(&pac, obj, &[0, 0, 0, 0]),
+        ],
+        bad,
+        parse,
+    );
+    // EffectiveName header at obj+52: Length, MaximumLength, pointer.
+    let name = obj + 4 + 48;
+    m.row(
+        "LOGON_INFO string: odd Length, Length > MaximumLength, a Length with a null pointer, conformance not MaximumLength/2",
+        vec![
+            set(&pac, name, &9u16.to_le_bytes()),
+            set(&pac, name, &12u16.to_le_bytes()),
+            set(&pac, name + 4, &[0, 0, 0, 0]),
+            set(&pac, name + 2, &12u16.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    // GroupCount at obj + 4 + 48 + 48 + 4 + 8.
+    let groups = obj + 4 + 48 + 48 + 4 + 8;
+    m.row(
+        "LOGON_INFO counts: GroupCount 6 and 2^32-1 (array holds 5), SidCount 0 with an array, a null GroupIds with a count",
+        vec![
+            set(&pac, groups, &6u32.to_le_bytes()),
+            set(&pac, groups, &u32::MAX.to_le_bytes()),
+            set(&pac, obj + 4 + 196, &0u32.to_le_bytes()),
+            set(&pac, groups + 4, &[0, 0, 0, 0]),
+        ],
+        bad,
+        parse,
+    );
+    // The RPC_SID of LogonDomainId: conformance 4, revision 1, 4 sub-authorities, NT AUTHORITY.
+    let dom = pac[li..li + li_size]
+        .windows(12)
+        .position(|w| w == [4, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 5])
+        .map(|p| li + p)
+        .unwrap();
+    m.row(
+        "LOGON_INFO SID (LogonDomainId): revision 2, 16 sub-authorities, conformance differing from the count",
+        vec![set(&pac, dom + 4, &[2]), set(&pac, dom + 5, &[16]), set(&pac, dom, &[3])],
+        bad,
+        parse,
+    );
+    m.row(
+        "LOGON_INFO EffectiveName with an unpaired UTF-16 surrogate",
+        vec![{
+            let at = pac
+                .windows(10)
+                .position(|w| w == b"a\0l\0i\0c\0e\0")
+                .unwrap();
+            set(&pac, at, &0xd800u16.to_le_bytes())
+        }],
+        bad,
+        parse,
+    );
+    m.row(
+        "CLIENT_INFO: NameLength odd, past the buffer",
+        vec![set(&pac, ci + 8, &[9]), set(&pac, ci + 8, &[200])],
+        bad,
+        parse,
+    );
+    m.row(
+        "UPN_DNS_INFO: UPN past the buffer, SID offset past the buffer, SidLength not the SID's",
+        vec![
+            set(&pac, upn + 2, &500u16.to_le_bytes()),
+            set(&pac, upn + 18, &500u16.to_le_bytes()),
+            set(&pac, upn + 16, &24u16.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    m.row(
+        "SERVER_CHECKSUM: HMAC-MD5 (16 bytes) in a 12-byte signature, a 3-byte buffer",
+        vec![
+            set(&pac, sig, &(-138i32).to_le_bytes()),
+            set(&pac, 8 + 16 * 3 + 4, &3u32.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+}
+
+/// Accept-level PAC rows: alice's Samba AD token with its ticket edited and re-encrypted
+/// with the service key, against an acceptor of that service.
+fn pac_accept_rows(m: &mut Matrix) {
+    use krbap::ap::{decrypt_ticket, ServiceKey};
+    use krbap::asn1::EncTicketPart;
+    use krbap::crypto::{usage, Enctype, Key};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samba-ad");
+    let keytab = dir.join("svc.keytab");
+    let t: i64 = String::from_utf8(samba("times.txt"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("alice "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let ac = AcceptorCredential::from_keytab(Some(keytab.to_str().unwrap()), None).unwrap();
+    ac.clock.set_fixed(Some(t));
+    let keys: Vec<ServiceKey> = krbap::keytab::Keytab::load(&keytab)
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| ServiceKey {
+            principal: e.principal.clone(),
+            kvno: e.kvno,
+            key: Key::new(Enctype::from_number(e.enctype).unwrap(), &e.key).unwrap(),
+        })
+        .collect();
+    let token = samba("alice.token");
+    let retoken = |edit: &dyn Fn(&mut EncTicketPart)| {
+        let mut req = ApReq::from_der(&inner_of(&token)).unwrap();
+        let (mut part, _) = decrypt_ticket(&req.ticket, &keys).unwrap();
+        edit(&mut part);
+        req.ticket.enc_part.cipher = keys[0].key.encrypt(usage::KDC_REP_TICKET, &part.to_der());
+        frame(TOK_AP_REQ, &req.to_der())
+    };
+    let edit_pac = |f: &dyn Fn(&mut Vec<u8>)| {
+        retoken(&|p: &mut EncTicketPart| {
+            let (_, mut pac) = krbap::pac::locate(p.authorization_data.as_ref().unwrap())
+                .unwrap()
+                .unwrap();
+            f(&mut pac);
+            krbap::pac::replace_in_ticket(p, pac).unwrap();
+        })
+    };
+    let accept = |tok: &[u8]| SecurityContext::accept(&ac, tok, None).map_err(|f| f.error);
+    let pac = samba("alice.pac");
+    let (sig, _) = pac_buffer(&pac, 6);
+    let (li, li_size) = pac_buffer(&pac, 1);
+    m.row(
+        "PAC content changed under the server signature (LOGON_INFO, CLIENT_INFO, UPN_DNS_INFO, header bytes)",
+        [li + 40, li + li_size / 2, pac_buffer(&pac, 10).0 + 12, pac_buffer(&pac, 12).0 + 30]
+            .iter()
+            .map(|&i| edit_pac(&|b: &mut Vec<u8>| b[i] ^= 0x01))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_MODIFIED),
+        accept,
+    );
+    m.row(
+        "PAC server signature bytes changed",
+        (sig + 4..sig + 16)
+            .step_by(3)
+            .map(|i| edit_pac(&|b: &mut Vec<u8>| b[i] ^= 0x80))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_MODIFIED),
+        accept,
+    );
+    m.row(
+        "PAC server signature of another AES type (15, 19) than the service key's",
+        [15i32, 19]
+            .iter()
+            .map(|t| edit_pac(&|b: &mut Vec<u8>| b[sig..sig + 4].copy_from_slice(&t.to_le_bytes())))
+            .collect(),
+        Want::AnyOf(FAILURE, &[minor::AP_ERR_INAPP_CKSUM, minor::EINVAL]),
+        accept,
+    );
+    m.row(
+        "PAC not parseable in the ticket (empty, 3 bytes, truncated framing)",
+        vec![
+            edit_pac(&|b: &mut Vec<u8>| b.clear()),
+            edit_pac(&|b: &mut Vec<u8>| b.truncate(3)),
+            edit_pac(&|b: &mut Vec<u8>| b.truncate(60)),
+        ],
+        Want::Exact(FAILURE, minor::EINVAL),
+        accept,
+    );
+    m.row(
+        "two PACs in the ticket; a PAC outside AD-IF-RELEVANT",
+        vec![
+            retoken(&|p: &mut EncTicketPart| {
+                let ad = p.authorization_data.as_mut().unwrap();
+                let twice = ad[0].clone();
+                ad.push(twice);
+            }),
+            retoken(&|p: &mut EncTicketPart| {
+                let ad = p.authorization_data.as_mut().unwrap();
+                ad[0] = krbap::asn1::AuthorizationDataEntry {
+                    ad_type: 128,
+                    ad_data: pac.clone(),
+                };
+            }),
+        ],
+        Want::Exact(FAILURE, minor::EINVAL),
+        accept,
+    );
+    // Afterwards the same acceptor (its replay cache untouched by every row) accepts the
+    // genuine token.
+    SecurityContext::accept(&ac, &token, None).expect("alice's token after the PAC rows");
+}
+
 #[test]
 fn bad_input_matrix() {
     let t = common::capture_time("mutual");
@@ -898,8 +1597,13 @@ fn bad_input_matrix() {
 
     let mut m = Matrix::default();
     initial_token_rows(&mut m, &ac, &good);
+    spnego_rows(&mut m, &ac, &good, t);
     per_message_rows(&mut m, &mut ctx);
     rcache_name_rows(&mut m);
+    http_header_rows(&mut m, &ac, &good);
+    pac_rows(&mut m);
+    pac_accept_rows(&mut m);
+    file_rows(&mut m);
     println!("bad-input matrix: {} rows, {} cases", m.rows, m.cases);
     assert!(
         m.failures.is_empty(),
@@ -950,4 +1654,173 @@ fn bad_input_matrix() {
     // And our own tokens reach the peer side (a context made from the same capture).
     let w = ctx.wrap(true, b"still working").unwrap();
     assert!(w.len() > 16);
+}
+
+// ---- HTTP Negotiate header values (RFC 4559) -------------------------------------------------
+
+/// `Negotiate <base64>` header values as bytes.
+fn negotiate(b64: &str) -> Vec<u8> {
+    format!("Negotiate {b64}").into_bytes()
+}
+
+fn http_header_rows(m: &mut Matrix, ac: &AcceptorCredential, good: &[u8]) {
+    use krbap::http::{self, base64, MAX_TOKEN_LENGTH};
+    let other_scheme = Want::Exact(major::BAD_MECH, minor::EPROTONOSUPPORT);
+    let no_token = Want::Exact(DEFECTIVE, minor::ENODATA);
+    let malformed = Want::Exact(DEFECTIVE, minor::EBADMSG);
+    let too_long = Want::Exact(DEFECTIVE, minor::EMSGSIZE);
+    let good64 = base64::encode(good);
+    let parse = |v: &[u8]| http::parse_authorization(v);
+    let strs = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+
+    m.row(
+        "Authorization: another scheme or none",
+        strs(&[
+            "",
+            " \t ",
+            "Basic YWxpY2U6cGFzcw==",
+            "NTLM TlRMTVNTUAABAAAAB4IIAAAAAAAAAAAAAAAAAAAAAAA=",
+            "Bearer abc.def",
+            "Kerberos YII=",
+            "Negotiatex YII=",
+            "Negotiat",
+            "=Negotiate YII=",
+            "\"Negotiate\" YII=",
+        ]),
+        other_scheme,
+        parse,
+    );
+    m.row(
+        "Authorization: Negotiate without a token",
+        strs(&["Negotiate", "negotiate ", "NEGOTIATE \t ", " Negotiate"]),
+        no_token,
+        parse,
+    );
+    m.row(
+        "Authorization: token not in the base64 alphabet (URL-safe, non-ASCII, control)",
+        vec![
+            negotiate(&good64.replace('+', "-")),
+            negotiate(&good64.replace('/', "_")),
+            negotiate("YIIC\u{e9}A=="),
+            [&negotiate("YII")[..], b"\0"].concat(),
+            negotiate("YIIC\rA=="),
+            negotiate("YIIC.A=="),
+        ]
+        .into_iter()
+        .filter(|v| v != &negotiate(&good64))
+        .collect(),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: a real token's base64 cut at every length that is not a multiple of 4",
+        (1..good64.len())
+            .filter(|n| n % 4 != 0)
+            .map(|n| negotiate(&good64[..n]))
+            .collect(),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: padding misplaced or unused bits set (non-canonical)",
+        strs(&[
+            "Negotiate YII=YII=",
+            "Negotiate ====",
+            "Negotiate Y===",
+            "Negotiate YI=C",
+            "Negotiate YIJ=",
+            "Negotiate YJ==",
+            "Negotiate YIIB====",
+        ]),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: whitespace and list syntax RFC 7235 does not allow",
+        strs(&[
+            "Negotiate\tYIIB",
+            "Negotiate:YIIB",
+            "Negotiate,YIIB",
+            "Negotiate YII B",
+            "Negotiate YIIB, Basic YWxpY2U6cA==",
+            "Negotiate YIIB,",
+            "Negotiate realm=\"x\"",
+            "Negotiate\u{a0}YIIB",
+        ]),
+        malformed,
+        parse,
+    );
+    m.row(
+        "Authorization: token over 64 KiB (judged before decoding)",
+        vec![
+            http::www_authenticate(&vec![0x5a; MAX_TOKEN_LENGTH + 1]).into_bytes(),
+            http::www_authenticate(&vec![0xff; 1 << 20]).into_bytes(),
+            negotiate(&"!".repeat(4 * MAX_TOKEN_LENGTH)),
+            negotiate(&"A".repeat(base64::encoded_len(MAX_TOKEN_LENGTH) + 4)),
+        ],
+        too_long,
+        parse,
+    );
+    // A well-formed header delivers the token unchanged: its defects get the acceptor's
+    // own statuses (the same as in the rows above).
+    m.row(
+        "Authorization: well-formed header around a truncated initial token",
+        (1..good.len())
+            .step_by(97)
+            .map(|n| negotiate(&base64::encode(&good[..n])))
+            .collect(),
+        Want::Exact(DEFECTIVE, minor::G_BAD_TOK_HEADER),
+        |v: &[u8]| {
+            let t = http::parse_authorization(v)?;
+            SecurityContext::accept(ac, &t, None).map_err(|f| f.error)
+        },
+    );
+
+    let challenge = |v: &[u8]| http::parse_www_authenticate(v);
+    m.row(
+        "WWW-Authenticate: no Negotiate challenge",
+        strs(&[
+            "",
+            ", ,",
+            "Basic realm=\"x\"",
+            "NTLM, Kerberos",
+            "Bearer realm=\"r\", error=\"invalid_token\"",
+        ]),
+        other_scheme,
+        challenge,
+    );
+    m.row(
+        "WWW-Authenticate: malformed list, Negotiate with parameters, two Negotiate challenges",
+        strs(&[
+            "Negotiate realm=\"x\"",
+            "Negotiate oQc=, Negotiate",
+            "Negotiate oQ",
+            "Negotiate\toQc=",
+            "Negotiate oQc= junk",
+            "Basic realm=\"unterminated, Negotiate",
+            "Basic realm = , Negotiate",
+            "Basic realm=\"a\u{1}\", Negotiate",
+            "\"x\", Negotiate",
+        ]),
+        malformed,
+        challenge,
+    );
+    m.row(
+        "WWW-Authenticate: token over 64 KiB",
+        vec![http::www_authenticate(&vec![1; MAX_TOKEN_LENGTH + 1]).into_bytes()],
+        too_long,
+        challenge,
+    );
+    m.row(
+        "Authorization for a client: empty token",
+        vec![Vec::new()],
+        no_token,
+        |t: &[u8]| http::authorization(t),
+    );
+    m.row(
+        "Authorization for a client: token over 64 KiB",
+        vec![vec![0; MAX_TOKEN_LENGTH + 1]],
+        too_long,
+        |t: &[u8]| http::authorization(t),
+    );
 }

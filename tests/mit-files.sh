@@ -11,7 +11,8 @@
 # tests/mit_files.rs are listed by klist, and MIT's `kvno` uses the krbap-written TGT.
 # string2key: krbap's keys must equal the keys MIT derived from the same passwords.
 #
-# Env: KRBAP_BIN (default target/debug/krbap, built if missing). Last line:
+# Env: KRBAP_BIN, else KRBAP_CLI (make test's release build), else target/debug/krbap
+# (built if missing). Last line:
 # `N passed, N failed`; exit status non-zero on any failure.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -19,8 +20,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 REALM_SH="$ROOT/tests/interop/realm.sh"
 
 export TZ=UTC LC_ALL=C   # klist prints local time with %x %X; krbap prints the same
-BIN=${KRBAP_BIN:-$ROOT/target/debug/krbap}
-if [ -z "${KRBAP_BIN:-}" ] && [ ! -x "$BIN" ]; then
+BIN=${KRBAP_BIN:-${KRBAP_CLI:-$ROOT/target/debug/krbap}}
+if [ -z "${KRBAP_BIN:-}${KRBAP_CLI:-}" ] && [ ! -x "$BIN" ]; then
   (cd "$ROOT" && cargo build -q --bin krbap) || { echo "cargo build failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 [ -x "$BIN" ] || { echo "no krbap binary at $BIN"; echo "0 passed, 1 failed"; exit 1; }
@@ -183,6 +184,8 @@ else
   fail "KEYRING: ccache refused (exit 1)" "rc=$rc $(cat "$WORK/kr.err")"
 fi
 "$BIN" keytab frobnicate >/dev/null 2>"$WORK/usage.err"; rc=$?
-if [ $rc = 2 ] && grep -q '^usage:' "$WORK/usage.err"; then pass "bad arguments: usage, exit 2"; else fail "bad arguments: usage, exit 2" "rc=$rc"; fi
+# clap's usage error: what is wrong, then the usage of the subcommand at hand.
+if [ $rc = 2 ] && grep -q "^error: unrecognized subcommand 'frobnicate'" "$WORK/usage.err" \
+  && grep -q '^Usage: krbap keytab ' "$WORK/usage.err"; then pass "bad arguments: usage, exit 2"; else fail "bad arguments: usage, exit 2" "rc=$rc $(cat "$WORK/usage.err")"; fi
 
 summary

@@ -1,12 +1,20 @@
 //! `krbap`: inspect keytabs and credential caches, derive keys from passwords.
 //!
-//! Built only on the library's public API. One function per subcommand: `parse_*` turns
-//! the arguments into a request (unit-tested), `run_*` performs it. To add a subcommand,
-//! add a row to [`SUBCOMMANDS`].
+//! Built only on the library's public API. The command line is declared in `cli.rs`
+//! (clap derive: parsing, `--help`, man pages, completions); here is one thin `cmd_*`
+//! handler per subcommand. To add a subcommand: a variant and its `Args` struct in
+//! `cli.rs`, an arm in [`run`], a handler here.
 //!
-//! Exit status: 0 success, 1 failure (one line on stderr), 2 bad arguments (usage on
-//! stderr).
+//! Exit status: 0 success, 1 failure (one line on stderr), 2 bad arguments (clap's usage
+//! message on stderr).
 
+#[path = "krbap/assets.rs"]
+mod assets;
+#[path = "krbap/cli.rs"]
+mod cli;
+
+use clap::Parser;
+use cli::{CcacheCommand, Cli, Command, KeytabCommand};
 use krbap::ccache::{resolve_ccache_name, Ccache, Credential};
 use krbap::crypto::{Enctype, Key};
 use krbap::keytab::{resolve_keytab_name, Keytab};
@@ -14,33 +22,9 @@ use krbap::principal::Principal;
 use std::io::{self, Read, Write};
 use zeroize::Zeroizing;
 
-const USAGE: &str = "usage:
-  krbap string2key --enctype NAME (--salt SALT | --principal NAME) [--iterations N] [--password P]
-        (without --password, the password is the first line of stdin)
-  krbap keytab list [-K] [KEYTAB]      like klist -k -t -e [-K]
-  krbap ccache list [CCACHE]           like klist -e -f, plus configuration entries
-  krbap keytab add --principal NAME [--kvno N] [--enctype NAME]... [--password P] KEYTAB
-        add string-to-key keys (default salt; password from stdin without --password), like ktutil addent -password
-  krbap decode [--keytab KEYTAB] [--time UNIX] [--skew SECONDS] TOKEN_FILE
-        explain a GSS token; with the keytab, decrypt it and say why an acceptor would reject it
-  krbap mint-ticket --keytab KEYTAB --service PRINCIPAL --client PRINCIPAL --ccache FILE
-        [--enctype NAME] [--lifetime SECONDS] [--time UNIX]
-        TEST HELPER: makes a service ticket with the service's own key, as a KDC would,
-        and writes it with its session key to a new FILE ccache (no KDC involved)
-  krbap kinit [-k [-t KEYTAB]] [-c CCACHE] [-f | -F] [PRINCIPAL]
-        initial credentials from the KDC (AS exchange), like MIT's kinit: with -k the keys
-        of the keytab (-t, else the default keytab; PRINCIPAL defaults to its first
-        principal), else the password on stdin; the TGT is written to CCACHE (default ccache)
-  krbap kvno [-c CCACHE] SERVICE...
-        service tickets from the KDC with the ccache's TGT (TGS exchange), stored in the
-        ccache; prints `SERVICE: kvno = N` like MIT's kvno
-  krbap help";
-
-/// Why a subcommand stopped.
+/// Why a subcommand stopped (bad arguments never get this far: clap exits with 2).
 #[derive(Debug, PartialEq)]
 enum CliError {
-    /// Bad arguments: usage message, exit 2.
-    Usage(String),
     /// The operation failed: one line, exit 1.
     Failed(String),
 }
@@ -65,68 +49,28 @@ impl From<io::Error> for CliError {
     }
 }
 
-type Subcommand = fn(&[String], &mut dyn Write) -> Result<(), CliError>;
-
-/// (name, second word if the command has one, handler).
-const SUBCOMMANDS: &[(&str, Option<&str>, Subcommand)] = &[
-    ("string2key", None, cmd_string2key),
-    ("keytab", Some("list"), cmd_keytab_list),
-    ("keytab", Some("add"), cmd_keytab_add),
-    ("ccache", Some("list"), cmd_ccache_list),
-    ("decode", None, cmd_decode),
-    ("mint-ticket", None, cmd_mint_ticket),
-    ("kinit", None, cmd_kinit),
-    ("kvno", None, cmd_kvno),
-    ("help", None, cmd_help),
-];
-
-fn dispatch(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let first = args
-        .first()
-        .ok_or_else(|| CliError::Usage("no subcommand".into()))?;
-    for (name, second, handler) in SUBCOMMANDS {
-        if first != name {
-            continue;
-        }
-        return match second {
-            None => handler(&args[1..], out),
-            Some(word) if args.get(1).map(String::as_str) == Some(*word) => {
-                handler(&args[2..], out)
-            }
-            Some(_) => continue,
-        };
+fn run(command: Command, out: &mut dyn Write) -> Result<(), CliError> {
+    match command {
+        Command::String2key(a) => cmd_string2key(a, out),
+        Command::Keytab(KeytabCommand::List(a)) => cmd_keytab_list(a, out),
+        Command::Keytab(KeytabCommand::Add(a)) => cmd_keytab_add(a, out),
+        Command::Ccache(CcacheCommand::List(a)) => cmd_ccache_list(a, out),
+        Command::Decode(a) => cmd_decode(a, out),
+        Command::MintTicket(a) => cmd_mint_ticket(a, out),
+        Command::Kinit(a) => cmd_kinit(a, out),
+        Command::Kvno(a) => cmd_kvno(a, out),
+        Command::Completions(a) => cmd_completions(a, out),
+        Command::GenerateAssets(a) => cmd_generate_assets(a, out),
     }
-    Err(CliError::Usage(format!(
-        "unknown subcommand {:?}",
-        args.join(" ")
-    )))
 }
 
 fn main() {
-    let mut args = Vec::new();
-    for a in std::env::args_os().skip(1) {
-        match a.into_string() {
-            Ok(s) => args.push(s),
-            Err(_) => {
-                eprintln!("krbap: arguments must be UTF-8\n{USAGE}");
-                std::process::exit(2);
-            }
-        }
-    }
+    // Usage errors exit 2 (stderr); --help and --version exit 0 (stdout).
+    let cli = Cli::parse();
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let code = match dispatch(&args, &mut out) {
-        Ok(()) => match out.flush() {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("krbap: {e}");
-                1
-            }
-        },
-        Err(CliError::Usage(msg)) => {
-            eprintln!("krbap: {msg}\n{USAGE}");
-            2
-        }
+    let code = match run(cli.command, &mut out).and_then(|()| Ok(out.flush()?)) {
+        Ok(()) => 0,
         Err(CliError::Failed(msg)) => {
             eprintln!("krbap: {}", msg.replace('\n', " "));
             1
@@ -135,94 +79,32 @@ fn main() {
     std::process::exit(code);
 }
 
-fn cmd_help(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    if !args.is_empty() {
-        return Err(CliError::Usage("help takes no arguments".into()));
-    }
-    writeln!(out, "{USAGE}")?;
+// ---------------------------------------------------------------- completions, man pages
+
+fn cmd_completions(a: cli::CompletionsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    assets::completions(a.shell, out);
+    Ok(())
+}
+
+/// The man pages and completions, for `make` to install (a hidden subcommand).
+fn cmd_generate_assets(a: cli::GenerateAssetsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let man = a.dir.join("man/man1");
+    let completions = a.dir.join("completions");
+    std::fs::create_dir_all(&man)?;
+    std::fs::create_dir_all(&completions)?;
+    let pages = assets::write_man_pages(&man)?;
+    assets::write_completions(&completions)?;
+    writeln!(
+        out,
+        "{} man pages in {}, bash/zsh/fish completions in {}",
+        pages.len(),
+        man.display(),
+        completions.display()
+    )?;
     Ok(())
 }
 
 // ---------------------------------------------------------------- string2key
-
-#[derive(Debug, PartialEq)]
-enum SaltSource {
-    Salt(String),
-    /// The default salt of a principal: realm followed by the name components.
-    Principal(String),
-}
-
-#[derive(Debug, PartialEq)]
-struct String2KeyArgs {
-    enctype: Enctype,
-    salt: SaltSource,
-    iterations: Option<u32>,
-    password: Option<Zeroizing<String>>,
-}
-
-/// Takes the value of option `opt` (`--opt VALUE` or `--opt=VALUE`).
-fn option_value(
-    args: &[String],
-    i: &mut usize,
-    opt: &str,
-    inline: Option<&str>,
-) -> Result<String, CliError> {
-    if let Some(v) = inline {
-        return Ok(v.to_string());
-    }
-    *i += 1;
-    args.get(*i)
-        .cloned()
-        .ok_or_else(|| CliError::Usage(format!("{opt} needs a value")))
-}
-
-fn parse_string2key(args: &[String]) -> Result<String2KeyArgs, CliError> {
-    let (mut enctype, mut salt, mut iterations, mut password) = (None, None, None, None);
-    let mut i = 0;
-    while i < args.len() {
-        let (opt, inline) = match args[i].split_once('=') {
-            Some((o, v)) if o.starts_with("--") => (o, Some(v)),
-            _ => (args[i].as_str(), None),
-        };
-        match opt {
-            "--enctype" | "-e" => {
-                let v = option_value(args, &mut i, opt, inline)?;
-                enctype = Some(
-                    Enctype::from_name(&v)
-                        .ok_or_else(|| CliError::Usage(format!("unknown enctype {v:?}")))?,
-                );
-            }
-            "--salt" | "-s" => {
-                salt = Some(SaltSource::Salt(option_value(args, &mut i, opt, inline)?))
-            }
-            "--principal" | "-p" => {
-                salt = Some(SaltSource::Principal(option_value(
-                    args, &mut i, opt, inline,
-                )?))
-            }
-            "--iterations" | "-i" => {
-                let v = option_value(args, &mut i, opt, inline)?;
-                let n: u32 = v
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| CliError::Usage(format!("bad iteration count {v:?}")))?;
-                iterations = Some(n);
-            }
-            "--password" | "-w" => {
-                password = Some(Zeroizing::new(option_value(args, &mut i, opt, inline)?))
-            }
-            other => return Err(CliError::Usage(format!("unexpected argument {other:?}"))),
-        }
-        i += 1;
-    }
-    Ok(String2KeyArgs {
-        enctype: enctype.ok_or_else(|| CliError::Usage("--enctype is required".into()))?,
-        salt: salt.ok_or_else(|| CliError::Usage("--salt or --principal is required".into()))?,
-        iterations,
-        password,
-    })
-}
 
 /// The RFC 4120 §4 default salt: the realm followed by each name component.
 fn default_salt(p: &Principal) -> Vec<u8> {
@@ -244,11 +126,11 @@ fn read_password_line() -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(s.to_string()))
 }
 
-fn cmd_string2key(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let req = parse_string2key(args)?;
-    let salt = match &req.salt {
-        SaltSource::Salt(s) => s.as_bytes().to_vec(),
-        SaltSource::Principal(name) => default_salt(&Principal::parse(name, None)?),
+fn cmd_string2key(req: cli::String2KeyArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let salt = match (&req.salt, &req.principal) {
+        (Some(s), _) => s.as_bytes().to_vec(),
+        (None, Some(name)) => default_salt(&Principal::parse(name, None)?),
+        (None, None) => unreachable!("clap requires --salt or --principal"),
     };
     let password = match req.password {
         Some(p) => p,
@@ -272,32 +154,7 @@ fn to_hex(bytes: &[u8]) -> String {
 
 // ---------------------------------------------------------------- keytab list
 
-#[derive(Debug, PartialEq)]
-struct KeytabListArgs {
-    show_keys: bool,
-    name: Option<String>,
-}
-
-fn parse_keytab_list(args: &[String]) -> Result<KeytabListArgs, CliError> {
-    let mut req = KeytabListArgs {
-        show_keys: false,
-        name: None,
-    };
-    for a in args {
-        match a.as_str() {
-            "-K" | "--keys" => req.show_keys = true,
-            s if s.starts_with('-') && s.len() > 1 => {
-                return Err(CliError::Usage(format!("unknown option {s:?}")))
-            }
-            s if req.name.is_none() => req.name = Some(s.to_string()),
-            s => return Err(CliError::Usage(format!("unexpected argument {s:?}"))),
-        }
-    }
-    Ok(req)
-}
-
-fn cmd_keytab_list(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let req = parse_keytab_list(args)?;
+fn cmd_keytab_list(req: cli::KeytabListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let path = resolve_keytab_name(req.name.as_deref())?;
     let kt = Keytab::load(&path)?;
     write_keytab_list(&kt, &path, req.show_keys, out)
@@ -333,24 +190,7 @@ fn write_keytab_list(
 
 // ---------------------------------------------------------------- ccache list
 
-#[derive(Debug, PartialEq)]
-struct CcacheListArgs {
-    name: Option<String>,
-}
-
-fn parse_ccache_list(args: &[String]) -> Result<CcacheListArgs, CliError> {
-    match args {
-        [] => Ok(CcacheListArgs { name: None }),
-        [s] if !(s.starts_with('-') && s.len() > 1) => Ok(CcacheListArgs {
-            name: Some(s.clone()),
-        }),
-        [s] => Err(CliError::Usage(format!("unknown option {s:?}"))),
-        _ => Err(CliError::Usage("ccache list takes one cache name".into())),
-    }
-}
-
-fn cmd_ccache_list(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let req = parse_ccache_list(args)?;
+fn cmd_ccache_list(req: cli::CcacheListArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let path = resolve_ccache_name(req.name.as_deref())?;
     let cc = Ccache::load(&path)?;
     write_ccache_list(&cc, &path, out)
@@ -588,50 +428,6 @@ fn format_time(t: u32) -> String {
     )
 }
 
-/// Parses `--name value` / `--name=value` options into (name, value) pairs plus
-/// positional arguments, rejecting names not in `known`.
-/// (`--name`, value) pairs and the positional arguments.
-type ParsedOptions = (Vec<(String, String)>, Vec<String>);
-
-fn parse_options(args: &[String], known: &[&str]) -> Result<ParsedOptions, CliError> {
-    let mut opts = Vec::new();
-    let mut positional = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        if let Some(body) = a.strip_prefix("--") {
-            let (name, inline) = match body.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (body, None),
-            };
-            if !known.contains(&name) {
-                return Err(CliError::Usage(format!("unknown option --{name}")));
-            }
-            let v = option_value(args, &mut i, a, inline)?;
-            opts.push((name.to_string(), v));
-        } else {
-            positional.push(a.clone());
-        }
-        i += 1;
-    }
-    Ok((opts, positional))
-}
-
-fn opt<'a>(opts: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    opts.iter()
-        .rev()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn parse_num<T: std::str::FromStr>(v: Option<&str>, name: &str) -> Result<Option<T>, CliError> {
-    v.map(|v| {
-        v.parse()
-            .map_err(|_| CliError::Usage(format!("--{name} needs a number")))
-    })
-    .transpose()
-}
-
 fn now_secs() -> i64 {
     krbap::cred::Clock::default().now().0
 }
@@ -652,44 +448,37 @@ fn service_keys(keytab: &str) -> Result<Vec<krbap::ap::ServiceKey>, CliError> {
         .collect())
 }
 
-fn cmd_decode(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let (opts, pos) = parse_options(args, &["keytab", "time", "skew"])?;
-    let [file] = pos.as_slice() else {
-        return Err(CliError::Usage("decode takes one TOKEN_FILE".into()));
-    };
+fn cmd_decode(req: cli::DecodeArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let file = &req.file;
     let token = std::fs::read(file).map_err(|e| CliError::Failed(format!("{file}: {e}")))?;
-    let keys = opt(&opts, "keytab").map(service_keys).transpose()?;
+    let keys = req.keytab.as_deref().map(service_keys).transpose()?;
     let cx = krbap::diagnose::DecodeContext {
         keys: keys.as_deref(),
-        now: parse_num(opt(&opts, "time"), "time")?.unwrap_or_else(now_secs),
-        skew: parse_num(opt(&opts, "skew"), "skew")?.unwrap_or(krbap::ap::DEFAULT_CLOCK_SKEW),
+        now: req.time.unwrap_or_else(now_secs),
+        skew: req.skew,
     };
-    out.write_all(krbap::diagnose::describe(&token, &cx).as_bytes())?;
+    // The KDC's keys, whatever their principal names (for the PAC's KDC-side signatures).
+    let kdc_keys: Vec<Key> = req
+        .krbtgt_keytab
+        .as_deref()
+        .map(service_keys)
+        .transpose()?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    out.write_all(krbap::diagnose::describe_with(&token, &cx, &kdc_keys).as_bytes())?;
     Ok(())
 }
 
-fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let known = [
-        "keytab", "service", "client", "ccache", "enctype", "lifetime", "time",
-    ];
-    let (opts, pos) = parse_options(args, &known)?;
-    if !pos.is_empty() {
-        return Err(CliError::Usage("mint-ticket takes only options".into()));
-    }
-    let need =
-        |n: &str| opt(&opts, n).ok_or_else(|| CliError::Usage(format!("mint-ticket needs --{n}")));
-    let keys = service_keys(need("keytab")?)?;
-    let service = Principal::parse(need("service")?, None)?;
-    let client = Principal::parse(need("client")?, Some(&service.realm))?;
-    let ccache = resolve_ccache_name(Some(need("ccache")?))?;
-    let enctype = match opt(&opts, "enctype") {
-        Some(n) => Some(
-            Enctype::from_name(n).ok_or_else(|| CliError::Usage(format!("unknown enctype {n}")))?,
-        ),
-        None => None,
-    };
-    let now = parse_num(opt(&opts, "time"), "time")?.unwrap_or_else(now_secs);
-    let lifetime: i64 = parse_num(opt(&opts, "lifetime"), "lifetime")?.unwrap_or(36000);
+fn cmd_mint_ticket(req: cli::MintTicketArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let keys = service_keys(&req.keytab)?;
+    let service = Principal::parse(&req.service, None)?;
+    let client = Principal::parse(&req.client, Some(&service.realm))?;
+    let ccache = resolve_ccache_name(Some(&req.ccache))?;
+    let enctype = req.enctype;
+    let now = req.time.unwrap_or_else(now_secs);
+    let lifetime = req.lifetime;
     // The newest kvno of the service, in the requested enctype (else its first key).
     let sk = keys
         .iter()
@@ -700,15 +489,66 @@ fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError>
     let tflags = krbap::asn1::flags::TKT_FORWARDABLE
         | krbap::asn1::flags::TKT_INITIAL
         | krbap::asn1::flags::TKT_PRE_AUTHENT;
-    let (ticket, session_key) = krbap::ap::mint_ticket(&krbap::ap::MintRequest {
+    // --pac FILE: a PAC, verbatim; with --krbtgt-keytab its buffers other than CLIENT_INFO
+    // and the signatures, with a CLIENT_INFO for this client, signed with the service key and
+    // the KDC key (the first key of that keytab), as a KDC would.
+    let kdc_key = req
+        .krbtgt_keytab
+        .as_deref()
+        .map(|kt| {
+            service_keys(kt)?
+                .into_iter()
+                .next()
+                .map(|k| k.key)
+                .ok_or_else(|| CliError::Failed(format!("{kt}: no usable key")))
+        })
+        .transpose()?;
+    let pac_bytes = match req.pac.as_deref() {
+        None => None,
+        Some(f) => {
+            let raw = std::fs::read(f).map_err(|e| CliError::Failed(format!("{f}: {e}")))?;
+            Some(match &kdc_key {
+                None => raw,
+                Some(kdc) => {
+                    let template = krbap::pac::Pac::parse(&raw)?;
+                    let client_info = krbap::pac::client_info_buffer(&client.name, now);
+                    use krbap::pac::buffer_type as bt;
+                    let mut buffers: Vec<(u32, &[u8])> = template
+                        .buffers()
+                        .iter()
+                        .filter(|b| ![bt::CLIENT_INFO, 6, 7, 16, 19].contains(&b.buffer_type))
+                        .map(|b| (b.buffer_type, template.buffer_bytes(b)))
+                        .collect();
+                    buffers.push((bt::CLIENT_INFO, &client_info));
+                    krbap::pac::build(&buffers, &sk.key, kdc, true)
+                }
+            })
+        }
+    };
+    let authorization_data = pac_bytes.map(|pac| {
+        use krbap::asn1::{ad_type, encode_authorization_data, AuthorizationDataEntry};
+        vec![AuthorizationDataEntry {
+            ad_type: ad_type::IF_RELEVANT,
+            ad_data: encode_authorization_data(&vec![AuthorizationDataEntry {
+                ad_type: ad_type::WIN2K_PAC,
+                ad_data: pac,
+            }]),
+        }]
+    });
+    let has_pac = req.pac.is_some();
+    let req = krbap::ap::MintRequest {
         service_key: sk,
         client: &client,
         session_enctype: sk.key.enctype(),
         authtime: now,
         endtime: now + lifetime,
         flags: tflags,
-        authorization_data: None,
-    });
+        authorization_data,
+    };
+    let (ticket, session_key) = match (&kdc_key, has_pac) {
+        (Some(kdc), true) => krbap::ap::mint_ticket_with_pac(&req, kdc)?,
+        _ => krbap::ap::mint_ticket(&req),
+    };
     let t32 = |t: i64| t.clamp(0, u32::MAX as i64) as u32;
     let mut cc = Ccache::new(client.clone());
     cc.store(Credential {
@@ -737,45 +577,25 @@ fn cmd_mint_ticket(args: &[String], out: &mut dyn Write) -> Result<(), CliError>
     Ok(())
 }
 
-fn cmd_keytab_add(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let (opts, pos) = parse_options(args, &["principal", "kvno", "enctype", "password"])?;
-    let [file] = pos.as_slice() else {
-        return Err(CliError::Usage("keytab add takes one KEYTAB".into()));
-    };
-    let principal = opt(&opts, "principal")
-        .ok_or_else(|| CliError::Usage("keytab add needs --principal".into()))?;
-    let principal = Principal::parse(principal, None)?;
-    let kvno: u32 = parse_num(opt(&opts, "kvno"), "kvno")?.unwrap_or(1);
-    let mut enctypes = Vec::new();
-    for (n, v) in &opts {
-        if n == "enctype" {
-            enctypes.push(
-                Enctype::from_name(v)
-                    .ok_or_else(|| CliError::Usage(format!("unknown enctype {v}")))?,
-            );
-        }
-    }
+fn cmd_keytab_add(req: cli::KeytabAddArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let principal = Principal::parse(&req.principal, None)?;
+    let kvno = req.kvno;
+    let mut enctypes = req.enctype;
     if enctypes.is_empty() {
         enctypes = Enctype::ALL.to_vec();
     }
-    let password = match opt(&opts, "password") {
-        Some(p) => Zeroizing::new(p.to_string()),
+    let password = match req.password {
+        Some(p) => p,
         None => read_password_line()?,
     };
-    let path = resolve_keytab_name(Some(file))?;
-    let mut kt = if path.exists() {
-        Keytab::load(&path)?
-    } else {
-        Keytab {
-            entries: Vec::new(),
-        }
-    };
+    let path = resolve_keytab_name(Some(&req.file))?;
     let salt = default_salt(&principal);
     let timestamp = now_secs().clamp(0, u32::MAX as i64) as u32;
+    let mut entries = Vec::with_capacity(enctypes.len());
     for e in &enctypes {
         let key =
             Key::from_password(*e, password.as_bytes(), &salt, None).map_err(krbap::Error::from)?;
-        kt.add(krbap::keytab::KeytabEntry {
+        entries.push(krbap::keytab::KeytabEntry {
             principal: principal.clone(),
             timestamp,
             kvno,
@@ -783,7 +603,8 @@ fn cmd_keytab_add(args: &[String], out: &mut dyn Write) -> Result<(), CliError> 
             key: Zeroizing::new(key.bytes().to_vec()),
         });
     }
-    kt.save(&path)?;
+    // In place, under the keytab's lock, as MIT's ktutil and kadmin ktadd write.
+    Keytab::add_to_file(&path, &entries)?;
     writeln!(
         out,
         "added {} key(s) for {principal} kvno {kvno} to {}",
@@ -795,61 +616,7 @@ fn cmd_keytab_add(args: &[String], out: &mut dyn Write) -> Result<(), CliError> 
 
 // ---------------------------------------------------------------- kinit, kvno
 
-#[derive(Debug, PartialEq)]
-struct KinitArgs {
-    /// -k: use keys from a keytab instead of a password.
-    use_keytab: bool,
-    keytab: Option<String>,
-    ccache: Option<String>,
-    /// -f / -F; `None`: `[libdefaults] forwardable`.
-    forwardable: Option<bool>,
-    principal: Option<String>,
-}
-
-/// MIT kinit's short options: `-k`, `-t KEYTAB`, `-c CCACHE`, `-f`, `-F` (separate words).
-fn parse_kinit(args: &[String]) -> Result<KinitArgs, CliError> {
-    let mut req = KinitArgs {
-        use_keytab: false,
-        keytab: None,
-        ccache: None,
-        forwardable: None,
-        principal: None,
-    };
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "-k" => req.use_keytab = true,
-            "-f" => req.forwardable = Some(true),
-            "-F" => req.forwardable = Some(false),
-            o @ ("-t" | "-c") => {
-                let v = option_value(args, &mut i, o, None)?;
-                if o == "-t" {
-                    req.keytab = Some(v);
-                } else {
-                    req.ccache = Some(v);
-                }
-            }
-            s if s.starts_with('-') && s.len() > 1 => {
-                return Err(CliError::Usage(format!("kinit: unknown option {s:?}")))
-            }
-            s if req.principal.is_none() => req.principal = Some(s.to_string()),
-            s => return Err(CliError::Usage(format!("kinit: unexpected argument {s:?}"))),
-        }
-        i += 1;
-    }
-    if req.keytab.is_some() && !req.use_keytab {
-        return Err(CliError::Usage("kinit: -t needs -k".into()));
-    }
-    if !req.use_keytab && req.principal.is_none() {
-        return Err(CliError::Usage(
-            "kinit: name the principal (or use -k with a keytab)".into(),
-        ));
-    }
-    Ok(req)
-}
-
-fn cmd_kinit(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let req = parse_kinit(args)?;
+fn cmd_kinit(req: cli::KinitArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let kdc = krbap::kdc::KdcClient::from_default_config()?;
     let default_realm = kdc.profile().default_realm().map(|r| r.as_bytes().to_vec());
     let ccache = resolve_ccache_name(req.ccache.as_deref())?;
@@ -875,7 +642,7 @@ fn cmd_kinit(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     };
     let options = krbap::kdc::AsOptions {
         forwardable: req
-            .forwardable
+            .forwardable()
             .unwrap_or_else(|| kdc.profile().forwardable()),
         ..Default::default()
     };
@@ -895,36 +662,7 @@ fn cmd_kinit(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-#[derive(Debug, PartialEq)]
-struct KvnoArgs {
-    ccache: Option<String>,
-    services: Vec<String>,
-}
-
-fn parse_kvno(args: &[String]) -> Result<KvnoArgs, CliError> {
-    let mut req = KvnoArgs {
-        ccache: None,
-        services: Vec::new(),
-    };
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "-c" => req.ccache = Some(option_value(args, &mut i, "-c", None)?),
-            s if s.starts_with('-') && s.len() > 1 => {
-                return Err(CliError::Usage(format!("kvno: unknown option {s:?}")))
-            }
-            s => req.services.push(s.to_string()),
-        }
-        i += 1;
-    }
-    if req.services.is_empty() {
-        return Err(CliError::Usage("kvno: name at least one service".into()));
-    }
-    Ok(req)
-}
-
-fn cmd_kvno(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let req = parse_kvno(args)?;
+fn cmd_kvno(req: cli::KvnoArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let profile = krbap::config::Profile::load_default()?;
     let default_realm = profile.default_realm().map(|r| r.as_bytes().to_vec());
     let cred = krbap::cred::InitiatorCredential::from_ccache(req.ccache.as_deref(), None)?;
@@ -968,55 +706,63 @@ fn cmd_kvno(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn args(s: &[&str]) -> Vec<String> {
-        s.iter().map(|a| a.to_string()).collect()
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("krbap").chain(args.iter().copied())).map(|c| c.command)
+    }
+
+    fn usage_error(args: &[&str]) -> bool {
+        match parse(args) {
+            Err(e) => e.exit_code() == 2 && e.use_stderr(),
+            Ok(_) => false,
+        }
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 
     #[test]
     fn string2key_arguments() {
-        let a = parse_string2key(&args(&[
+        let Command::String2key(a) = parse(&[
+            "string2key",
             "--enctype",
             "aes256-cts",
             "--salt",
             "R.COMuser",
             "--password",
-            "pw",
-        ]))
-        .unwrap();
+            "-pw",
+        ])
+        .unwrap() else {
+            panic!("not string2key")
+        };
         assert_eq!(a.enctype, Enctype::Aes256CtsHmacSha196);
-        assert_eq!(a.salt, SaltSource::Salt("R.COMuser".into()));
-        assert_eq!(a.password.as_deref().map(String::as_str), Some("pw"));
+        assert_eq!(a.salt.as_deref(), Some("R.COMuser"));
+        assert_eq!(a.password.as_deref().map(String::as_str), Some("-pw"));
         assert_eq!(a.iterations, None);
-        let a = parse_string2key(&args(&[
-            "--enctype=20",
-            "--principal=a/b@R",
-            "--iterations",
-            "5",
-        ]))
-        .unwrap();
+        let Command::String2key(a) =
+            parse(&["string2key", "--enctype=20", "--principal=a/b@R", "-i", "5"]).unwrap()
+        else {
+            panic!("not string2key")
+        };
         assert_eq!(a.enctype, Enctype::Aes256CtsHmacSha384192);
-        assert_eq!(a.salt, SaltSource::Principal("a/b@R".into()));
+        assert_eq!(a.principal.as_deref(), Some("a/b@R"));
         assert_eq!((a.iterations, a.password.is_none()), (Some(5), true));
         for bad in [
             &["--salt", "s"][..],
             &["--enctype", "des-cbc-crc", "--salt", "s"],
             &["--enctype", "aes128-cts"],
             &["--enctype", "aes128-cts", "--salt"],
-            &[
-                "--enctype",
-                "aes128-cts",
-                "--salt",
-                "s",
-                "--iterations",
-                "0",
-            ],
+            &["--enctype", "aes128-cts", "--salt", "s", "-i", "0"],
             &["--enctype", "aes128-cts", "--salt", "s", "extra"],
+            &["--enctype", "aes128-cts", "--salt", "s", "--principal", "p"],
         ] {
-            assert!(
-                matches!(parse_string2key(&args(bad)), Err(CliError::Usage(_))),
-                "{bad:?}"
-            );
+            let args: Vec<&str> = std::iter::once("string2key")
+                .chain(bad.iter().copied())
+                .collect();
+            assert!(usage_error(&args), "{bad:?}");
         }
         let p = Principal::parse("test/localhost@TEST.LOCAL", None).unwrap();
         assert_eq!(default_salt(&p), b"TEST.LOCALtestlocalhost");
@@ -1024,56 +770,79 @@ mod tests {
 
     #[test]
     fn list_arguments_and_dispatch() {
-        assert_eq!(
-            parse_keytab_list(&args(&["-K", "/k"])).unwrap(),
-            KeytabListArgs {
-                show_keys: true,
-                name: Some("/k".into())
-            }
-        );
-        assert_eq!(
-            parse_keytab_list(&[]).unwrap(),
-            KeytabListArgs {
-                show_keys: false,
-                name: None
-            }
-        );
-        assert!(matches!(
-            parse_keytab_list(&args(&["-x"])),
-            Err(CliError::Usage(_))
-        ));
-        assert!(matches!(
-            parse_keytab_list(&args(&["a", "b"])),
-            Err(CliError::Usage(_))
-        ));
-        assert_eq!(
-            parse_ccache_list(&args(&["FILE:/c"]))
-                .unwrap()
-                .name
-                .as_deref(),
-            Some("FILE:/c")
-        );
-        assert!(matches!(
-            parse_ccache_list(&args(&["a", "b"])),
-            Err(CliError::Usage(_))
-        ));
-        let mut sink = Vec::new();
+        let Command::Keytab(KeytabCommand::List(a)) =
+            parse(&["keytab", "list", "-K", "/k"]).unwrap()
+        else {
+            panic!("not keytab list")
+        };
+        assert_eq!((a.show_keys, a.name.as_deref()), (true, Some("/k")));
+        let Command::Keytab(KeytabCommand::List(a)) = parse(&["keytab", "list"]).unwrap() else {
+            panic!("not keytab list")
+        };
+        assert_eq!((a.show_keys, a.name), (false, None));
+        let Command::Ccache(CcacheCommand::List(a)) =
+            parse(&["ccache", "list", "FILE:/c"]).unwrap()
+        else {
+            panic!("not ccache list")
+        };
+        assert_eq!(a.name.as_deref(), Some("FILE:/c"));
         for bad in [
             &[][..],
             &["nope"],
             &["keytab"],
             &["keytab", "show"],
+            &["keytab", "list", "-x"],
+            &["keytab", "list", "a", "b"],
+            &["ccache", "list", "a", "b"],
             &["help", "x"],
+            &["decode"],
+            &["mint-ticket", "--keytab", "k"],
+            &["keytab", "add", "--principal", "p"],
+            &[
+                "keytab",
+                "add",
+                "--enctype",
+                "des",
+                "--principal",
+                "p",
+                "kt",
+            ],
+            &["decode", "--time", "soon", "t"],
         ] {
-            assert!(
-                matches!(dispatch(&args(bad), &mut sink), Err(CliError::Usage(_))),
-                "{bad:?}"
-            );
+            assert!(usage_error(bad), "{bad:?}");
         }
         assert!(matches!(
-            dispatch(&args(&["ccache", "list", "KEYRING:x"]), &mut sink),
+            run(parse(&["ccache", "list", "KEYRING:x"]).unwrap(), &mut Vec::new()),
             Err(CliError::Failed(m)) if m.contains("unsupported credential cache type")
         ));
+    }
+
+    #[test]
+    fn help_and_version_exit_zero() {
+        for args in [
+            &["--help"][..],
+            &["--version"],
+            &["help"],
+            &["help", "kinit"],
+            &["keytab", "add", "--help"],
+            &["kvno", "-h"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!((e.exit_code(), e.use_stderr()), (0, false), "{args:?}");
+        }
+        let help = Cli::command().render_long_help().to_string();
+        for sub in [
+            "kinit",
+            "kvno",
+            "keytab",
+            "ccache",
+            "string2key",
+            "decode",
+            "completions",
+        ] {
+            assert!(help.contains(sub), "{sub} missing from --help");
+        }
+        assert!(!help.contains("generate-assets"));
     }
 
     #[test]
@@ -1095,23 +864,38 @@ mod tests {
 
     #[test]
     fn kinit_arguments() {
-        let a = parse_kinit(&args(&["-k", "-t", "FILE:/k", "-c", "/cc", "-f", "alice"])).unwrap();
+        let Command::Kinit(a) =
+            parse(&["kinit", "-k", "-t", "FILE:/k", "-c", "/cc", "-f", "alice"]).unwrap()
+        else {
+            panic!("not kinit")
+        };
+        assert!(a.use_keytab);
         assert_eq!(
-            a,
-            KinitArgs {
-                use_keytab: true,
-                keytab: Some("FILE:/k".into()),
-                ccache: Some("/cc".into()),
-                forwardable: Some(true),
-                principal: Some("alice".into()),
-            }
+            (
+                a.keytab.as_deref(),
+                a.ccache.as_deref(),
+                a.forwardable(),
+                a.principal.as_deref()
+            ),
+            (Some("FILE:/k"), Some("/cc"), Some(true), Some("alice"))
         );
-        let a = parse_kinit(&args(&["-k"])).unwrap();
-        assert_eq!((a.principal, a.keytab, a.forwardable), (None, None, None));
-        assert_eq!(
-            parse_kinit(&args(&["-F", "bob@R"])).unwrap().forwardable,
-            Some(false)
-        );
+        let Command::Kinit(a) = parse(&["kinit", "-k"]).unwrap() else {
+            panic!("not kinit")
+        };
+        assert_eq!((a.forwardable(), a.principal, a.keytab), (None, None, None));
+        let Command::Kinit(a) = parse(&["kinit", "-F", "bob@R"]).unwrap() else {
+            panic!("not kinit")
+        };
+        assert_eq!(a.forwardable(), Some(false));
+        // The last of -f / -F wins, as in MIT's kinit.
+        let Command::Kinit(a) = parse(&["kinit", "-f", "-F", "-f", "bob@R"]).unwrap() else {
+            panic!("not kinit")
+        };
+        assert_eq!(a.forwardable(), Some(true));
+        let Command::Kinit(a) = parse(&["kinit", "-f", "-F", "bob@R"]).unwrap() else {
+            panic!("not kinit")
+        };
+        assert_eq!(a.forwardable(), Some(false));
         for bad in [
             &["-t", "kt", "alice"][..],
             &[][..],
@@ -1119,28 +903,99 @@ mod tests {
             &["-x", "alice"][..],
             &["alice", "bob"][..],
         ] {
-            assert!(
-                matches!(parse_kinit(&args(bad)), Err(CliError::Usage(_))),
-                "{bad:?}"
-            );
+            let args: Vec<&str> = std::iter::once("kinit")
+                .chain(bad.iter().copied())
+                .collect();
+            assert!(usage_error(&args), "{bad:?}");
         }
     }
 
     #[test]
     fn kvno_arguments() {
-        let a = parse_kvno(&args(&["-c", "/cc", "a/b", "c/d@R"])).unwrap();
+        let Command::Kvno(a) = parse(&["kvno", "-c", "/cc", "a/b", "c/d@R"]).unwrap() else {
+            panic!("not kvno")
+        };
         assert_eq!(a.ccache.as_deref(), Some("/cc"));
         assert_eq!(a.services, vec!["a/b".to_string(), "c/d@R".to_string()]);
         for bad in [&[][..], &["-c", "/cc"][..], &["-c"][..], &["-q", "a/b"][..]] {
+            let args: Vec<&str> = std::iter::once("kvno").chain(bad.iter().copied()).collect();
+            assert!(usage_error(&args), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn man_pages_and_completions() {
+        let dir = std::env::temp_dir().join(format!("krbap-cli-assets-{}", std::process::id()));
+        let mut out = Vec::new();
+        let cmd = parse(&["generate-assets", dir.to_str().unwrap()]).unwrap();
+        run(cmd, &mut out).unwrap();
+        let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+        let main = read("man/man1/krbap.1");
+        assert!(main.contains(".TH krbap 1"), "{main}");
+        for section in [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "SUBCOMMANDS",
+            "\"EXIT STATUS\"",
+            "ENVIRONMENT",
+            "\"SEE ALSO\"",
+        ] {
             assert!(
-                matches!(parse_kvno(&args(bad)), Err(CliError::Usage(_))),
-                "{bad:?}"
+                main.contains(&format!(".SH {section}")),
+                "krbap.1 lacks {section}"
             );
         }
-        assert!(dispatch(&args(&["help"]), &mut Vec::new()).is_ok());
-        let mut out = Vec::new();
-        cmd_help(&[], &mut out).unwrap();
-        let help = String::from_utf8(out).unwrap();
-        assert!(help.contains("krbap kinit") && help.contains("krbap kvno"));
+        assert!(main.contains("krbap\\-keytab\\-list(1)"), "{main}");
+        for (page, has) in [
+            ("krbap-keytab-list.1", "\\-\\-keys"),
+            ("krbap-keytab-add.1", "\\-\\-principal"),
+            ("krbap-kinit.1", "\\-k"),
+            ("krbap-kvno.1", "SERVICE"),
+            ("krbap-decode.1", "\\-\\-skew"),
+            ("krbap-string2key.1", "\\-\\-iterations"),
+            ("krbap-mint-ticket.1", "TEST HELPER"),
+            ("krbap-ccache-list.1", "CCACHE"),
+            ("krbap-completions.1", "SHELL"),
+        ] {
+            let text = read(&format!("man/man1/{page}"));
+            assert!(
+                text.contains(has) && text.contains(".SH \"EXIT STATUS\""),
+                "{page}: {text}"
+            );
+        }
+        let all: Vec<String> = std::fs::read_dir(dir.join("man/man1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(all.len(), 12, "{all:?}");
+        assert!(
+            !all.iter()
+                .any(|p| p.contains("generate") || p.contains("help")),
+            "{all:?}"
+        );
+        for (file, has) in [
+            (
+                "completions/krbap.bash",
+                "krbap__subcmd__keytab__subcmd__list",
+            ),
+            ("completions/_krbap", "#compdef krbap"),
+            ("completions/krbap.fish", "complete -c krbap"),
+        ] {
+            let text = read(file);
+            assert!(text.contains(has), "{file}");
+            assert!(
+                text.contains("mint-ticket") && !text.contains("generate-assets"),
+                "{file}"
+            );
+        }
+        let mut bash = Vec::new();
+        run(parse(&["completions", "bash"]).unwrap(), &mut bash).unwrap();
+        assert_eq!(
+            String::from_utf8(bash).unwrap(),
+            read("completions/krbap.bash")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

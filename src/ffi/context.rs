@@ -27,10 +27,65 @@ pub struct krbap_channel_bindings {
 
 const CTX_MAGIC: u64 = 0x6b72_6261_7043_7478;
 
-/// An opaque security-context handle. Use from one thread at a time.
+/// An opaque security-context handle (raw krb5 or SPNEGO). Use from one thread at a time.
 pub struct krbap_ctx {
+    // The only field: the handle's first bytes are its magic whatever the size of the
+    // context, so a smaller handle of another type passed as a context is told apart by
+    // reading its own magic, never memory past its end.
+    h: CtxHandle,
+}
+
+#[doc(hidden)]
+#[repr(C)]
+pub struct CtxHandle {
     pub(crate) magic: u64,
-    pub(crate) ctx: SecurityContext,
+    pub(crate) ctx: Context,
+}
+
+/// Boxes a new context into a handle.
+pub(crate) fn new_ctx(ctx: Context) -> *mut krbap_ctx {
+    Box::into_raw(Box::new(krbap_ctx::new(ctx)))
+}
+
+fn no_krb5_context() -> Error {
+    Error::new(
+        major::NO_CONTEXT,
+        minor::G_BAD_MSG_CTX,
+        "the SPNEGO negotiation has not run Kerberos yet",
+    )
+}
+
+/// The krb5 context of a handle (for SPNEGO, once the Kerberos token was processed).
+pub(crate) fn krb5_of(c: &Context) -> Result<&SecurityContext, Error> {
+    c.krb5().ok_or_else(no_krb5_context)
+}
+
+pub(crate) fn krb5_of_mut(c: &mut Context) -> Result<&mut SecurityContext, Error> {
+    c.krb5_mut().ok_or_else(no_krb5_context)
+}
+
+impl krbap_ctx {
+    pub(crate) fn new(ctx: Context) -> krbap_ctx {
+        krbap_ctx {
+            h: CtxHandle {
+                magic: CTX_MAGIC,
+                ctx,
+            },
+        }
+    }
+}
+
+impl std::ops::Deref for krbap_ctx {
+    type Target = CtxHandle;
+    fn deref(&self) -> &CtxHandle {
+        &self.h
+    }
+}
+
+impl std::ops::DerefMut for krbap_ctx {
+    fn deref_mut(&mut self) -> &mut CtxHandle {
+        &mut self.h
+    }
 }
 
 pub(crate) fn bindings_from_c(
@@ -78,8 +133,9 @@ pub(crate) fn free_ctx(p: *mut krbap_ctx) {
     }
 }
 
-/// Initiates a context (RFC 2744 gss_init_sec_context). First call with `*context ==
-/// NULL` and no input token: produces the initial token (AP-REQ) and returns
+/// Initiates a raw krb5 context (RFC 2744 gss_init_sec_context with the krb5 mechanism):
+/// krbap_init_sec_context_mech with KRBAP_MECH_KRB5. First call with `*context == NULL`
+/// and no input token: produces the initial token (AP-REQ) and returns
 /// KRBAP_S_CONTINUE_NEEDED when mutual authentication was requested (else COMPLETE).
 /// Second call with the acceptor's token (AP-REP or KRB-ERROR): completes or fails; on
 /// failure the context is deleted and `*context` set to NULL. `cred` NULL: the default
@@ -103,64 +159,19 @@ pub extern "C" fn krbap_init_sec_context(
     time_rec: *mut u32,
     output_token: *mut krbap_buffer,
 ) -> u32 {
-    guard(minor_status, || {
-        clear_output(output_token);
-        require_out(context, "context")?;
-        // SAFETY: checked non-null.
-        let existing = unsafe { *context };
-        if existing.is_null() {
-            let target = name_ref(target)?
-                .ok_or_else(|| Error::new(major::BAD_NAME, minor::EINVAL, "target name is NULL"))?;
-            let owned;
-            let ic: &InitiatorCredential = match cred_ref(cred)?.map(|c| &c.kind) {
-                Some(CredKind::Initiator(i)) | Some(CredKind::Both(i, _)) => i,
-                Some(_) => {
-                    return Err(Error::new(
-                        major::NO_CRED,
-                        minor::G_CRED_USAGE_MISMATCH,
-                        "not an initiator credential",
-                    ))
-                }
-                None => {
-                    owned = InitiatorCredential::from_ccache(None, None)?;
-                    &owned
-                }
-            };
-            let options = InitOptions {
-                req_flags,
-                channel_bindings: bindings_from_c(channel_bindings)?,
-            };
-            let (ctx, token) = SecurityContext::initiate(ic, &target.name, &options)?;
-            let now = ic.clock.now().0;
-            write_out(ret_flags, ctx.flags());
-            write_out(time_rec, ctx.lifetime(now));
-            let established = ctx.is_established();
-            output_bytes(output_token, token)?;
-            write_out(
-                context,
-                Box::into_raw(Box::new(krbap_ctx {
-                    magic: CTX_MAGIC,
-                    ctx,
-                })),
-            );
-            Ok(if established {
-                major::COMPLETE
-            } else {
-                major::CONTINUE_NEEDED
-            })
-        } else {
-            let c = ctx_mut(existing)?;
-            let token = input_bytes(input_token)?;
-            if let Err(e) = c.ctx.continue_init(token) {
-                free_ctx(existing);
-                write_out(context, std::ptr::null_mut());
-                return Err(e);
-            }
-            write_out(ret_flags, c.ctx.flags());
-            write_out(time_rec, c.ctx.lifetime(now_of(&c.ctx)));
-            Ok(major::COMPLETE)
-        }
-    })
+    krbap_init_sec_context_mech(
+        minor_status,
+        cred,
+        context,
+        target,
+        KRBAP_MECH_KRB5,
+        req_flags,
+        channel_bindings,
+        input_token,
+        ret_flags,
+        time_rec,
+        output_token,
+    )
 }
 
 pub(crate) fn now_of(ctx: &SecurityContext) -> i64 {
@@ -182,14 +193,22 @@ pub extern "C" fn krbap_ctx_set_time(
     })
 }
 
-/// Accepts a context (RFC 2744 gss_accept_sec_context): verifies the initiator's
-/// token (steps 2-5 of the AP exchange). On success `*context` is a new established
-/// context and `output_token` holds the AP-REP when mutual authentication was asked
-/// for (else it is empty). On failure `*context` stays NULL, the minor status is MIT's
-/// code (e.g. KRB5KRB_AP_ERR_SKEW), and `output_token` may hold a KRB-ERROR token to
-/// send back, as MIT does. `acceptor_cred` NULL: the default keytab. `src_name`,
-/// `ret_flags`, `time_rec`, `delegated_cred` may be NULL; `*delegated_cred` is set when
-/// the initiator delegated (KRBAP_C_DELEG_FLAG in ret_flags) and must be released.
+/// Accepts a context (RFC 2744 gss_accept_sec_context). The mechanism is told by the
+/// first token, as MIT's mechglue does: a raw krb5 AP-REQ (RFC 4121) or a SPNEGO
+/// NegTokenInit (RFC 4178) around one. krb5 completes in one call: `*context` becomes a
+/// new established context and `output_token` holds the AP-REP when mutual
+/// authentication was asked for (else it is empty). SPNEGO answers every call with a
+/// NegTokenResp for the initiator (send `output_token` whenever it is non-empty, also with
+/// COMPLETE) and may return KRBAP_S_CONTINUE_NEEDED with `*context` set (when Kerberos
+/// was not the initiator's first choice, or a mechListMIC exchange is pending): pass the
+/// initiator's next token with that context. On failure the minor status is MIT's code
+/// (e.g. KRB5KRB_AP_ERR_SKEW; a SPNEGO list without Kerberos: KRBAP_S_BAD_MECH), a
+/// context given in `*context` is deleted and set to NULL, and `output_token` may hold a
+/// token to send back, as MIT does (a KRB-ERROR; for SPNEGO a reject NegTokenResp, with
+/// the KRB-ERROR inside). `acceptor_cred` NULL: the default keytab. `src_name`,
+/// `ret_flags`, `time_rec`, `delegated_cred` may be NULL and are set on COMPLETE;
+/// `*delegated_cred` is set when the initiator delegated (KRBAP_C_DELEG_FLAG in
+/// ret_flags) and must be released.
 #[no_mangle]
 pub extern "C" fn krbap_accept_sec_context(
     minor_status: *mut u32,
@@ -207,14 +226,27 @@ pub extern "C" fn krbap_accept_sec_context(
         clear_output(output_token);
         write_out(src_name, std::ptr::null_mut());
         write_out(delegated_cred, std::ptr::null_mut());
+        write_out(ret_flags, 0);
+        write_out(time_rec, 0);
         require_out(context, "context")?;
         // SAFETY: checked non-null.
-        if unsafe { !(*context).is_null() } {
-            return Err(Error::new(
-                major::FAILURE,
-                minor::G_BAD_MSG_CTX,
-                "the krb5 exchange needs one accept call: *context must be NULL",
-            ));
+        let existing = unsafe { *context };
+        if !existing.is_null() {
+            let c = ctx_mut(existing)?;
+            if c.ctx.is_initiator() {
+                return Err(Error::new(
+                    major::FAILURE,
+                    minor::G_BAD_MSG_CTX,
+                    "an initiator's context was given to accept",
+                ));
+            }
+            if c.ctx.is_established() || c.ctx.mechanism() == Mechanism::Krb5 {
+                return Err(Error::new(
+                    major::FAILURE,
+                    minor::G_BAD_MSG_CTX,
+                    "the context is already established: a new exchange needs *context == NULL",
+                ));
+            }
         }
         let token = input_bytes(input_token)?;
         let default;
@@ -233,8 +265,40 @@ pub extern "C" fn krbap_accept_sec_context(
             }
         };
         let bindings = bindings_from_c(channel_bindings)?;
-        let (mut ctx, reply) = match SecurityContext::accept(acc, token, bindings.as_ref()) {
-            Ok(r) => r,
+        let step = if existing.is_null() {
+            match Context::accept(acc, token, bindings.as_ref()) {
+                Ok((ctx, step)) => {
+                    if step.token.is_some() {
+                        // Before the handle exists: a failed call leaves *context NULL.
+                        require_output(output_token)?;
+                    }
+                    write_out(context, new_ctx(ctx));
+                    Ok(step)
+                }
+                Err(f) => Err(f),
+            }
+        } else {
+            let c = ctx_mut(existing)?;
+            let r = c
+                .ctx
+                .continue_accept(acc, token, bindings.as_ref())
+                .and_then(|step| match step.token {
+                    Some(_) if output_token.is_null() => Err(AcceptFailure::from(Error::new(
+                        major::CALL_INACCESSIBLE_WRITE,
+                        minor::EINVAL,
+                        "output buffer is NULL",
+                    ))),
+                    _ => Ok(step),
+                });
+            if r.is_err() {
+                // A failed step ends the negotiation (RFC 2743 §2.2.1), as MIT deletes it.
+                free_ctx(existing);
+                write_out(context, std::ptr::null_mut());
+            }
+            r
+        };
+        let step = match step {
+            Ok(step) => step,
             Err(f) => {
                 if let Some(t) = f.token {
                     output_bytes(output_token, t)?;
@@ -242,31 +306,27 @@ pub extern "C" fn krbap_accept_sec_context(
                 return Err(f.error);
             }
         };
-        write_out(ret_flags, ctx.flags());
-        write_out(time_rec, ctx.lifetime(acc.clock.now().0));
-        if !src_name.is_null() {
-            write_out(
-                src_name,
-                new_name(Name::from_principal(ctx.client().clone())),
-            );
+        if let Some(t) = step.token {
+            output_bytes(output_token, t)?;
         }
-        if let Some(d) = ctx.take_delegated_credential() {
+        if !step.complete {
+            return Ok(major::CONTINUE_NEEDED);
+        }
+        // SAFETY: set above (new context) or given by the caller (continued one).
+        let c = ctx_mut(unsafe { *context })?;
+        let k = krb5_of_mut(&mut c.ctx)?;
+        write_out(ret_flags, k.flags());
+        write_out(time_rec, k.lifetime(acc.clock.now().0));
+        if !src_name.is_null() {
+            write_out(src_name, new_name(Name::from_principal(k.client().clone())));
+        }
+        if let Some(d) = k.take_delegated_credential() {
             if delegated_cred.is_null() {
                 // Nobody asked for it: drop it now (its keys are wiped).
             } else {
                 write_out(delegated_cred, new_cred(CredKind::Delegated(d)));
             }
         }
-        if let Some(t) = reply {
-            output_bytes(output_token, t)?;
-        }
-        write_out(
-            context,
-            Box::into_raw(Box::new(krbap_ctx {
-                magic: CTX_MAGIC,
-                ctx,
-            })),
-        );
         Ok(major::COMPLETE)
     })
 }
@@ -304,7 +364,9 @@ pub extern "C" fn krbap_delete_sec_context(
 }
 
 /// Information about a context (RFC 2744 gss_inquire_context). Any output may be NULL;
-/// names returned must be released with krbap_release_name.
+/// names returned must be released with krbap_release_name. `open` is 1 once the context
+/// is fully established (for SPNEGO, the negotiation too); a SPNEGO acceptor context that
+/// has not seen the Kerberos token yet has no names (NULL), lifetime and flags 0.
 #[no_mangle]
 pub extern "C" fn krbap_inquire_context(
     minor_status: *mut u32,
@@ -319,7 +381,16 @@ pub extern "C" fn krbap_inquire_context(
     guard(minor_status, || {
         write_out(src_name, std::ptr::null_mut());
         write_out(targ_name, std::ptr::null_mut());
-        let c = &ctx_ref(context)?.ctx;
+        let ctx = &ctx_ref(context)?.ctx;
+        write_out(locally_initiated, ctx.is_initiator() as i32);
+        write_out(open, ctx.is_established() as i32);
+        // A SPNEGO acceptor that has not seen the Kerberos token yet knows no names (MIT
+        // answers the same way for a partial context).
+        let Some(c) = ctx.krb5() else {
+            write_out(lifetime_rec, 0);
+            write_out(ctx_flags, 0);
+            return Ok(major::COMPLETE);
+        };
         if !src_name.is_null() {
             write_out(src_name, new_name(Name::from_principal(c.client().clone())));
         }
@@ -331,8 +402,6 @@ pub extern "C" fn krbap_inquire_context(
         }
         write_out(lifetime_rec, c.lifetime(now_of(c)));
         write_out(ctx_flags, c.flags());
-        write_out(locally_initiated, c.is_initiator() as i32);
-        write_out(open, c.is_established() as i32);
         Ok(major::COMPLETE)
     })
 }
@@ -346,7 +415,7 @@ pub extern "C" fn krbap_context_time(
     time_rec: *mut u32,
 ) -> u32 {
     guard(minor_status, || {
-        let c = &ctx_ref(context)?.ctx;
+        let c = krb5_of(&ctx_ref(context)?.ctx)?;
         let t = c.lifetime(now_of(c));
         write_out(time_rec, t);
         if t == 0 {
@@ -370,7 +439,7 @@ pub extern "C" fn krbap_inquire_session(
     ticket_endtime: *mut i64,
 ) -> u32 {
     guard(minor_status, || {
-        let c = &ctx_ref(context)?.ctx;
+        let c = krb5_of(&ctx_ref(context)?.ctx)?;
         write_out(session_enctype, c.session_enctype().number());
         write_out(ticket_endtime, c.ticket_endtime());
         Ok(major::COMPLETE)
@@ -386,7 +455,7 @@ pub extern "C" fn krbap_inquire_authz_count(
     count: *mut usize,
 ) -> u32 {
     guard(minor_status, || {
-        let c = &ctx_ref(context)?.ctx;
+        let c = krb5_of(&ctx_ref(context)?.ctx)?;
         write_out(count, c.authorization_data().len());
         Ok(major::COMPLETE)
     })
@@ -405,7 +474,7 @@ pub extern "C" fn krbap_inquire_authz_element(
 ) -> u32 {
     guard(minor_status, || {
         clear_output(data);
-        let c = &ctx_ref(context)?.ctx;
+        let c = krb5_of(&ctx_ref(context)?.ctx)?;
         let e = c.authorization_data().get(index).ok_or_else(|| {
             Error::new(
                 major::UNAVAILABLE,
@@ -429,7 +498,7 @@ pub extern "C" fn krbap_inquire_pac(
 ) -> u32 {
     guard(minor_status, || {
         clear_output(pac);
-        let c = &ctx_ref(context)?.ctx;
+        let c = krb5_of(&ctx_ref(context)?.ctx)?;
         let blob = c
             .pac()
             .ok_or_else(|| Error::new(major::UNAVAILABLE, 0, "the ticket carries no PAC"))?;

@@ -32,7 +32,7 @@ pub extern "C" fn krbap_wrap(
         let c = ctx_mut(context)?;
         require_output(output_message)?;
         let msg = input_bytes(input_message)?;
-        let token = c.ctx.wrap(conf_req_flag != 0, msg)?;
+        let token = krb5_of_mut(&mut c.ctx)?.wrap(conf_req_flag != 0, msg)?;
         write_out(conf_state, (conf_req_flag != 0) as i32);
         output_bytes(output_message, token)?;
         Ok(major::COMPLETE)
@@ -55,7 +55,7 @@ pub extern "C" fn krbap_unwrap(
         let c = ctx_mut(context)?;
         require_output(output_message)?;
         let token = input_bytes(input_message)?;
-        let u = c.ctx.unwrap(token)?;
+        let u = krb5_of_mut(&mut c.ctx)?.unwrap(token)?;
         write_out(conf_state, u.conf as i32);
         write_out(qop_state, u.qop);
         output_bytes(output_message, u.message)?;
@@ -77,7 +77,7 @@ pub extern "C" fn krbap_get_mic(
         check_qop(qop_req)?;
         let c = ctx_mut(context)?;
         require_output(message_token)?;
-        let token = c.ctx.get_mic(input_bytes(message)?)?;
+        let token = krb5_of_mut(&mut c.ctx)?.get_mic(input_bytes(message)?)?;
         output_bytes(message_token, token)?;
         Ok(major::COMPLETE)
     })
@@ -94,8 +94,7 @@ pub extern "C" fn krbap_verify_mic(
 ) -> u32 {
     guard(minor_status, || {
         let c = ctx_mut(context)?;
-        let supp = c
-            .ctx
+        let supp = krb5_of_mut(&mut c.ctx)?
             .verify_mic(input_bytes(message)?, input_bytes(message_token)?)?;
         write_out(qop_state, 0);
         Ok(major::COMPLETE | supp)
@@ -116,7 +115,7 @@ pub extern "C" fn krbap_wrap_size_limit(
     guard(minor_status, || {
         check_qop(qop_req)?;
         let c = ctx_mut(context)?;
-        let n = c.ctx.wrap_size_limit(conf_req_flag != 0, req_output_size)?;
+        let n = krb5_of_mut(&mut c.ctx)?.wrap_size_limit(conf_req_flag != 0, req_output_size)?;
         write_out(max_input_size, n);
         Ok(major::COMPLETE)
     })

@@ -11,8 +11,10 @@
 //! pointer to the handle and set it to NULL.
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
-//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`]. build.rs
-//! hands these files, in this order, to cbindgen for include/krbap.h.
+//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`rcache`]
+//! (the memory replay cache's cap and counters), [`spnego`] (the choice of mechanism),
+//! [`http`] (HTTP Negotiate, RFC 4559, header values), [`pac`]. build.rs hands these files,
+//! in this order, to cbindgen for include/krbap.h.
 
 #![allow(non_camel_case_types)]
 // C names for the C ABI types.
@@ -23,15 +25,23 @@
 mod buffer;
 mod context;
 mod cred;
+mod http;
 mod message;
 mod name;
+mod pac;
+mod rcache;
+mod spnego;
 mod status;
 
 pub use buffer::*;
 pub use context::*;
 pub use cred::*;
+pub use http::*;
 pub use message::*;
 pub use name::*;
+pub use pac::*;
+pub use rcache::*;
+pub use spnego::*;
 pub use status::*;
 
 use crate::ap::ServiceKey;
@@ -39,7 +49,10 @@ use crate::cred::{AcceptorCredential, InitiatorCredential};
 use crate::crypto::{Enctype, Key};
 use crate::error::{major, minor, Error};
 use crate::gss::checksum::ChannelBindings;
-use crate::gss::context::{AuthzSource, DelegatedCredential, InitOptions, SecurityContext};
+use crate::gss::context::{
+    AcceptFailure, AuthzSource, DelegatedCredential, InitOptions, SecurityContext,
+};
+use crate::gss::mech::{Context, Mechanism};
 use crate::gss::name::{Name, NameType};
 use crate::principal::Principal;
 use std::cell::RefCell;

@@ -216,6 +216,17 @@ pub extern "C" fn krbap_version() -> *const std::ffi::c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const std::ffi::c_char
 }
 
+/// MIT's symbolic name of a minor status (e.g. "KRB5KRB_AP_ERR_SKEW" for -1765328347, the
+/// identifier in MIT's com_err tables and `<krb5/krb5.h>`), a static NUL-terminated string
+/// (do not free); NULL for a code krbap does not know. For logs and language bindings.
+#[no_mangle]
+pub extern "C" fn krbap_minor_status_name(minor_status: u32) -> *const std::ffi::c_char {
+    catch_unwind(|| minor::name(minor_status as i32))
+        .ok()
+        .flatten()
+        .map_or(std::ptr::null(), |name| name.as_ptr())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +277,41 @@ mod tests {
         for (c, core) in pairs {
             assert_eq!(c, core);
         }
+    }
+
+    #[test]
+    fn every_known_minor_code_has_a_name() {
+        // The tables krbap's codes come from: krb5 (protocol and library), asn1, the two
+        // GSS krb5-mechanism tables, errno, MIT's SPNEGO codes.
+        let ranges = [
+            (minor::SPNEGO_NO_MECHS_AVAILABLE, 8),
+            (minor::KRB5_ERR_BASE, 256),
+            (minor::ASN1_BAD_TIMEFORMAT, 16),
+            (minor::K5G_BASE, 32),
+            (minor::KG_BAD_LENGTH - 6, 32),
+            (1, 200),
+        ];
+        let mut named = 0;
+        for (start, len) in ranges {
+            for code in start..start + len {
+                let known = minor::message(code) != "Unknown code";
+                let name = krbap_minor_status_name(code as u32);
+                assert_eq!(
+                    known,
+                    !name.is_null(),
+                    "code {code}: message and name disagree"
+                );
+                if !name.is_null() {
+                    // SAFETY: a static NUL-terminated string.
+                    let name = unsafe { std::ffi::CStr::from_ptr(name) }.to_str().unwrap();
+                    assert!(name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+                    named += 1;
+                }
+            }
+        }
+        assert!(named > 150, "{named} names");
+        assert!(krbap_minor_status_name(0).is_null());
     }
 }

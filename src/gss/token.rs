@@ -27,7 +27,7 @@ const APPLICATION_0: u8 = 0x60;
 const MAX_LENGTH_OCTETS: usize = 4;
 
 /// Appends the DER encoding of `len` (X.690 §8.1.3, definite and minimal).
-fn push_der_length(out: &mut Vec<u8>, len: usize) {
+pub(crate) fn push_der_length(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
         return;
@@ -38,7 +38,7 @@ fn push_der_length(out: &mut Vec<u8>, len: usize) {
     out.extend_from_slice(&bytes[skip..]);
 }
 
-fn der_length_size(len: usize) -> usize {
+pub(crate) fn der_length_size(len: usize) -> usize {
     if len < 0x80 {
         1
     } else {
@@ -48,13 +48,20 @@ fn der_length_size(len: usize) -> usize {
 
 /// Builds the framed token around `inner` (the AP-REQ, AP-REP or KRB-ERROR DER).
 pub fn frame(tok_id: [u8; 2], inner: &[u8]) -> Vec<u8> {
-    let body_len = KRB5_MECH_OID.len() + 2 + inner.len();
+    frame_parts(KRB5_MECH_OID, &[&tok_id, inner])
+}
+
+/// An RFC 2743 §3.1 InitialContextToken for any mechanism: `0x60 <length> <oid_tlv>`
+/// followed by `parts` (SPNEGO frames its NegTokenInit with this too).
+pub(crate) fn frame_parts(oid_tlv: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let body_len = oid_tlv.len() + parts.iter().map(|p| p.len()).sum::<usize>();
     let mut out = Vec::with_capacity(1 + der_length_size(body_len) + body_len);
     out.push(APPLICATION_0);
     push_der_length(&mut out, body_len);
-    out.extend_from_slice(KRB5_MECH_OID);
-    out.extend_from_slice(&tok_id);
-    out.extend_from_slice(inner);
+    out.extend_from_slice(oid_tlv);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
     out
 }
 
@@ -92,9 +99,10 @@ fn read_der_length(buf: &[u8]) -> Result<(usize, usize), Error> {
     Ok((len, 1 + count))
 }
 
-/// Checks the 0x60 wrapper and the mechanism OID; returns what follows the OID.
-/// Shared by [`unframe`] and by per-message tokens that MIT also accepts wrapped.
-pub(crate) fn strip_wrapper(token: &[u8]) -> Result<&[u8], Error> {
+/// Splits an RFC 2743 §3.1 InitialContextToken into the TLV of its mechanism OID and
+/// what follows it, checking the 0x60 wrapper (mechanism-independent, as MIT's
+/// `g_verify_token_header`).
+pub(crate) fn split_initial(token: &[u8]) -> Result<(&[u8], &[u8]), Error> {
     match token.first() {
         Some(&APPLICATION_0) => {}
         Some(_) => return Err(bad_header("token does not start with 0x60")),
@@ -115,13 +123,20 @@ pub(crate) fn strip_wrapper(token: &[u8]) -> Result<&[u8], Error> {
     let oid_tlv = body
         .get(..2 + oid_len)
         .ok_or_else(|| bad_header("mechanism OID truncated"))?;
+    Ok((oid_tlv, &body[2 + oid_len..]))
+}
+
+/// Checks the 0x60 wrapper and the mechanism OID; returns what follows the OID.
+/// Shared by [`unframe`] and by per-message tokens that MIT also accepts wrapped.
+pub(crate) fn strip_wrapper(token: &[u8]) -> Result<&[u8], Error> {
+    let (oid_tlv, rest) = split_initial(token)?;
     if oid_tlv != KRB5_MECH_OID {
         return Err(Error::defective_token(
             minor::G_WRONG_MECH,
             "token is not for the krb5 mechanism",
         ));
     }
-    Ok(&body[2 + oid_len..])
+    Ok(rest)
 }
 
 /// Parses a framed krb5 token, returning its TOK_ID and inner bytes (RFC 2743 §3.1).

@@ -27,20 +27,19 @@ pub use self::redis::*;
 pub use file2::*;
 pub use memory::*;
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use siphasher::sip::{SipHasher13, SipHasher24};
+use siphasher::sip::SipHasher24;
 
 use crate::error::{major, minor, Error, Result};
+use crate::principal::Principal;
 
 /// MIT's `KRB5_RC_TYPE_NOTFOUND` ("Replay cache type is unknown"), returned by
 /// `k5_rc_resolve` for an unknown type. Not (yet) in `crate::error::minor`.
@@ -85,6 +84,17 @@ pub enum ReplayCache {
     Memory(MemoryReplayCache),
     File2(FileReplayCache),
     Redis(Box<RedisReplayCache>),
+}
+
+/// What the acceptor knows of an authenticator besides its ciphertext: the fields of MIT's
+/// pre-1.18 replay tag. The memory cache uses the client time (it files entries by it); the
+/// caches whose entries several services may share (`redis:`) key on all of them.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthenticatorId<'a> {
+    pub server: &'a Principal,
+    pub client: &'a Principal,
+    pub ctime: i64,
+    pub cusec: u32,
 }
 
 impl ReplayCache {
@@ -171,6 +181,19 @@ impl ReplayCache {
         }
     }
 
+    /// The memory cache's counters and sizes; `None` for the other kinds.
+    pub fn stats(&self) -> Option<ReplayCacheStats> {
+        match self {
+            ReplayCache::Memory(m) => Some(m.stats()),
+            _ => None,
+        }
+    }
+
+    /// A memory cache with a cap of `max_bytes` (see [`MemoryReplayCache::with_max_bytes`]).
+    pub fn memory_with_max_bytes(max_bytes: usize) -> ReplayCache {
+        ReplayCache::Memory(MemoryReplayCache::with_max_bytes(max_bytes))
+    }
+
     /// Checks the authenticator against the cache and records it. `ciphertext` is the
     /// authenticator's RFC 3961 ciphertext (the tag comes from its trailing checksum bytes,
     /// `mac_len` long); `now` and `skew` in seconds.
@@ -193,8 +216,12 @@ impl ReplayCache {
         }
     }
 
-    /// [`ReplayCache::check_and_store`] for the acceptor, which also knows who and when the
-    /// authenticator is: a `redis:` cache keys on them too (see [`AuthenticatorId`]).
+    /// [`ReplayCache::check_and_store`] for the acceptor, which also knows who sent the
+    /// authenticator and when (`id`, whose client time passed the skew check). Each kind takes
+    /// what it needs: the memory cache files the entry by `id.ctime` (and keeps it only as long
+    /// as an authenticator with that time can pass the check, see [`memory`]); a `redis:` cache
+    /// keys on the names and times too (several services may share it, see [`redis_key`]);
+    /// `file2:` and `none:` use the checksum alone, as MIT does.
     pub fn check_and_store_authenticator(
         &self,
         ciphertext: &[u8],
@@ -204,6 +231,9 @@ impl ReplayCache {
         skew: i64,
     ) -> Result<()> {
         match self {
+            ReplayCache::Memory(m) => {
+                m.check_and_store_at(ciphertext, mac_len, id.ctime, now, skew)
+            }
             ReplayCache::Redis(r) => r.check_and_store(ciphertext, mac_len, Some(id), skew),
             _ => self.check_and_store(ciphertext, mac_len, now, skew),
         }

@@ -569,16 +569,6 @@ fn parse_unix(rest: &str) -> Result<RedisConfig> {
     Ok(c)
 }
 
-/// What identifies an authenticator besides its checksum: the fields of MIT's pre-1.18
-/// replay tag. Used by the caches whose entries several services may share (`redis:`).
-#[derive(Clone, Copy, Debug)]
-pub struct AuthenticatorId<'a> {
-    pub server: &'a Principal,
-    pub client: &'a Principal,
-    pub ctime: i64,
-    pub cusec: u32,
-}
-
 fn hash_principal(h: &mut Sha256, p: &Principal) {
     h.update((p.realm.len() as u32).to_be_bytes());
     h.update(&p.realm);

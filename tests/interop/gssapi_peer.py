@@ -2,14 +2,15 @@
 """A python3-gssapi peer (MIT's libgssapi_krb5 underneath) speaking the gss-sample framing
 (one flags byte, a 4-byte big-endian length, the token), for tests/interop-mit.sh.
 
-  gssapi_peer.py initiate [-nomutual] [-nx] [-d] PORT SERVICE@HOST MESSAGE
+  gssapi_peer.py initiate [-nomutual] [-nx] [-d] [-spnego] PORT SERVICE@HOST MESSAGE
                                                       like gss-client (same options): wrap
                                                       (-nx: integrity only), verify the MIC,
-                                                      -d delegates
+                                                      -d delegates, -spnego uses SPNEGO
   gssapi_peer.py accept PORT SERVICE@HOST [CCACHE]    like gss-server -once; with CCACHE,
                                                       a delegated credential is stored there
 
-Prints "Signature verified." (initiator) or 'Accepted connection: "NAME"' (acceptor), and
+Prints "Signature verified." (initiator) or 'Accepted connection: "NAME"' and the initial
+token's mechanism, "Initial token mechanism: SPNEGO" or "krb5" (acceptor), and
 "Delegated credentials stored in CCACHE" or "No delegated credentials" when asked to store
 them; exits non-zero on any error.
 """
@@ -45,7 +46,11 @@ def send_token(sock, flags, data):
     sock.sendall(struct.pack(">BI", flags, len(data)) + data)
 
 
-def initiate(port, service, message, mutual=True, encrypt=True, delegate=False):
+SPNEGO_OID = "1.3.6.1.5.5.2"
+SPNEGO_HEADER = bytes.fromhex("06062b0601050502")
+
+
+def initiate(port, service, message, mutual=True, encrypt=True, delegate=False, spnego=False):
     name = gssapi.Name(service, gssapi.NameType.hostbased_service)
     flags = [gssapi.RequirementFlag.replay_detection, gssapi.RequirementFlag.confidentiality,
              gssapi.RequirementFlag.integrity]
@@ -53,7 +58,8 @@ def initiate(port, service, message, mutual=True, encrypt=True, delegate=False):
         flags.append(gssapi.RequirementFlag.mutual_authentication)
     if delegate:
         flags.append(gssapi.RequirementFlag.delegate_to_peer)
-    ctx = gssapi.SecurityContext(name=name, usage="initiate", flags=flags)
+    mech = gssapi.OID.from_int_seq(SPNEGO_OID) if spnego else None
+    ctx = gssapi.SecurityContext(name=name, usage="initiate", flags=flags, mech=mech)
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
         send_token(sock, TOKEN_NOOP | TOKEN_CONTEXT_NEXT, b"")
         token = ctx.step()
@@ -66,6 +72,9 @@ def initiate(port, service, message, mutual=True, encrypt=True, delegate=False):
                 raise ValueError(f"expected a context token, got flags {flags_in}")
             token = ctx.step(reply)
             if ctx.complete:
+                # SPNEGO may finish with a token for the acceptor (its mechListMIC).
+                if token:
+                    send_token(sock, TOKEN_CONTEXT, token)
                 break
         print(f'"{ctx.initiator_name}" to "{ctx.target_name}", open')
         wrapped = ctx.wrap(message.encode(), encrypt)
@@ -104,10 +113,18 @@ def accept(port, service, deleg_ccache=None):
         if flags_in != TOKEN_NOOP | TOKEN_CONTEXT_NEXT:
             raise ValueError(f"expected NOOP|CONTEXT_NEXT, got flags {flags_in}")
         ctx = gssapi.SecurityContext(creds=creds, usage="accept")
+        first = True
         while not ctx.complete:
             flags_in, token = recv_token(conn)
             if not flags_in & TOKEN_CONTEXT:
                 raise ValueError(f"expected a context token, got flags {flags_in}")
+            if first:
+                # MIT's mechglue picks the mechanism by the token's OID; say which.
+                oid_at = 2 + (token[1] & 0x7F if len(token) > 1 and token[1] & 0x80 else 0)
+                spnego = token[oid_at:oid_at + len(SPNEGO_HEADER)] == SPNEGO_HEADER
+                print("Initial token mechanism: %s" % ("SPNEGO" if spnego else "krb5"),
+                      flush=True)
+                first = False
             reply = ctx.step(token)
             if reply:
                 send_token(conn, TOKEN_CONTEXT, reply)
@@ -134,13 +151,14 @@ def main():
     args = sys.argv[1:]
     try:
         if args and args[0] == "initiate":
-            opts = [a for a in args[1:] if a in ("-nomutual", "-nx", "-d")]
+            opts = [a for a in args[1:] if a in ("-nomutual", "-nx", "-d", "-spnego")]
             rest = [a for a in args[1:] if a not in opts]
             if len(rest) != 3:
                 print(__doc__, file=sys.stderr)
                 return 2
             initiate(int(rest[0]), rest[1], rest[2], mutual="-nomutual" not in opts,
-                     encrypt="-nx" not in opts, delegate="-d" in opts)
+                     encrypt="-nx" not in opts, delegate="-d" in opts,
+                     spnego="-spnego" in opts)
         elif len(args) in (3, 4) and args[0] == "accept":
             accept(int(args[1]), args[2], *args[3:])
         else:

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# go.sh - the Go package bindings/go (cgo over include/krbap.h):
+#   1. gofmt, go vet (and staticcheck when it builds from the module proxy), the README's
+#      Go programs equal to bindings/go/examples/hello-{server,client}
+#   2. go test -race ./... against a throwaway MIT realm (tests/interop/realm.sh): MIT's
+#      captured tokens, every sentinel error, krbap<->krbap every enctype, 8 goroutines x
+#      2000 accepts with every replay refused once, MIT gss-client -> Go server and Go
+#      client -> MIT gss-server, gokrb5 both ways (KRBAP_GO_REQUIRE_REALM=1: no skips)
+#   3. the tests again with GODEBUG=cgocheck=1 and built with GOEXPERIMENT=cgocheck2
+#      (every Go pointer stored into C memory is caught), without the race detector
+#   4. the fuzz target FuzzAccept for GO_FUZZ_SECONDS (default 20)
+#   5. linking: the examples are static (no libkrbap.so needed), -tags krbap_shared links
+#      libkrbap.so and passes the capture tests
+#   6. an outside Go program depending on the module: through a replace to this checkout
+#      (no environment needed), and through a copy of the module after `make install`
+#      into a scratch prefix with CGO_CFLAGS/CGO_LDFLAGS from pkg-config; the README's
+#      client and server built that way authenticate over HTTP
+# Go's caches live in build/go (GOCACHE, GOMODCACHE), reused by later runs.
+# Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+root=$PWD
+release=${KRBAP_RELEASE_DIR:-$root/target/release}
+. tests/interop/lib.sh
+export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+export GOCACHE=$root/build/go/cache GOMODCACHE=$root/build/go/mod GOFLAGS=-modcacherw GOTOOLCHAIN=local
+# The library of this build first (the module's own -L points at target/release).
+export CGO_CFLAGS="-I$root/include" CGO_LDFLAGS="-L$release"
+unset GOPATH GOBIN
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/krbap-go.XXXXXX") || exit 2
+started=()
+trap interop_cleanup EXIT
+trap 'exit 130' INT TERM
+mod=$root/bindings/go
+
+command -v go >/dev/null || bail "setup: go not found"
+[ -e "$release/libkrbap.a" ] || bail "setup: $release/libkrbap.a missing (cargo build --release)"
+echo "      $(go version)"
+
+# --- 1. formatting and static checks -------------------------------------------------------
+if out=$(cd "$mod" && gofmt -l .) && [ -z "$out" ]; then pass "gofmt"; else fail "gofmt" "$out"; fi
+check "go vet ./..." bash -c "cd '$mod' && go vet ./... && go vet -tags krbap_shared ./..."
+sc=$root/build/go/bin/staticcheck
+if [ ! -x "$sc" ]; then
+  GOBIN=$root/build/go/bin go install honnef.co/go/tools/cmd/staticcheck@v0.6.1 >"$work/sc-install.log" 2>&1 || true
+fi
+if [ -x "$sc" ]; then
+  check "staticcheck ./..." bash -c "cd '$mod' && '$sc' ./..."
+else
+  echo "      (staticcheck not built from the module proxy: $(tail -n 1 "$work/sc-install.log"))"
+fi
+# The README's Go programs are the example files, line for line.
+readme_block() {  # the ```go block after the line "<!-- $1 -->"
+  awk -v m="<!-- $1 -->" '$0 == m { f = 1; next } f && /^```go$/ { g = 1; next } g && /^```$/ { exit } g' README.md
+}
+for p in hello-server hello-client; do
+  readme_block "$p" >"$work/$p.readme"
+  same "README's $p is bindings/go/examples/$p/main.go" "$work/$p.readme" "$mod/examples/$p/main.go"
+done
+
+# --- 2. go test -race against an MIT realm ------------------------------------------------
+if ! out=$(tests/interop/realm.sh start "$work/realm" 2>&1); then
+  bail "setup: realm.sh start" "$out"
+fi
+# shellcheck disable=SC1091  # written by realm.sh
+. "$work/realm/env"
+export REALM_DIR KRBAP_GO_REQUIRE_REALM=1
+
+# go_test NAME LOG ARGS...: runs go test -v in the module; one check per package result,
+# and the test counts from -v output.
+go_test() {
+  local name=$1 log=$2 rc np nf; shift 2
+  (cd "$mod" && go test -v -count=1 "$@") >"$log" 2>&1
+  rc=$?
+  np=$(grep -cE '^ *--- PASS' "$log")
+  nf=$(grep -cE '^ *--- FAIL' "$log")
+  if [ "$rc" = 0 ] && [ "$nf" = 0 ] && [ "$np" -gt 0 ]; then
+    pass "$name: $np tests and subtests passed"
+  else
+    fail "$name: exit $rc, $np passed, $nf failed" \
+      "$(grep -E '^ *--- FAIL|_test.go:[0-9]+:|^panic|race|FAIL' "$log" | head -n 40)"
+  fi
+}
+start=$SECONDS
+go_test "go test -race ./..." "$work/race.log" -race -timeout 15m ./...
+grep -qE '16000 accepts on 8 goroutines: 8000 accepted once, 8000 replays refused' "$work/race.log" \
+  && pass "8 goroutines x 2000 accepts: every token accepted once, every replay refused once (-race)" \
+  || fail "8 goroutines x 2000 accepts" "$(grep -A3 TestConcurrentAccepts "$work/race.log" | head)"
+grep -qE '^ *--- SKIP' "$work/race.log" && fail "no test skipped" "$(grep -E '^ *--- SKIP' "$work/race.log")" || pass "no test skipped"
+echo "      (go test -race: $((SECONDS - start)) s)"
+
+# --- 3. cgo pointer checks -------------------------------------------------------------------
+GODEBUG=cgocheck=1 go_test "GODEBUG=cgocheck=1 go test" "$work/cgocheck1.log" .
+GOEXPERIMENT=cgocheck2 go_test "GOEXPERIMENT=cgocheck2 go test" "$work/cgocheck2.log" .
+
+# --- 4. fuzzing ----------------------------------------------------------------------------
+fuzz_s=${GO_FUZZ_SECONDS:-20}
+if (cd "$mod" && go test -count=1 -run '^$' -fuzz '^FuzzAccept$' -fuzztime "${fuzz_s}s" -parallel 2 .) >"$work/fuzz.log" 2>&1; then
+  pass "go fuzz FuzzAccept ${fuzz_s} s: $(grep -oE 'execs: [0-9]+' "$work/fuzz.log" | tail -n 1)"
+else
+  fail "go fuzz FuzzAccept" "$(tail -n 30 "$work/fuzz.log")"
+fi
+
+# --- 5. static and shared linking ------------------------------------------------------------
+if (cd "$mod" && go build -o "$work/bin/" ./examples/...) >"$work/build.log" 2>&1; then
+  if ldd "$work/bin/gss-server" | grep -q libkrbap; then
+    fail "examples link libkrbap statically" "$(ldd "$work/bin/gss-server")"
+  else
+    pass "examples link libkrbap statically (ldd shows no libkrbap)"
+  fi
+else
+  fail "go build ./examples/..." "$(cat "$work/build.log")"
+fi
+if (cd "$mod" && go test -c -tags krbap_shared -o "$work/shared.test" .) >"$work/shared.log" 2>&1 \
+   && ldd "$work/shared.test" | grep -q 'libkrbap\.so'; then
+  check "-tags krbap_shared: linked to libkrbap.so, capture tests pass" \
+    bash -c "cd '$mod' && KRBAP_GO_LINKAGE=shared '$work/shared.test' -test.short -test.run 'Capture|Sentinel|EveryEnctype|Linkage'"
+else
+  fail "-tags krbap_shared links libkrbap.so" "$(cat "$work/shared.log"; ldd "$work/shared.test" 2>&1)"
+fi
+
+# --- 6. an outside program depending on the module -----------------------------------------
+# outside DIR MODULE_DIR: a module with the README's two programs, requiring the krbap
+# module through a replace to MODULE_DIR.
+outside() {
+  local dir=$1 p
+  mkdir -p "$dir"
+  for p in hello-server hello-client; do mkdir -p "$dir/$p"; cp "$work/$p.readme" "$dir/$p/main.go"; done
+  cat >"$dir/go.mod" <<EOF
+module example.com/app
+
+go 1.22
+
+require github.com/krbap/krbap/bindings/go v0.0.0
+
+replace github.com/krbap/krbap/bindings/go => $2
+EOF
+  (cd "$dir" && go mod tidy && go build -o "$dir/bin/" ./...) >"$dir/build.log" 2>&1
+}
+# hello DIR NAME: the README's server and client (built in DIR/bin) authenticate.
+hello() {
+  local dir=$1 out
+  if ! start_server "$dir/server.log" bash -c "echo starting...; exec '$dir/bin/hello-server' 127.0.0.1:@PORT@"; then
+    fail "$2: hello-server did not start" "$(cat "$dir/server.log")"; return
+  fi
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+  if out=$(timeout 30 "$dir/bin/hello-client" "http://127.0.0.1:$PORT/" test@localhost 2>&1) \
+     && [ "$out" = "200 OK: hello alice@TEST.LOCAL" ]; then
+    pass "$2: README client -> README server: '$out'"
+  else
+    fail "$2: README client -> README server" "$out"
+  fi
+  kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
+}
+unset CGO_CFLAGS CGO_LDFLAGS
+if outside "$work/app-checkout" "$mod"; then
+  pass "outside module, replace => this checkout: builds without CGO_* variables"
+  hello "$work/app-checkout" "checkout"
+else
+  fail "outside module, replace => this checkout" "$(tail -n 20 "$work/app-checkout/build.log")"
+fi
+prefix=$work/prefix
+if make -s install PREFIX="$prefix" >"$work/install.log" 2>&1; then
+  cp -r "$mod" "$work/krbap-go"   # a copy away from the checkout: no ../../target, ../../include
+  export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+  export CGO_CFLAGS="$(pkg-config --cflags krbap)" CGO_LDFLAGS="$(pkg-config --libs-only-L krbap)"
+  if outside "$work/app-installed" "$work/krbap-go"; then
+    if ldd "$work/app-installed/bin/hello-server" | grep -q libkrbap; then
+      fail "outside module after make install: static" "$(ldd "$work/app-installed/bin/hello-server")"
+    else
+      pass "outside module after make install (CGO_* from pkg-config): builds, static"
+    fi
+    hello "$work/app-installed" "installed"
+  else
+    fail "outside module after make install" "$(tail -n 20 "$work/app-installed/build.log")"
+  fi
+  unset CGO_CFLAGS CGO_LDFLAGS PKG_CONFIG_PATH
+else
+  fail "make install PREFIX=$prefix" "$(tail -n 20 "$work/install.log")"
+fi
+
+summary
