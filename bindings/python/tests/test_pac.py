@@ -371,8 +371,10 @@ def test_replay_cache_stats_and_cap(keytab: str) -> None:
                 cred.set_replay_cache_max_bytes(bad)
         with pytest.raises(TypeError):
             cred.set_replay_cache_max_bytes(1.5)  # type: ignore[arg-type]
+        assert cred.replay_cache_name == "memory:"
         # Not a memory cache: no counters, and no cap to set.
         cred.set_replay_cache("none:")
+        assert cred.replay_cache_name == "none:"
         assert cred.replay_cache_stats() is None
         with pytest.raises(krbap.KrbapError):
             cred.set_replay_cache_max_bytes(1 << 20)

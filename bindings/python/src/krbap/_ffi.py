@@ -173,6 +173,8 @@ _OPTIONAL_PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     # The memory replay cache's cap and counters (src/ffi/rcache.rs)
     "krbap_cred_set_replay_cache_max_bytes": (_U32, [_PU32, c_void_p, c_uint64]),
     "krbap_cred_replay_cache_stats": (_U32, [_PU32, c_void_p, POINTER(krbap_replay_cache_stats)]),
+    # The replay cache's name (src/ffi/cred.rs, with the redis: cache)
+    "krbap_cred_inquire_replay_cache": (_U32, [_PU32, c_void_p, _PBUF]),
 }
 
 

@@ -339,6 +339,14 @@ class AcceptorCredential(Credential):
             stats.rejected_full,
         )
 
+    @property
+    def replay_cache_name(self) -> str:
+        """The replay cache in canonical form (``memory:``, ``file2:/path``, ``redis://...``),
+        for logs: a password in a ``redis:`` name reads ``***``."""
+        buf = _ffi.krbap_buffer()
+        self._set("cred_inquire_replay_cache", byref(buf))
+        return _ffi.take(buf).decode("utf-8", "replace")
+
     def _set(self, what: str, *args: object) -> None:
         fn = _ffi.optional(f"krbap_{what}")
         if fn is None:
