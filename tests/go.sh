@@ -5,7 +5,10 @@
 #   2. go test -race ./... against a throwaway MIT realm (tests/interop/realm.sh): MIT's
 #      captured tokens, every sentinel error, krbap<->krbap every enctype, 8 goroutines x
 #      2000 accepts with every replay refused once, MIT gss-client -> Go server and Go
-#      client -> MIT gss-server, gokrb5 both ways (KRBAP_GO_REQUIRE_REALM=1: no skips)
+#      client -> MIT gss-server (raw krb5 and -spnego), gokrb5 both ways, SPNEGO multi-round
+#      accepts, the Negotiate middleware against curl --negotiate and gokrb5's SPNEGO HTTP
+#      client, the Transport against Apache + mod_auth_gssapi and krbap-http-server
+#      (started here: tests/interop/apache.sh) (KRBAP_GO_REQUIRE_REALM=1: no skips)
 #   3. the tests again with GODEBUG=cgocheck=1 and built with GOEXPERIMENT=cgocheck2
 #      (every Go pointer stored into C memory is caught), without the race detector
 #   4. the fuzz target FuzzAccept for GO_FUZZ_SECONDS (default 20)
@@ -14,7 +17,8 @@
 #   6. an outside Go program depending on the module: through a replace to this checkout
 #      (no environment needed), and through a copy of the module after `make install`
 #      into a scratch prefix with CGO_CFLAGS/CGO_LDFLAGS from pkg-config; the README's
-#      client and server built that way authenticate over HTTP
+#      client and server built that way authenticate over HTTP, and curl --negotiate to
+#      the README's server
 # Go's caches live in build/go (GOCACHE, GOMODCACHE), reused by later runs.
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
 set -uo pipefail
@@ -23,6 +27,7 @@ cd "$(dirname "$0")/.." || exit 2
 root=$PWD
 release=${KRBAP_RELEASE_DIR:-$root/target/release}
 . tests/interop/lib.sh
+. tests/interop/apache.sh  # start_apache, stop_apache
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export GOCACHE=$root/build/go/cache GOMODCACHE=$root/build/go/mod GOFLAGS=-modcacherw GOTOOLCHAIN=local
 # The library of this build first (the module's own -L points at target/release).
@@ -31,11 +36,16 @@ unset GOPATH GOBIN
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/krbap-go.XXXXXX") || exit 2
 started=()
-trap interop_cleanup EXIT
+trap 'stop_apache; interop_cleanup' EXIT
 trap 'exit 130' INT TERM
 mod=$root/bindings/go
 
 command -v go >/dev/null || bail "setup: go not found"
+for c in curl apache2 cc; do
+  command -v "$c" >/dev/null || bail "setup: $c not found (scripts/install-deps.sh installs it)"
+done
+[ -e /usr/lib/apache2/modules/mod_auth_gssapi.so ] ||
+  bail "setup: mod_auth_gssapi missing (libapache2-mod-auth-gssapi)"
 [ -e "$release/libkrbap.a" ] || bail "setup: $release/libkrbap.a missing (cargo build --release)"
 echo "      $(go version)"
 
@@ -67,6 +77,24 @@ fi
 # shellcheck disable=SC1091  # written by realm.sh
 . "$work/realm/env"
 export REALM_DIR KRBAP_GO_REQUIRE_REALM=1
+# HTTP/localhost (HTTP clients ask for HTTP@<host of the URL>): the keytab of the Go
+# middleware in the tests, the README's server, Apache and krbap-http-server.
+for q in "addprinc -randkey HTTP/localhost" "ktadd -k $work/http.keytab HTTP/localhost"; do
+  out=$(kadmin.local -r TEST.LOCAL -q "$q" </dev/null 2>&1) || bail "setup: kadmin.local $q" "$out"
+done
+export KRBAP_GO_HTTP_KEYTAB=$work/http.keytab
+# The Transport's peers (TestTransportToHTTPServers), up while the tests run.
+cc -std=c11 -Wall -Wextra -Werror -pedantic -pthread -I"$root/include" "$root/examples/krbap-http-server.c" \
+  "$root/examples/http_common.c" "$root/examples/common.c" -L"$release" -lkrbap -Wl,-rpath,"$release" \
+  -o "$work/krbap-http-server" >"$work/http-server.cc.log" 2>&1 ||
+  bail "setup: building krbap-http-server" "$(cat "$work/http-server.cc.log")"
+SERVER_TIMEOUT=3600 start_server "$work/krbap-http-server.log" "$work/krbap-http-server" -port @PORT@ \
+  -bind 127.0.0.1 -keytab "$work/http.keytab" || bail "setup: krbap-http-server" "$(cat "$work/krbap-http-server.log")"
+krbap_http_port=$PORT
+start_apache "$work/apache" "$work/http.keytab" ||
+  bail "setup: Apache" "$(cat "$work/apache/start.log" "$work/apache/logs/error.log" 2>/dev/null | tail -n 20)"
+export KRBAP_GO_HTTP_SERVERS="krbap-http-server=http://localhost:$krbap_http_port/ \
+apache=http://localhost:$apache_port/neg/whoami apache-connection-bound=http://localhost:$apache_port/neg-cb/whoami"
 
 # go_test NAME LOG ARGS...: runs go test -v in the module; one check per package result,
 # and the test counts from -v output.
@@ -139,18 +167,26 @@ replace github.com/krbap/krbap/bindings/go => $2
 EOF
   (cd "$dir" && go mod tidy && go build -o "$dir/bin/" ./...) >"$dir/build.log" 2>&1
 }
-# hello DIR NAME: the README's server and client (built in DIR/bin) authenticate.
+# hello DIR NAME: the README's client (SPNEGO, the final token verified) and curl
+# --negotiate authenticate to the README's server (built in DIR/bin).
 hello() {
   local dir=$1 out
-  if ! start_server "$dir/server.log" bash -c "echo starting...; exec '$dir/bin/hello-server' 127.0.0.1:@PORT@"; then
+  if ! KRB5_KTNAME=FILE:$work/http.keytab start_server "$dir/server.log" \
+       bash -c "echo starting...; exec '$dir/bin/hello-server' 127.0.0.1:@PORT@"; then
     fail "$2: hello-server did not start" "$(cat "$dir/server.log")"; return
   fi
   for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-  if out=$(timeout 30 "$dir/bin/hello-client" "http://127.0.0.1:$PORT/" test@localhost 2>&1) \
+  if out=$(timeout 30 "$dir/bin/hello-client" "http://localhost:$PORT/" 2>&1) \
      && [ "$out" = "200 OK: hello alice@TEST.LOCAL" ]; then
     pass "$2: README client -> README server: '$out'"
   else
     fail "$2: README client -> README server" "$out"
+  fi
+  if out=$(timeout 30 curl -sS --negotiate -u : "http://localhost:$PORT/" 2>&1) \
+     && [ "$out" = "hello alice@TEST.LOCAL" ]; then
+    pass "$2: curl --negotiate -> README server: '$out'"
+  else
+    fail "$2: curl --negotiate -> README server" "$out"
   fi
   kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
 }

@@ -661,3 +661,48 @@ func TestNegotiatePendingBounds(t *testing.T) {
 		t.Errorf("%d pending", s.neg.Pending())
 	}
 }
+
+// krbap's Transport against the project's other HTTP Negotiate servers, which tests/go.sh
+// starts and names in KRBAP_GO_HTTP_SERVERS ("name=URL ..."): Apache + mod_auth_gssapi
+// (MIT's acceptor; per request and connection-bound) and examples/krbap-http-server. Both
+// mechanisms; mutual authentication asked, so a 200 means the server's final token
+// verified.
+func TestTransportToHTTPServers(t *testing.T) {
+	krbap.NeedRealm(t)
+	servers := strings.Fields(os.Getenv("KRBAP_GO_HTTP_SERVERS"))
+	if len(servers) == 0 {
+		if os.Getenv("KRBAP_GO_REQUIRE_REALM") == "1" {
+			t.Fatal("KRBAP_GO_HTTP_SERVERS is not set (tests/go.sh starts the servers)")
+		}
+		t.Skip("KRBAP_GO_HTTP_SERVERS is not set (tests/go.sh starts the servers)")
+	}
+	ini := realmInitiator(t)
+	for _, s := range servers {
+		name, url, ok := strings.Cut(s, "=")
+		if !ok {
+			t.Fatalf("KRBAP_GO_HTTP_SERVERS: %q is not name=URL", s)
+		}
+		for _, mech := range []krbap.Mechanism{krbap.MechSPNEGO, krbap.MechKRB5} {
+			t.Run(name+"/"+mech.String(), func(t *testing.T) {
+				tr := &http.Transport{}
+				defer tr.CloseIdleConnections()
+				cl := &http.Client{Transport: &krbap.Transport{Initiator: ini, Mech: mech, Base: tr}}
+				for i := 0; i < 2; i++ { // the second on the keep-alive connection
+					resp, err := cl.Get(url)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 || !strings.Contains(string(b), `<p id="user">alice@TEST.LOCAL</p>`) {
+						t.Fatalf("request %d: %d %q", i, resp.StatusCode, b)
+					}
+					// krbap-http-server names the mechanism it accepted (Apache says krb5).
+					if strings.HasPrefix(name, "krbap") && !strings.Contains(string(b), `<p id="mech">`+mech.String()+`</p>`) {
+						t.Errorf("request %d: the server saw another mechanism than %v: %q", i, mech, b)
+					}
+				}
+			})
+		}
+	}
+}
