@@ -9,7 +9,7 @@
 
 /// The C-concept files of src/ffi/, in header order. A new file must be added here.
 const FFI_FILES: &[&str] = &[
-    "status", "buffer", "name", "cred", "context", "message", "spnego", "http",
+    "status", "buffer", "name", "cred", "context", "message", "rcache", "spnego", "http", "pac",
 ];
 
 fn main() {

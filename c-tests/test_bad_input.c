@@ -13,10 +13,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "krbap.h"
 #include "krbap_test.h"
@@ -45,6 +47,8 @@
 #define KRB5_RC_IO FX_KRB5(164)
 #define KRB5_RC_PARSE FX_KRB5(166)
 #define KRB5_BAD_MSIZE FX_KRB5(190)
+#define KRB5_CC_FORMAT FX_KRB5(199)
+#define MINOR_EAGAIN 11u
 #define MINOR_EINVAL 22u
 #define ANY_ASN1 0xffffffffu /* the row accepts any of MIT's asn1 codes */
 
@@ -907,6 +911,7 @@ static void spnego_rows(void) {
     }
     row_end();
 }
+static void ccache_file_rows(void);
 
 static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     uint32_t minor = 0;
@@ -1043,6 +1048,77 @@ static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     major = krbap_cred_set_replay_cache(&minor, cred, "file2:/");
     accept_case_with(cred);
     krbap_release_cred(&minor, &cred);
+    row_end();
+
+    ccache_file_rows();
+}
+
+/* Writes `n` bytes of `data` to `path` (plus `extra`/`extra_n` after them); 0 on success. */
+static int write_file(const char *path, const unsigned char *data, size_t n,
+                      const unsigned char *extra, size_t extra_n) {
+    FILE *f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(data, 1, n, f) == n &&
+             (extra_n == 0 || fwrite(extra, 1, extra_n, f) == extra_n);
+    if (f != NULL && fclose(f) != 0) {
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+/* The initiator's ccache as a file other programs write too (issue #20): a length past the
+ * end of the whole file is KRB5_CC_FORMAT (MIT's reader says the same; a file that merely
+ * ends inside a credential is read up to it), and a cache another holder keeps locked for
+ * longer than KRBAP_LOCK_TIMEOUT_MS is EAGAIN (no hang). The lock here is a classic POSIX
+ * record lock of this very process: it conflicts with krbap's open-file-description lock. */
+static void ccache_file_rows(void) {
+    static const unsigned char huge[] = {0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff};
+    char dir[] = "/tmp/krbap-bad-ccache.XXXXXX";
+    char path[64];
+    size_t len = 0;
+    uint32_t minor = 0, major;
+    krbap_cred *ic = NULL;
+    unsigned char *cc = fx_read_file(FX_CCACHE, &len);
+    int fd;
+    struct flock fl;
+
+    row_begin("ccache: a length past the end of the file; locked longer than the timeout");
+    if (cc == NULL || mkdtemp(dir) == NULL) {
+        CHECK(0, "ccache fixture and temporary directory");
+        free(cc);
+        row_end();
+        return;
+    }
+    snprintf(path, sizeof path, "%s/cc", dir);
+    CHECK(write_file(path, cc, len, huge, sizeof huge) == 0, "damaged ccache written");
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    row_case(major, minor, KRBAP_S_NO_CRED, KRB5_CC_FORMAT);
+    CHECK(ic == NULL, "no credential from a damaged ccache");
+    /* Cut inside its last credential: read up to it, as MIT's klist does. */
+    CHECK(write_file(path, cc, len - 9, NULL, 0) == 0, "torn ccache written");
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    CHECK(major == KRBAP_S_COMPLETE, "a ccache torn inside its last credential is read");
+    krbap_release_cred(&minor, &ic);
+
+    CHECK(write_file(path, cc, len, NULL, 0) == 0, "ccache written");
+    fd = open(path, O_RDWR);
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    CHECK(fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0, "classic write lock taken");
+    setenv("KRBAP_LOCK_TIMEOUT_MS", "150", 1);
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    row_case(major, minor, KRBAP_S_NO_CRED, MINOR_EAGAIN);
+    CHECK(ic == NULL, "no credential while the ccache is locked");
+    unsetenv("KRBAP_LOCK_TIMEOUT_MS");
+    if (fd >= 0) {
+        close(fd); /* releases the lock */
+    }
+    major = krbap_acquire_cred(&minor, NULL, KRBAP_C_INITIATE, path, &ic, NULL);
+    CHECK(major == KRBAP_S_COMPLETE, "the ccache is read once the lock is gone");
+    krbap_release_cred(&minor, &ic);
+    unlink(path);
+    rmdir(dir);
+    free(cc);
     row_end();
 }
 
@@ -1294,6 +1370,118 @@ static void http_rows(void) {
     free(good);
 }
 
+/* ---- the PAC (MS-PAC): krbap_import_pac of damaged copies of a Samba AD DC's PAC, and
+ * misuse of the PAC API --------------------------------------------------------------- */
+
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static void import_case(const unsigned char *pac, size_t len, uint32_t want_major,
+                        uint32_t want_minor) {
+    uint32_t minor = 0;
+    krbap_buffer in = fx_buf(pac, len);
+    krbap_pac *handle = NULL;
+    uint32_t major = krbap_import_pac(&minor, &in, &handle);
+    row_case(major, minor, want_major, want_minor);
+    if (handle != NULL) {
+        row_case(1, 1, 0, 0); /* a handle for a refused PAC */
+        krbap_release_pac(&minor, &handle);
+    }
+}
+
+/* The PAC with 4 bytes at `at` replaced by the little-endian `v`. */
+static void import_patched32(const unsigned char *pac, size_t len, size_t at, uint32_t v) {
+    static unsigned char copy[4096];
+    memcpy(copy, pac, len);
+    copy[at] = (unsigned char)v;
+    copy[at + 1] = (unsigned char)(v >> 8);
+    copy[at + 2] = (unsigned char)(v >> 16);
+    copy[at + 3] = (unsigned char)(v >> 24);
+    import_case(copy, len, KRBAP_S_FAILURE, MINOR_EINVAL);
+}
+
+static void pac_rows(void) {
+    size_t len = 0, i, n;
+    unsigned char *pac = fx_read_file("tests/data/samba-ad/alice.pac", &len);
+    uint32_t minor = 0, major;
+    krbap_pac *handle = NULL;
+    krbap_buffer in, out = fx_empty();
+    size_t li = 0;
+    if (pac == NULL || len < 200 || len > 4096) {
+        CHECK(0, "tests/data/samba-ad/alice.pac readable");
+        free(pac);
+        return;
+    }
+    n = le32(pac);
+    for (i = 0; i < n; i++) {
+        if (le32(pac + 8 + 16 * i) == 1) {
+            li = le32(pac + 8 + 16 * i + 8);
+        }
+    }
+
+    row_begin("PAC (krbap_import_pac) truncated at every length");
+    for (i = 0; i < len; i++) {
+        import_case(pac, i, KRBAP_S_FAILURE, MINOR_EINVAL);
+    }
+    row_end();
+
+    row_begin("PACTYPE: Version 1, cBuffers 0, 65, 2^32-1");
+    import_patched32(pac, len, 4, 1);
+    import_patched32(pac, len, 0, 0);
+    import_patched32(pac, len, 0, 65);
+    import_patched32(pac, len, 0, 0xffffffffu);
+    row_end();
+
+    row_begin("PAC_INFO_BUFFER offsets not 8-aligned, in the header, past the end; sizes past the end");
+    for (i = 0; i < n; i++) {
+        size_t at = 8 + 16 * i;
+        import_patched32(pac, len, at + 8, le32(pac + at + 8) + 4);
+        import_patched32(pac, len, at + 8, 8);
+        import_patched32(pac, len, at + 8, (uint32_t)len + 8);
+        import_patched32(pac, len, at + 4, 0xffffffffu);
+    }
+    row_end();
+
+    row_begin("PAC buffer type twice; LOGON_INFO NDR: version 2, null top pointer, GroupCount 2^32-1");
+    import_patched32(pac, len, 8 + 16, 1);
+    import_patched32(pac, len, li, 0xcc080002u);
+    import_patched32(pac, len, li + 16, 0);
+    import_patched32(pac, len, li + 16 + 112, 0xffffffffu);
+    row_end();
+
+    /* Misuse of the PAC API. */
+    in = fx_buf(pac, len);
+    row_begin("krbap_import_pac with a NULL output pointer");
+    major = krbap_import_pac(&minor, &in, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    row_end();
+    row_begin("krbap_import_pac of a buffer with a NULL value and a length");
+    in.value = NULL;
+    major = krbap_import_pac(&minor, &in, &handle);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    row_end();
+    row_begin("PAC getters on a NULL handle");
+    major = krbap_pac_get_string(&minor, NULL, KRBAP_PAC_UPN, &out);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_pac_group_count(&minor, NULL, &i);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    major = krbap_pac_get_verified(&minor, NULL, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_READ, MINOR_EINVAL);
+    row_end();
+    row_begin("krbap_ctx_get_pac on a NULL context, into a NULL pointer");
+    major = krbap_ctx_get_pac(&minor, NULL, &handle);
+    row_case(major, minor, KRBAP_S_NO_CONTEXT, G_BAD_MSG_CTX);
+    major = krbap_ctx_get_pac(&minor, NULL, NULL);
+    row_case(major, minor, KRBAP_S_CALL_INACCESSIBLE_WRITE, MINOR_EINVAL);
+    row_end();
+    in = fx_buf(pac, len);
+    CHECKP(krbap_import_pac(&minor, &in, &handle) == KRBAP_S_COMPLETE,
+           "after the PAC rows: the genuine PAC imports");
+    krbap_release_pac(&minor, &handle);
+    free(pac);
+}
+
 int main(void) {
     uint32_t minor = 0;
     uint32_t major;
@@ -1334,6 +1522,7 @@ int main(void) {
     per_message_rows(conf, conf_len, noconf, noconf_len, mic, mic_len);
     api_misuse_rows(conf, conf_len);
     http_rows();
+    pac_rows();
     printf("bad-input matrix: %d rows\n", rows);
     CHECK(rows >= 40, "at least 40 rows");
 

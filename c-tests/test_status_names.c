@@ -63,6 +63,7 @@ static const struct named_code mit_codes[] = {
     NAMED(KRB5_RC_TYPE_NOTFOUND),
     NAMED(KRB5_RC_UNKNOWN),
     NAMED(KRB5_RC_REPLAY),
+    NAMED(KRB5_RC_MALLOC),
     NAMED(KRB5_RC_IO),
     NAMED(KRB5_RC_PARSE),
     NAMED(KRB5_RC_IO_EOF),
@@ -185,6 +186,8 @@ int main(void) {
     CHECK(name_is(EBADMSG, "EBADMSG"), "EBADMSG");
     CHECK(name_is(EMSGSIZE, "EMSGSIZE"), "EMSGSIZE");
     CHECK(name_is(EPROTONOSUPPORT, "EPROTONOSUPPORT"), "EPROTONOSUPPORT");
+    /* A ccache or keytab lock not obtained within KRBAP_LOCK_TIMEOUT_MS. */
+    CHECK(name_is(EAGAIN, "EAGAIN"), "EAGAIN");
     /* MIT's SPNEGO mechanism codes (gssapiP_spnego.h, not a public header). */
     CHECK(name_is(0x20000004u, "ERR_SPNEGO_NEGOTIATION_FAILED"), "ERR_SPNEGO_NEGOTIATION_FAILED");
     CHECK(name_is(0x20000005u, "ERR_SPNEGO_NO_TOKEN_FROM_ACCEPTOR"),

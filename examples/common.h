@@ -53,6 +53,7 @@
 #define KRB5KRB_AP_ERR_MUT_FAIL KRB5_AP_ERR(46)
 #define KRB5KRB_AP_WRONG_PRINC KRB5_AP_ERR(144)
 #define KRB5KRB_AP_ERR_TKT_INVALID KRB5_AP_ERR(145)
+#define KRB5_RC_MALLOC KRB5_AP_ERR(160) /* the memory replay cache at its cap */
 
 /* Ignores SIGPIPE so that a peer closing the connection yields EPIPE, not death. */
 void ignore_sigpipe(void);

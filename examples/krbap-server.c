@@ -35,17 +35,30 @@ struct server_options {
     long long skew;    /* -1: library default (300 s) */
     long long fixed_time; /* 0: system clock */
     const char *deleg_ccache;
+    const char *pac_kdc_keytab;
+    int pac_policy; /* -1: library default (KRBAP_PAC_VERIFY) */
+    long long rcache_max_bytes; /* -1: library default */
+    int rcache_stats;
 };
 
 static void usage(void) {
     fprintf(stderr,
             "Usage: krbap-server [-port port] [-verbose] [-once] [-keytab keytab]\n"
             "                    [-rcache NAME] [-skew SECONDS] [-time UNIX]\n"
-            "                    [-deleg-ccache FILE] [service_name]\n"
+            "                    [-deleg-ccache FILE] [-pac-policy POLICY]\n"
+            "                    [-pac-kdc-keytab FILE] [service_name]\n"
+            "                    [-deleg-ccache FILE] [-rcache-max-bytes N[K|M|G]]\n"
+            "                    [-rcache-stats] [service_name]\n"
             "  -rcache NAME        replay cache: memory: (default), none:, file2:/path, dfl:\n"
+            "  -rcache-max-bytes N cap of the memory replay cache (default 256M); at the cap\n"
+            "                      new authenticators are refused until older ones expire\n"
+            "  -rcache-stats       print the memory replay cache's counters after each connection\n"
             "  -skew SECONDS       maximum clock skew (default 300)\n"
             "  -time UNIX          fix the server's clock (for demos with captured tickets)\n"
             "  -deleg-ccache FILE  store delegated credentials in this ccache\n"
+            "  -pac-policy POLICY  verify (default: a PAC must verify), require (and be there),\n"
+            "                      allow-unverified (MIT's behaviour: keep it, marked unverified)\n"
+            "  -pac-kdc-keytab FILE  the KDC's (krbtgt) keys: also check the PAC's KDC signatures\n"
             "  service_name        e.g. host@server.example.com; default: any key of the keytab\n");
     exit(1);
 }
@@ -55,8 +68,25 @@ static uint32_t free_buffer(krbap_buffer *b) {
     return krbap_buffer_free(&minor, b);
 }
 
-/* Which step of the exchange a failed accept stopped at, from MIT's minor code. */
+/* Which step of the exchange a failed accept stopped at, from MIT's minor code (for the
+ * PAC, whose failures share MIT's codes, from the status text, which names the PAC). */
 static const char *failed_step(uint32_t major, uint32_t minor) {
+    uint32_t m = 0, context = 0;
+    krbap_buffer text;
+    int pac = 0;
+    text.length = 0;
+    text.value = NULL;
+    if (krbap_display_status(&m, minor, KRBAP_C_MECH_CODE, &context, &text) == KRBAP_S_COMPLETE &&
+        text.value != NULL) {
+        size_t i;
+        for (i = 0; i + 3 <= text.length; i++) {
+            pac |= memcmp((const char *)text.value + i, "PAC", 3) == 0;
+        }
+    }
+    krbap_buffer_free(&m, &text);
+    if (pac) {
+        return "step 2 (verifying the ticket's PAC)";
+    }
     if ((major & 0xffff0000u) == KRBAP_S_BAD_BINDINGS) {
         return "step 3 (channel bindings in the authenticator checksum)";
     }
@@ -67,6 +97,9 @@ static const char *failed_step(uint32_t major, uint32_t minor) {
     if (minor == KRB5KRB_AP_ERR_BAD_INTEGRITY) {
         return "step 2 or 3 (decrypting the ticket or the authenticator)";
     }
+    if (minor == KRB5_RC_MALLOC) {
+        return "step 3 (replay cache full: the authenticator is refused until older ones expire)";
+    }
     if (minor == KRB5KRB_AP_ERR_SKEW || minor == KRB5KRB_AP_ERR_REPEAT ||
         minor == KRB5KRB_AP_ERR_BADMATCH || minor == KRB5KRB_AP_ERR_BADADDR ||
         minor == KRB5KRB_AP_ERR_TKT_EXPIRED || minor == KRB5KRB_AP_ERR_TKT_NYV ||
@@ -74,6 +107,99 @@ static const char *failed_step(uint32_t major, uint32_t minor) {
         return "step 3 (checking the authenticator: clock skew, replay, ticket times)";
     }
     return "step 1-3 (parsing the initial token)";
+}
+
+/* A string field of the PAC into `out` ("-" when absent). */
+static const char *pac_string(const krbap_pac *pac, uint32_t field, char *out, size_t cap) {
+    uint32_t minor = 0;
+    krbap_buffer v;
+    v.length = 0;
+    v.value = NULL;
+    if (krbap_pac_get_string(&minor, pac, field, &v) == KRBAP_S_COMPLETE) {
+        snprintf(out, cap, "%.*s", (int)v.length, v.value != NULL ? (const char *)v.value : "");
+    } else {
+        snprintf(out, cap, "-");
+    }
+    free_buffer(&v);
+    return out;
+}
+
+/* Step 2, what the PAC says (MS-PAC, read through krbap's typed PAC API): how it was
+ * verified, who the user is, the user's SIDs and groups, S4U2proxy delegation. */
+static void show_pac(const krbap_ctx *ctx) {
+    uint32_t minor = 0, verified = 0;
+    krbap_pac *pac = NULL;
+    krbap_buffer reason;
+    char a[512], b[512], c[512];
+    size_t n = 0, i;
+    uint64_t rid = 0;
+
+    uint32_t major = krbap_ctx_get_pac(&minor, ctx, &pac);
+    if (major == KRBAP_S_UNAVAILABLE) {
+        return;
+    }
+    if (MAJOR_IS_ERROR(major)) {
+        display_status("PAC unusable", major, minor);
+        return;
+    }
+    reason.length = 0;
+    reason.value = NULL;
+    (void)krbap_pac_get_verified(&minor, pac, &verified, &reason);
+    if (verified == 0) {
+        printf("[server]   PAC NOT VERIFIED (accepted only because of -pac-policy "
+               "allow-unverified): %.*s\n",
+               (int)reason.length, reason.value != NULL ? (const char *)reason.value : "");
+    } else {
+        printf("[server]   PAC signatures verified: server (service key)%s%s%s\n",
+               verified & KRBAP_PAC_KDC_SIGNATURE ? ", KDC" : "",
+               verified & KRBAP_PAC_TICKET_SIGNATURE ? ", ticket" : "",
+               verified & KRBAP_PAC_FULL_SIGNATURE ? ", full PAC" : "");
+    }
+    free_buffer(&reason);
+    if (krbap_pac_get_number(&minor, pac, KRBAP_PAC_USER_ID, &rid) != KRBAP_S_COMPLETE) {
+        printf("[server]   PAC client %s (no LOGON_INFO: not an Active Directory KDC)\n",
+               pac_string(pac, KRBAP_PAC_CLIENT_NAME, a, sizeof a));
+    } else {
+        printf("[server]   PAC user %s\\%s (\"%s\"), SID %s\n",
+               pac_string(pac, KRBAP_PAC_LOGON_DOMAIN_NAME, a, sizeof a),
+               pac_string(pac, KRBAP_PAC_EFFECTIVE_NAME, b, sizeof b),
+               pac_string(pac, KRBAP_PAC_FULL_NAME, c, sizeof c),
+               pac_string(pac, KRBAP_PAC_USER_SID, c + 256, sizeof c - 256));
+        printf("[server]   PAC UPN %s, DNS domain %s, primary group %s\n",
+               pac_string(pac, KRBAP_PAC_UPN, a, sizeof a),
+               pac_string(pac, KRBAP_PAC_DNS_DOMAIN, b, sizeof b),
+               pac_string(pac, KRBAP_PAC_PRIMARY_GROUP_SID, c, sizeof c));
+    }
+    (void)krbap_pac_group_count(&minor, pac, &n);
+    if (n > 0) {
+        printf("[server]   PAC groups (%zu):\n", n);
+    }
+    for (i = 0; i < n; i++) {
+        krbap_buffer sid;
+        uint32_t attributes = 0, source = 0;
+        sid.length = 0;
+        sid.value = NULL;
+        if (krbap_pac_get_group(&minor, pac, i, &sid, &attributes, &source) != KRBAP_S_COMPLETE) {
+            break;
+        }
+        printf("[server]     %.*s %s attributes 0x%x%s\n", (int)sid.length,
+               (const char *)sid.value,
+               source == KRBAP_PAC_GROUP_IDS     ? "(GroupIds)"
+               : source == KRBAP_PAC_EXTRA_SIDS ? "(ExtraSids)"
+                                                : "(ResourceGroupIds)",
+               attributes, attributes & KRBAP_SE_GROUP_RESOURCE ? " [resource group]" : "");
+        free_buffer(&sid);
+    }
+    if (pac_string(pac, KRBAP_PAC_PROXY_TARGET, a, sizeof a)[0] != '-') {
+        krbap_buffer t;
+        t.length = 0;
+        t.value = NULL;
+        (void)krbap_pac_get_transited(&minor, pac, 0, &t);
+        printf("[server]   PAC S4U2proxy (constrained delegation): for %s, obtained by %.*s\n", a,
+               (int)t.length, t.value != NULL ? (const char *)t.value : "-");
+        free_buffer(&t);
+    }
+    krbap_release_pac(&minor, &pac);
 }
 
 /* Prints the authorization data of the ticket (the PAC of an MIT or AD KDC). */
@@ -114,6 +240,7 @@ static void show_authz(const krbap_ctx *ctx) {
         printf("[server]   PAC: %zu bytes, %lu buffer%s\n", pac.length, buffers,
                buffers == 1 ? "" : "s");
         free_buffer(&pac);
+        show_pac(ctx);
     } else {
         printf("[server]   PAC: none in the ticket\n");
     }
@@ -394,11 +521,53 @@ static int serve(int fd, const krbap_cred *cred, const struct server_options *op
     return status;
 }
 
+/* Parses a byte count with an optional K, M or G suffix (powers of 1024). 0 or -1. */
+static int parse_bytes(const char *text, long long *out) {
+    char digits[32];
+    size_t n = strlen(text);
+    int shift = 0;
+    if (n == 0 || n >= sizeof digits) {
+        return -1;
+    }
+    memcpy(digits, text, n + 1);
+    switch (digits[n - 1]) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    default: break;
+    }
+    if (shift != 0) {
+        digits[n - 1] = '\0';
+    }
+    if (parse_long(digits, 0, 0x7fffffffffffffffLL >> shift, out) != 0) {
+        return -1;
+    }
+    *out <<= shift;
+    return 0;
+}
+
+/* The memory replay cache's counters, one line (-rcache-stats). */
+static void print_rcache_stats(const krbap_cred *cred) {
+    uint32_t minor = 0;
+    krbap_replay_cache_stats st;
+    if (MAJOR_IS_ERROR(krbap_cred_replay_cache_stats(&minor, cred, &st))) {
+        printf("[server] replay cache: no counters (not a memory: cache)\n");
+        return;
+    }
+    printf("[server] replay cache: %llu entries, %llu of %llu bytes (cap), %llu stored, "
+           "%llu replays refused, %llu refused at the cap\n",
+           (unsigned long long)st.entries, (unsigned long long)st.bytes,
+           (unsigned long long)st.max_bytes, (unsigned long long)st.stored,
+           (unsigned long long)st.replays, (unsigned long long)st.rejected_full);
+}
+
 static void parse_args(int argc, char **argv, struct server_options *opt) {
     int i;
     memset(opt, 0, sizeof *opt);
     opt->port = DEFAULT_PORT;
     opt->skew = -1;
+    opt->pac_policy = -1;
+    opt->rcache_max_bytes = -1;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -414,6 +583,13 @@ static void parse_args(int argc, char **argv, struct server_options *opt) {
             opt->keytab = argv[++i];
         } else if (strcmp(a, "-rcache") == 0 && has_value) {
             opt->rcache = argv[++i];
+        } else if (strcmp(a, "-rcache-max-bytes") == 0 && has_value) {
+            if (parse_bytes(argv[++i], &opt->rcache_max_bytes) != 0) {
+                fprintf(stderr, "invalid -rcache-max-bytes value\n");
+                usage();
+            }
+        } else if (strcmp(a, "-rcache-stats") == 0) {
+            opt->rcache_stats = 1;
         } else if (strcmp(a, "-skew") == 0 && has_value) {
             if (parse_long(argv[++i], 0, 100LL * 365 * 86400, &opt->skew) != 0) {
                 fprintf(stderr, "invalid -skew value\n");
@@ -426,6 +602,18 @@ static void parse_args(int argc, char **argv, struct server_options *opt) {
             }
         } else if (strcmp(a, "-deleg-ccache") == 0 && has_value) {
             opt->deleg_ccache = argv[++i];
+        } else if (strcmp(a, "-pac-kdc-keytab") == 0 && has_value) {
+            opt->pac_kdc_keytab = argv[++i];
+        } else if (strcmp(a, "-pac-policy") == 0 && has_value) {
+            const char *p = argv[++i];
+            opt->pac_policy = strcmp(p, "verify") == 0             ? (int)KRBAP_PAC_VERIFY
+                              : strcmp(p, "require") == 0          ? (int)KRBAP_PAC_REQUIRE
+                              : strcmp(p, "allow-unverified") == 0 ? (int)KRBAP_PAC_ALLOW_UNVERIFIED
+                                                                   : -2;
+            if (opt->pac_policy == -2) {
+                fprintf(stderr, "invalid -pac-policy value\n");
+                usage();
+            }
         } else if (strcmp(a, "-inetd") == 0 || strcmp(a, "-export") == 0 ||
                    strcmp(a, "-logfile") == 0 || strcmp(a, "-iakerb") == 0) {
             fprintf(stderr, "krbap-server: %s is not supported (only the raw krb5 mechanism over TCP)\n",
@@ -479,10 +667,29 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    if (opt.rcache_max_bytes >= 0) {
+        major = krbap_cred_set_replay_cache_max_bytes(&minor, cred, (uint64_t)opt.rcache_max_bytes);
+        if (MAJOR_IS_ERROR(major)) {
+            display_status("setting the replay cache's cap", major, minor);
+            krbap_release_cred(&minor, &cred);
+            return 1;
+        }
+    }
     if (opt.skew >= 0) {
         major = krbap_cred_set_clock_skew(&minor, cred, (int64_t)opt.skew);
         if (MAJOR_IS_ERROR(major)) {
             display_status("setting the clock skew", major, minor);
+            krbap_release_cred(&minor, &cred);
+            return 1;
+        }
+    }
+    if (opt.pac_policy >= 0) {
+        (void)krbap_cred_set_pac_policy(&minor, cred, (uint32_t)opt.pac_policy);
+    }
+    if (opt.pac_kdc_keytab != NULL) {
+        major = krbap_cred_set_pac_kdc_keytab(&minor, cred, opt.pac_kdc_keytab);
+        if (MAJOR_IS_ERROR(major)) {
+            display_status("reading the KDC keytab", major, minor);
             krbap_release_cred(&minor, &cred);
             return 1;
         }
@@ -514,6 +721,9 @@ int main(int argc, char **argv) {
         last_status = serve(fd, cred, &opt);
         close(fd);
         printf("[server] connection closed%s\n", last_status == 0 ? "" : " after an error");
+        if (opt.rcache_stats) {
+            print_rcache_stats(cred);
+        }
     } while (!opt.once);
     close(listener);
     krbap_release_cred(&minor, &cred);

@@ -133,6 +133,203 @@
 // reading further.
 #define KRBAP_HTTP_MAX_HEADER 88408
 
+// `krbap_cred_set_pac_policy`: a PAC must verify or the accept fails; a ticket without a
+// PAC is accepted (the default).
+#define KRBAP_PAC_VERIFY 0
+
+// `krbap_cred_set_pac_policy`: like KRBAP_PAC_VERIFY, and a ticket without a PAC fails
+// (KRBAP_S_FAILURE, minor ENOENT).
+#define KRBAP_PAC_REQUIRE 1
+
+// `krbap_cred_set_pac_policy`: MIT krb5's behaviour: a PAC that fails verification does
+// not fail the accept; `krbap_pac_get_verified` reports 0 and the reason.
+#define KRBAP_PAC_ALLOW_UNVERIFIED 2
+
+// Bits of `krbap_pac_get_verified`: the server signature verified with the service key
+// and CLIENT_INFO matched the ticket.
+#define KRBAP_PAC_SERVER_SIGNATURE 1
+
+// The KDC signature verified with a key given by `krbap_cred_set_pac_kdc_keytab`.
+#define KRBAP_PAC_KDC_SIGNATURE 2
+
+// The ticket signature (MS-PAC §2.8.3) verified with the KDC key.
+#define KRBAP_PAC_TICKET_SIGNATURE 4
+
+// The full PAC signature (MS-PAC §2.8.4) verified with the KDC key.
+#define KRBAP_PAC_FULL_SIGNATURE 8
+
+// Sources of `krbap_pac_get_group`: GroupIds (the logon domain's groups).
+#define KRBAP_PAC_GROUP_IDS 1
+
+// ExtraSids (other domains, well-known SIDs such as S-1-18-1).
+#define KRBAP_PAC_EXTRA_SIDS 2
+
+// ResourceGroupIds (domain-local groups of the resource domain).
+#define KRBAP_PAC_RESOURCE_GROUPS 3
+
+// SE_GROUP_* attribute bits of a group (MS-PAC §2.2.1).
+#define KRBAP_SE_GROUP_MANDATORY 1
+
+#define KRBAP_SE_GROUP_ENABLED_BY_DEFAULT 2
+
+#define KRBAP_SE_GROUP_ENABLED 4
+
+#define KRBAP_SE_GROUP_OWNER 8
+
+#define KRBAP_SE_GROUP_USE_FOR_DENY_ONLY 16
+
+#define KRBAP_SE_GROUP_INTEGRITY 32
+
+#define KRBAP_SE_GROUP_INTEGRITY_ENABLED 64
+
+#define KRBAP_SE_GROUP_RESOURCE 536870912
+
+#define KRBAP_SE_GROUP_LOGON_ID 3221225472
+
+// PAC buffer types (MS-PAC §2.4), for `krbap_pac_find_buffer` and `krbap_pac_get_buffer`.
+#define KRBAP_PAC_LOGON_INFO 1
+
+#define KRBAP_PAC_CREDENTIALS_INFO 2
+
+#define KRBAP_PAC_SERVER_CHECKSUM 6
+
+#define KRBAP_PAC_PRIVSVR_CHECKSUM 7
+
+#define KRBAP_PAC_CLIENT_INFO 10
+
+#define KRBAP_PAC_CONSTRAINED_DELEGATION 11
+
+#define KRBAP_PAC_UPN_DNS_INFO 12
+
+#define KRBAP_PAC_CLIENT_CLAIMS_INFO 13
+
+#define KRBAP_PAC_DEVICE_INFO 14
+
+#define KRBAP_PAC_DEVICE_CLAIMS_INFO 15
+
+#define KRBAP_PAC_TICKET_CHECKSUM 16
+
+#define KRBAP_PAC_ATTRIBUTES_INFO 17
+
+#define KRBAP_PAC_REQUESTOR_SID 18
+
+#define KRBAP_PAC_FULL_CHECKSUM 19
+
+// LOGON_INFO LogonTime (FILETIME).
+#define KRBAP_PAC_LOGON_TIME 1
+
+#define KRBAP_PAC_LOGOFF_TIME 2
+
+#define KRBAP_PAC_KICK_OFF_TIME 3
+
+#define KRBAP_PAC_PASSWORD_LAST_SET 4
+
+#define KRBAP_PAC_PASSWORD_CAN_CHANGE 5
+
+#define KRBAP_PAC_PASSWORD_MUST_CHANGE 6
+
+#define KRBAP_PAC_LOGON_COUNT 7
+
+#define KRBAP_PAC_BAD_PASSWORD_COUNT 8
+
+// LOGON_INFO UserId: the user's RID.
+#define KRBAP_PAC_USER_ID 9
+
+#define KRBAP_PAC_PRIMARY_GROUP_ID 10
+
+// LOGON_INFO UserFlags (LOGON_EXTRA_SIDS 0x20, LOGON_RESOURCE_GROUPS 0x200).
+#define KRBAP_PAC_USER_FLAGS 11
+
+#define KRBAP_PAC_RESERVED1_0 12
+
+#define KRBAP_PAC_RESERVED1_1 13
+
+// LOGON_INFO UserAccountControl (SAM ACB_* bits).
+#define KRBAP_PAC_USER_ACCOUNT_CONTROL 14
+
+#define KRBAP_PAC_SUB_AUTH_STATUS 15
+
+#define KRBAP_PAC_LAST_SUCCESSFUL_ILOGON 16
+
+#define KRBAP_PAC_LAST_FAILED_ILOGON 17
+
+#define KRBAP_PAC_FAILED_ILOGON_COUNT 18
+
+#define KRBAP_PAC_RESERVED3 19
+
+// CLIENT_INFO ClientId: the ticket's authtime (FILETIME).
+#define KRBAP_PAC_CLIENT_ID 20
+
+// UPN_DNS_INFO Flags (1: UPN constructed, 2: SamName and Sid present).
+#define KRBAP_PAC_UPN_FLAGS 21
+
+#define KRBAP_PAC_ATTRIBUTES_FLAGS_LENGTH 22
+
+#define KRBAP_PAC_ATTRIBUTES_FLAGS 23
+
+// LOGON_INFO GroupCount, SidCount, ResourceGroupCount.
+#define KRBAP_PAC_GROUP_COUNT 24
+
+#define KRBAP_PAC_SID_COUNT 25
+
+#define KRBAP_PAC_RESOURCE_GROUP_COUNT 26
+
+// CONSTRAINED_DELEGATION TransitedListSize.
+#define KRBAP_PAC_TRANSITED_COUNT 27
+
+// LOGON_INFO EffectiveName: the account name (sAMAccountName).
+#define KRBAP_PAC_EFFECTIVE_NAME 101
+
+// LOGON_INFO FullName.
+#define KRBAP_PAC_FULL_NAME 102
+
+#define KRBAP_PAC_LOGON_SCRIPT 103
+
+#define KRBAP_PAC_PROFILE_PATH 104
+
+#define KRBAP_PAC_HOME_DIRECTORY 105
+
+#define KRBAP_PAC_HOME_DIRECTORY_DRIVE 106
+
+#define KRBAP_PAC_LOGON_SERVER 107
+
+// LOGON_INFO LogonDomainName: the NetBIOS domain name.
+#define KRBAP_PAC_LOGON_DOMAIN_NAME 108
+
+// LOGON_INFO LogonDomainId: the domain SID.
+#define KRBAP_PAC_LOGON_DOMAIN_SID 109
+
+#define KRBAP_PAC_RESOURCE_GROUP_DOMAIN_SID 110
+
+// CLIENT_INFO Name.
+#define KRBAP_PAC_CLIENT_NAME 111
+
+// UPN_DNS_INFO user principal name.
+#define KRBAP_PAC_UPN 112
+
+// UPN_DNS_INFO DNS domain name.
+#define KRBAP_PAC_DNS_DOMAIN 113
+
+// UPN_DNS_INFO SamName (extended form).
+#define KRBAP_PAC_SAM_NAME 114
+
+// UPN_DNS_INFO Sid (extended form).
+#define KRBAP_PAC_UPN_SID 115
+
+// CONSTRAINED_DELEGATION S4U2proxyTarget.
+#define KRBAP_PAC_PROXY_TARGET 116
+
+#define KRBAP_PAC_REQUESTOR 117
+
+// LOGON_INFO UserSessionKey, as 32 hex digits (zero in a PAC).
+#define KRBAP_PAC_USER_SESSION_KEY 118
+
+// The user's SID: LogonDomainId + UserId.
+#define KRBAP_PAC_USER_SID 119
+
+// The primary group's SID: LogonDomainId + PrimaryGroupId.
+#define KRBAP_PAC_PRIMARY_GROUP_SID 120
+
 // An opaque credential handle. May be shared between threads.
 typedef struct krbap_cred krbap_cred;
 
@@ -141,6 +338,10 @@ typedef struct krbap_ctx krbap_ctx;
 
 // An opaque name handle. Immutable; may be shared between threads.
 typedef struct krbap_name krbap_name;
+
+// An opaque PAC handle: from `krbap_ctx_get_pac` (it outlives the context) or
+// `krbap_import_pac`. Immutable; may be shared between threads.
+typedef struct krbap_pac krbap_pac;
 
 // A byte buffer (RFC 2744 gss_buffer_desc). Buffers returned by krbap own their bytes
 // and must be released with `krbap_buffer_free`; input buffers are borrowed.
@@ -165,6 +366,25 @@ typedef struct krbap_channel_bindings {
   struct krbap_buffer acceptor_address;
   struct krbap_buffer application_data;
 } krbap_channel_bindings;
+
+// Counters and sizes of an acceptor credential's memory replay cache
+// (`krbap_cred_replay_cache_stats`).
+typedef struct krbap_replay_cache_stats {
+  // Authenticators held (those that can still be replayed within the clock skew, plus
+  // the not yet dropped rest of the oldest generation).
+  uint64_t entries;
+  // Bytes of memory the cache holds (what the cap counts).
+  uint64_t bytes;
+  // The cap in bytes.
+  uint64_t max_bytes;
+  // Authenticators stored since the cache was made.
+  uint64_t stored;
+  // Replays refused.
+  uint64_t replays;
+  // Authenticators refused because the cache was at its cap (KRBAP_S_FAILURE with
+  // KRB5_RC_MALLOC): the acceptor failed closed rather than forget a live entry.
+  uint64_t rejected_full;
+} krbap_replay_cache_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -448,6 +668,24 @@ uint32_t krbap_wrap_size_limit(uint32_t *minor_status,
                                uint32_t req_output_size,
                                uint32_t *max_input_size);
 
+// Sets the cap of an acceptor credential's memory replay cache (the default cache,
+// "memory:"), in bytes: at the cap new authenticators are refused (KRBAP_S_FAILURE,
+// minor KRB5_RC_MALLOC) until entries expire, and no live entry is ever forgotten.
+// 0 restores the default (KRBAP_RCACHE_MAX_BYTES, else krb5.conf `[libdefaults]
+// krbap_rcache_max_bytes`, else 256 MiB); UINT64_MAX removes the cap. Lowering the cap
+// below what the cache holds forgets nothing. A credential whose replay cache is not a
+// memory cache gives KRBAP_S_UNAVAILABLE.
+uint32_t krbap_cred_set_replay_cache_max_bytes(uint32_t *minor_status,
+                                               const struct krbap_cred *cred,
+                                               uint64_t max_bytes);
+
+// Reads the counters of an acceptor credential's memory replay cache into `*stats`.
+// A credential whose replay cache is not a memory cache gives KRBAP_S_UNAVAILABLE (and
+// `*stats` zeroed).
+uint32_t krbap_cred_replay_cache_stats(uint32_t *minor_status,
+                                       const struct krbap_cred *cred,
+                                       struct krbap_replay_cache_stats *stats);
+
 // Initiates a context with the mechanism `mech` (RFC 2744 gss_init_sec_context with a
 // `mech_type`): KRBAP_MECH_KRB5 (exactly krbap_init_sec_context) or KRBAP_MECH_SPNEGO.
 // First call with `*context == NULL` and no input token; then call again with each token
@@ -521,6 +759,132 @@ uint32_t krbap_http_authorization(uint32_t *minor_status,
 uint32_t krbap_http_parse_www_authenticate(uint32_t *minor_status,
                                            const char *header_value,
                                            struct krbap_buffer *token);
+
+// Sets what accept does with a ticket's PAC: KRBAP_PAC_VERIFY (default), KRBAP_PAC_REQUIRE
+// or KRBAP_PAC_ALLOW_UNVERIFIED. Applies to accepts that start afterwards.
+uint32_t krbap_cred_set_pac_policy(uint32_t *minor_status,
+                                   const struct krbap_cred *cred,
+                                   uint32_t policy);
+
+// Gives an acceptor the KDC's keys (every key in the keytab `keytab`, `FILE:path` or a
+// path, whatever its principal: Samba exports `krbtgt@REALM`, MIT `krbtgt/REALM@REALM`):
+// accept then also verifies the PAC's KDC signature, and its ticket and full signatures
+// when present. NULL removes them. For KDC-side and test use: an ordinary service has
+// only its own key and verifies the server signature.
+uint32_t krbap_cred_set_pac_kdc_keytab(uint32_t *minor_status,
+                                       const struct krbap_cred *cred,
+                                       const char *keytab);
+
+// The PAC of an accepted context, as a handle that outlives the context (release it with
+// `krbap_release_pac`). Its content (LOGON_INFO, ...) is decoded here, once: a PAC whose
+// content does not decode gives KRBAP_S_FAILURE with minor EINVAL and the reason, as does,
+// under KRBAP_PAC_ALLOW_UNVERIFIED, a PAC that could not even be located or parsed.
+// KRBAP_S_UNAVAILABLE when the ticket carried none.
+uint32_t krbap_ctx_get_pac(uint32_t *minor_status,
+                           const struct krbap_ctx *context,
+                           struct krbap_pac **pac);
+
+// Parses PAC bytes (e.g. from `krbap_inquire_pac`, or a PAC from elsewhere) into a
+// handle. Nothing is verified: `krbap_pac_get_verified` reports 0. A malformed PAC gives
+// KRBAP_S_FAILURE with minor EINVAL and the reason in the status text.
+uint32_t krbap_import_pac(uint32_t *minor_status,
+                          const struct krbap_buffer *pac_bytes,
+                          struct krbap_pac **pac);
+
+// Releases a PAC handle and sets `*pac` to NULL; a NULL `*pac` is a no-op.
+uint32_t krbap_release_pac(uint32_t *minor_status, struct krbap_pac **pac);
+
+// Which signatures of the PAC were verified when the context was accepted
+// (KRBAP_PAC_SERVER_SIGNATURE | KRBAP_PAC_KDC_SIGNATURE | KRBAP_PAC_TICKET_SIGNATURE |
+// KRBAP_PAC_FULL_SIGNATURE); 0 for an imported PAC or one accepted unverified under
+// KRBAP_PAC_ALLOW_UNVERIFIED, whose reason goes to `failure` (may be NULL; empty when
+// there is none).
+uint32_t krbap_pac_get_verified(uint32_t *minor_status,
+                                const struct krbap_pac *pac,
+                                uint32_t *verified,
+                                struct krbap_buffer *failure);
+
+// A number field of the PAC (KRBAP_PAC_LOGON_TIME ... KRBAP_PAC_TRANSITED_COUNT): RIDs,
+// counts, flags, and times as raw FILETIMEs (100 ns since 1601; `krbap_pac_get_time`
+// converts). KRBAP_S_UNAVAILABLE when the PAC lacks the field's buffer (an MIT KDC's PAC
+// has no LOGON_INFO); a string field number gives KRBAP_S_FAILURE with minor EINVAL.
+uint32_t krbap_pac_get_number(uint32_t *minor_status,
+                              const struct krbap_pac *pac,
+                              uint32_t field,
+                              uint64_t *value);
+
+// A FILETIME field (KRBAP_PAC_LOGON_TIME ... KRBAP_PAC_PASSWORD_MUST_CHANGE,
+// KRBAP_PAC_LAST_SUCCESSFUL_ILOGON, KRBAP_PAC_LAST_FAILED_ILOGON, KRBAP_PAC_CLIENT_ID) as
+// Unix seconds (rounded down); INT64_MAX for "never" (0x7fffffffffffffff).
+uint32_t krbap_pac_get_time(uint32_t *minor_status,
+                            const struct krbap_pac *pac,
+                            uint32_t field,
+                            int64_t *unix_seconds);
+
+// A string field of the PAC (KRBAP_PAC_EFFECTIVE_NAME ... KRBAP_PAC_PRIMARY_GROUP_SID) as
+// UTF-8 (not NUL-terminated; release with `krbap_buffer_free`); SIDs as `S-1-5-21-…`. An
+// absent or null string in a present buffer is empty; KRBAP_S_UNAVAILABLE when the
+// buffer (or the SID) is absent.
+uint32_t krbap_pac_get_string(uint32_t *minor_status,
+                              const struct krbap_pac *pac,
+                              uint32_t field,
+                              struct krbap_buffer *value);
+
+// How many group SIDs the user has: GroupIds, ExtraSids and ResourceGroupIds of
+// LOGON_INFO together (0 without LOGON_INFO).
+uint32_t krbap_pac_group_count(uint32_t *minor_status, const struct krbap_pac *pac, size_t *count);
+
+// Group `index` (0-based; GroupIds first, then ExtraSids, then ResourceGroupIds): its
+// SID as a string, its SE_GROUP_* attributes (KRBAP_SE_GROUP_RESOURCE for a resource
+// group) and where it came from (KRBAP_PAC_GROUP_IDS, KRBAP_PAC_EXTRA_SIDS,
+// KRBAP_PAC_RESOURCE_GROUPS). `attributes` and `source` may be NULL. Past the end:
+// KRBAP_S_UNAVAILABLE.
+uint32_t krbap_pac_get_group(uint32_t *minor_status,
+                             const struct krbap_pac *pac,
+                             size_t index,
+                             struct krbap_buffer *sid,
+                             uint32_t *attributes,
+                             uint32_t *source);
+
+// How many services S4U_DELEGATION_INFO lists as transited (0 without the buffer).
+uint32_t krbap_pac_transited_count(uint32_t *minor_status,
+                                   const struct krbap_pac *pac,
+                                   size_t *count);
+
+// Transited service `index` of S4U_DELEGATION_INFO (e.g. `svc@AD.TEST`, the service
+// that obtained the S4U2proxy ticket). Past the end: KRBAP_S_UNAVAILABLE.
+uint32_t krbap_pac_get_transited(uint32_t *minor_status,
+                                 const struct krbap_pac *pac,
+                                 size_t index,
+                                 struct krbap_buffer *service);
+
+// How many buffers the PAC has.
+uint32_t krbap_pac_buffer_count(uint32_t *minor_status, const struct krbap_pac *pac, size_t *count);
+
+// Buffer `index` in PAC order: its type (KRBAP_PAC_LOGON_INFO, ...) and raw bytes
+// (`data` may be NULL to learn only the type). Past the end: KRBAP_S_UNAVAILABLE.
+uint32_t krbap_pac_get_buffer(uint32_t *minor_status,
+                              const struct krbap_pac *pac,
+                              size_t index,
+                              uint32_t *buffer_type,
+                              struct krbap_buffer *data);
+
+// The raw bytes of the buffer of type `buffer_type` (e.g. KRBAP_PAC_CLIENT_CLAIMS_INFO,
+// which krbap does not decode). KRBAP_S_UNAVAILABLE when the PAC has none.
+uint32_t krbap_pac_find_buffer(uint32_t *minor_status,
+                               const struct krbap_pac *pac,
+                               uint32_t buffer_type,
+                               struct krbap_buffer *data);
+
+// The signature buffer of type `buffer_type` (KRBAP_PAC_SERVER_CHECKSUM,
+// KRBAP_PAC_PRIVSVR_CHECKSUM, KRBAP_PAC_TICKET_CHECKSUM, KRBAP_PAC_FULL_CHECKSUM): its
+// SignatureType (16 = hmac-sha1-96-aes256, 20 = hmac-sha384-192-aes256, -138 = RC4's
+// HMAC-MD5, ...) and Signature bytes. KRBAP_S_UNAVAILABLE when absent.
+uint32_t krbap_pac_get_signature(uint32_t *minor_status,
+                                 const struct krbap_pac *pac,
+                                 uint32_t buffer_type,
+                                 int32_t *signature_type,
+                                 struct krbap_buffer *signature);
 
 #ifdef __cplusplus
 }  // extern "C"

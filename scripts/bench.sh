@@ -63,6 +63,22 @@ fi
 [ -e "$release/libkrbap.so" ] || fail_setup "$release/libkrbap.so missing"
 [ -x "$release/krbap-crypto-bench" ] || fail_setup "$release/krbap-crypto-bench missing"
 
+# The PAC item: the same service key, tickets with the Samba AD DC's PAC (re-signed for the
+# service and client by `krbap mint-ticket --pac`) and without any PAC.
+mkdir -p "$work/pac"
+kadmin.local -q "ktadd -k $work/pac/krbtgt.keytab -norandkey krbtgt/$REALM_NAME" >"$work/pac/ktadd.log" 2>&1 \
+  || fail_setup "exporting the realm's krbtgt key"
+for svc in test-aes256-sha1 test-aes256-sha384; do
+  for kind in pac nopac; do
+    pac_args=()
+    [ "$kind" = pac ] && pac_args=(--pac tests/data/samba-ad/alice.pac --krbtgt-keytab "$work/pac/krbtgt.keytab")
+    "$release/krbap" mint-ticket --keytab "${KRB5_KTNAME#FILE:}" --service "$svc/localhost@$REALM_NAME" \
+      --client "$REALM_CLIENT" --ccache "$work/pac/$svc.$kind.cc" "${pac_args[@]}" >/dev/null \
+      || fail_setup "krbap mint-ticket for the PAC item"
+  done
+done
+export KRBAP_BENCH_PAC_DIR=$work/pac
+
 bench=$out/krbap_bench
 # -O2 as a distribution would build an application; both libraries are release builds.
 # shellcheck disable=SC2046  # pkg-config prints several words

@@ -4,8 +4,9 @@
 //! The acceptor's checks: ticket key lookup and decryption, authenticator decryption,
 //! client match, ticket validity times and the INVALID flag, authenticator clock skew
 //! (the order in which MIT's krb5_rd_req_decoded reports them, so that the same bad
-//! input gives the same code), and last the replay cache, so that only authenticators
-//! that passed every other check are stored (MIT stores before the time checks).
+//! input gives the same code), the ticket's PAC (MS-PAC signatures and CLIENT_INFO, see
+//! [`crate::pac`]), and last the replay cache, so that only authenticators that passed
+//! every other check are stored (MIT stores before the time checks).
 
 use crate::asn1::{
     flags, ApRep, ApReq, Authenticator, Der, EncApRepPart, EncTicketPart, EncryptedData,
@@ -13,6 +14,7 @@ use crate::asn1::{
 };
 use crate::crypto::{usage, Enctype, Key};
 use crate::error::{major, minor, Error, Result};
+use crate::pac::{PacCheck, TicketPac};
 use crate::principal::{Principal, PrincipalName};
 use crate::rcache::ReplayCache;
 
@@ -104,6 +106,8 @@ pub struct AcceptPolicy<'a> {
     pub now: i64,
     pub skew: i64,
     pub replay_cache: &'a ReplayCache,
+    /// What to do with the ticket's PAC, and the KDC keys to verify it with.
+    pub pac: PacCheck<'a>,
 }
 
 /// A KRB_AP_REQ that passed every check of RFC 4120 §3.2.3.
@@ -119,6 +123,8 @@ pub struct VerifiedApReq {
     /// The authenticator's initiator subkey, if any (a supported enctype).
     pub subkey: Option<Key>,
     pub ticket_kvno: Option<u32>,
+    /// The ticket's PAC, verified as `AcceptPolicy::pac` asked.
+    pub pac: TicketPac,
 }
 
 /// Converts an EncryptionKey to a crypto Key (unsupported enctype -> KRB5_BAD_ENCTYPE).
@@ -161,13 +167,23 @@ fn decrypt_part(key: &Key, usage: u32, part: &EncryptedData, what: &str) -> Resu
 
 /// Step 2 alone: finds the service key and decrypts the ticket (usage 2).
 pub fn decrypt_ticket(ticket: &Ticket, keys: &[ServiceKey]) -> Result<(EncTicketPart, Key)> {
+    decrypt_ticket_with(ticket, keys).map(|(part, session_key, _)| (part, session_key))
+}
+
+/// [`decrypt_ticket`], also returning the service key that decrypted it (borrowed: the
+/// PAC's server signature is checked with it).
+pub fn decrypt_ticket_with<'a>(
+    ticket: &Ticket,
+    keys: &'a [ServiceKey],
+) -> Result<(EncTicketPart, Key, &'a Key)> {
     let server = Principal {
         realm: ticket.realm.clone(),
         name: ticket.sname.clone(),
     };
     let sk = find_service_key(keys, &server, ticket.enc_part.etype, ticket.enc_part.kvno)?;
     let plain = decrypt_part(&sk.key, usage::KDC_REP_TICKET, &ticket.enc_part, "ticket")?;
-    decode_ticket_plaintext(&plain)
+    let (part, session_key) = decode_ticket_plaintext(&plain)?;
+    Ok((part, session_key, &sk.key))
 }
 
 /// The decrypted ticket (EncTicketPart DER) and its session key.
@@ -198,22 +214,24 @@ pub fn verify_ap_req(
             "user-to-user AP-REQ is not supported",
         ));
     }
-    let (ticket, session_key) = decrypt_ticket(&ap_req.ticket, keys)?;
+    let (ticket, session_key, service_key) = decrypt_ticket_with(&ap_req.ticket, keys)?;
     let plain = decrypt_part(
         &session_key,
         usage::AP_REQ_AUTH,
         &ap_req.authenticator,
         "authenticator",
     )?;
-    verify_decrypted(ap_req, ticket, session_key, &plain, policy)
+    verify_decrypted(ap_req, ticket, session_key, service_key, &plain, policy)
 }
 
 /// The checks of [`verify_ap_req`] after both decryptions: `authenticator_plain` is the
-/// decrypted Authenticator DER, `ticket` and `session_key` the decrypted ticket.
+/// decrypted Authenticator DER, `ticket` and `session_key` the decrypted ticket,
+/// `service_key` the key that decrypted it.
 fn verify_decrypted(
     ap_req: &ApReq,
     ticket: EncTicketPart,
     session_key: Key,
+    service_key: &Key,
     authenticator_plain: &[u8],
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
@@ -269,10 +287,13 @@ fn verify_decrypted(
             ),
         ));
     }
+    // The PAC (MS-PAC): a forged or misplaced one fails here, before the replay cache.
+    let pac = crate::pac::check_ticket(&ticket, &server, service_key, &policy.pac)?;
     // Last, so that only authenticators that passed every other check enter the cache.
-    policy.replay_cache.check_and_store(
+    policy.replay_cache.check_and_store_authenticator(
         &ap_req.authenticator.cipher,
         session_key.enctype().mac_len(),
+        authenticator.ctime,
         policy.now,
         policy.skew,
     )?;
@@ -290,22 +311,32 @@ fn verify_decrypted(
         authenticator,
         subkey,
         ticket_kvno: ap_req.ticket.enc_part.kvno,
+        pac,
     })
 }
 
 /// FUZZING HOOK, not an API: the acceptor's checks of `ap_req` as if its ticket had
 /// decrypted to `ticket_plain` and its authenticator to `authenticator_plain`, so that a
-/// fuzzer reaches the code after decryption without forging ciphertexts.
+/// fuzzer reaches the code after decryption without forging ciphertexts. `service_key`
+/// stands for the key that decrypted the ticket (the PAC's server signature key).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub fn fuzz_verify_plaintexts(
     ap_req: &ApReq,
     ticket_plain: &[u8],
     authenticator_plain: &[u8],
+    service_key: &Key,
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     let (ticket, session_key) = decode_ticket_plaintext(ticket_plain)?;
-    verify_decrypted(ap_req, ticket, session_key, authenticator_plain, policy)
+    verify_decrypted(
+        ap_req,
+        ticket,
+        session_key,
+        service_key,
+        authenticator_plain,
+        policy,
+    )
 }
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).
@@ -424,8 +455,23 @@ pub struct MintRequest<'a> {
 /// long-term key (so it proves nothing about the client). Used by `krbap mint-ticket`
 /// for demos and tests without a KDC. Returns the ticket and its session key.
 pub fn mint_ticket(req: &MintRequest) -> (Ticket, Key) {
+    match mint(req, None) {
+        Ok(t) => t,
+        Err(_) => unreachable!("only signing a PAC can fail"),
+    }
+}
+
+/// TEST HELPER: [`mint_ticket`] with a PAC in `req.authorization_data` (AD-IF-RELEVANT →
+/// AD-WIN2K-PAC, its signature buffers in place, e.g. from [`crate::pac::build`]),
+/// signed as a KDC signs it: the server signature with the service key, the others with
+/// `kdc_key`. Fails when there is no such PAC or its signature buffers do not fit the keys.
+pub fn mint_ticket_with_pac(req: &MintRequest, kdc_key: &Key) -> Result<(Ticket, Key)> {
+    mint(req, Some(kdc_key))
+}
+
+fn mint(req: &MintRequest, pac_kdc_key: Option<&Key>) -> Result<(Ticket, Key)> {
     let session_key = Key::random(req.session_enctype);
-    let part = EncTicketPart {
+    let mut part = EncTicketPart {
         flags: req.flags,
         key: key_to_asn1(&session_key),
         crealm: req.client.realm.clone(),
@@ -439,6 +485,9 @@ pub fn mint_ticket(req: &MintRequest) -> (Ticket, Key) {
         authorization_data: req.authorization_data.clone(),
     };
     let sk = req.service_key;
+    if let Some(kdc_key) = pac_kdc_key {
+        crate::pac::sign_ticket_pac(&mut part, &sk.key, kdc_key)?;
+    }
     let cipher = sk.key.encrypt(usage::KDC_REP_TICKET, &part.to_der());
     let ticket = Ticket {
         realm: sk.principal.realm.clone(),
@@ -449,5 +498,5 @@ pub fn mint_ticket(req: &MintRequest) -> (Ticket, Key) {
             cipher,
         },
     };
-    (ticket, session_key)
+    Ok((ticket, session_key))
 }

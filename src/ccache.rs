@@ -8,11 +8,24 @@
 //!
 //! Every length and count is checked against the remaining bytes before anything is
 //! allocated; errors carry KRB5_CC_FORMAT and name the file and byte offset.
+//!
+//! Sharing the file with MIT programs (MIT 1.20 cc_file.c, behaviour checked with strace
+//! against the installed 1.20.1): readers hold a shared lock on the whole file while they read
+//! it, a credential is stored by appending it under an exclusive lock (one write, the format
+//! being a sequence of credentials up to the end of the file), and a cache is (re)initialized
+//! by writing a new file and renaming it over the old one (MIT's kinit: mkstemp + rename, no
+//! lock). Locks: [`crate::file_lock`]. What MIT's readers tolerate, krbap's do too: a file that
+//! ends inside a credential ends the cache there (MIT's KRB5_CC_END: a torn append), and
+//! credentials that `krb5_cc_remove_cred` marked as removed (rewritten in place with endtime 0
+//! and a non-zero authtime; MIT 1.20 writes authtime -1) are skipped.
 
 use crate::asn1::{AuthorizationDataEntry, EncryptionKey, HostAddress};
 use crate::byte_reader::ByteReader;
 use crate::error::{minor, Error, Result};
+use crate::file_lock::{open_locked, FileStamp, LockKind, LockedFile};
 use crate::principal::{Principal, PrincipalName};
+use std::fs::OpenOptions;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -65,29 +78,53 @@ pub struct Ccache {
     /// KDC time minus local time, (seconds, microseconds), when the header records it.
     pub kdc_time_offset: Option<(i32, i32)>,
     pub default_principal: Principal,
-    /// Credentials and configuration entries, in file order.
+    /// Credentials and configuration entries, in file order (entries marked as removed are
+    /// not included).
     pub credentials: Vec<Credential>,
+    /// Where the file ends inside a credential, when it does (read by [`Ccache::parse_file`]:
+    /// a torn append, ignored as MIT's reader ignores it; the next store cuts it off).
+    pub torn_tail_at: Option<usize>,
 }
 
 /// The ccache reader: the shared bounded cursor plus the ccache's own records.
-struct Reader<'a>(ByteReader<'a>);
+struct Reader<'a> {
+    r: ByteReader<'a>,
+    /// A length larger than the whole file was read: MIT's reader calls that KRB5_CC_FORMAT,
+    /// where running out of bytes is only the end of the cache.
+    format_fault: bool,
+}
 
 impl<'a> std::ops::Deref for Reader<'a> {
     type Target = ByteReader<'a>;
     fn deref(&self) -> &ByteReader<'a> {
-        &self.0
+        &self.r
     }
 }
 
 impl std::ops::DerefMut for Reader<'_> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+        &mut self.r
     }
 }
 
 impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8], pos: usize, file: &'a str) -> Reader<'a> {
-        Reader(ByteReader::new(bytes, pos, file, format_error))
+        Reader {
+            r: ByteReader::new(bytes, pos, file, format_error),
+            format_fault: false,
+        }
+    }
+
+    /// A 32-bit length and its bytes (MIT load_data: a length over the file size is a format
+    /// error, one past the end of the file the end of the cache).
+    fn data32(&mut self, what: &str) -> Result<&'a [u8]> {
+        if let Some(len) = self.bytes.get(self.pos..self.pos + 4) {
+            let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
+            if len > self.bytes.len() {
+                self.format_fault = true;
+            }
+        }
+        self.r.data32(what)
     }
 
     fn principal(&mut self, what: &str) -> Result<Principal> {
@@ -177,11 +214,25 @@ impl Ccache {
             kdc_time_offset: None,
             default_principal,
             credentials: Vec::new(),
+            torn_tail_at: None,
         }
     }
 
-    /// Parses a whole FILE ccache; `name` (usually the path) is used in error messages.
+    /// Parses a whole FILE ccache; `name` (usually the path) is used in error messages. Every
+    /// byte must belong to a credential: a file that ends inside one is an error (see
+    /// [`Ccache::parse_file`] for the reader's tolerance).
     pub fn parse(bytes: &[u8], name: &str) -> Result<Ccache> {
+        Self::parse_with(bytes, name, false)
+    }
+
+    /// Parses a ccache file as MIT's reader does: when the file ends inside a credential (an
+    /// append torn by a crash or a full disk), the cache ends before it (MIT's KRB5_CC_END)
+    /// and `torn_tail_at` says where; a length larger than the whole file is still an error.
+    pub fn parse_file(bytes: &[u8], name: &str) -> Result<Ccache> {
+        Self::parse_with(bytes, name, true)
+    }
+
+    fn parse_with(bytes: &[u8], name: &str, tolerant: bool) -> Result<Ccache> {
         if bytes.len() < 2 {
             return Err(format_error(
                 name,
@@ -240,45 +291,43 @@ impl Ccache {
         }
         let default_principal = r.principal("default principal")?;
         let mut credentials = Vec::new();
+        let mut torn_tail_at = None;
         while r.remaining() > 0 {
-            credentials.push(r.credential(version)?);
+            let start = r.pos;
+            match r.credential(version) {
+                Ok(c) if is_removed(&c) => {}
+                Ok(c) => credentials.push(c),
+                Err(_) if tolerant && !r.format_fault => {
+                    torn_tail_at = Some(start);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(Ccache {
             version,
             kdc_time_offset,
             default_principal,
             credentials,
+            torn_tail_at,
         })
     }
 
-    /// Reads and parses a ccache file. A missing file gives KRB5_FCC_NOFILE (as MIT),
-    /// other I/O errors KRB5_CC_IO.
+    /// Reads and parses a ccache file under a shared lock (waiting for a writer at most
+    /// [`crate::file_lock::lock_timeout`]), tolerating what MIT's reader tolerates
+    /// ([`Ccache::parse_file`]). A missing file gives KRB5_FCC_NOFILE (as MIT), a lock not
+    /// granted in time EAGAIN, other I/O errors KRB5_CC_IO.
     pub fn load(path: &Path) -> Result<Ccache> {
-        let io_err = |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::minor(
-                    minor::FCC_NOFILE,
-                    format!("credential cache '{}' not found", path.display()),
-                )
-            } else {
-                Error::minor(
-                    minor::CC_IO,
-                    format!("reading credential cache '{}': {e}", path.display()),
-                )
-            }
-        };
-        let file = std::fs::File::open(path).map_err(io_err)?;
-        let bytes = crate::keytab::read_secret_file(file, MAX_CCACHE_FILE_SIZE).map_err(io_err)?;
-        if bytes.len() as u64 > MAX_CCACHE_FILE_SIZE {
-            return Err(Error::minor(
-                minor::CC_FORMAT,
-                format!(
-                    "credential cache '{}' is larger than {MAX_CCACHE_FILE_SIZE} bytes",
-                    path.display()
-                ),
-            ));
-        }
-        Ccache::parse(&bytes, &path.display().to_string())
+        Ok(Self::load_with_stamp(path)?.0)
+    }
+
+    /// [`Ccache::load`], with the stamp of the file that was read.
+    pub(crate) fn load_with_stamp(path: &Path) -> Result<(Ccache, FileStamp)> {
+        let locked = open_locked(path, OpenOptions::new().read(true), LockKind::Shared)
+            .map_err(|e| lock_error(path, LockKind::Shared, e))?;
+        let (cc, _) = read_locked(&locked, path)?;
+        let st = locked.stamp().map_err(|e| io_error(path, "reading", e))?;
+        Ok((cc, st))
     }
 
     /// Serializes as version 4; the header carries the KDC time-offset field only when
@@ -299,28 +348,7 @@ impl Ccache {
         }
         put_principal(&mut out, &self.default_principal);
         for c in &self.credentials {
-            put_principal(&mut out, &c.client);
-            put_principal(&mut out, &c.server);
-            // 16-bit fields are written truncated, as MIT's put16 does.
-            out.extend_from_slice(&(c.key.keytype as u16).to_be_bytes());
-            put_data(&mut out, &c.key.keyvalue);
-            for t in [c.authtime, c.starttime, c.endtime, c.renew_till] {
-                out.extend_from_slice(&t.to_be_bytes());
-            }
-            out.push(c.is_skey as u8);
-            out.extend_from_slice(&c.ticket_flags.to_be_bytes());
-            put_u32(&mut out, c.addresses.len());
-            for a in &c.addresses {
-                out.extend_from_slice(&(a.addr_type as u16).to_be_bytes());
-                put_data(&mut out, &a.address);
-            }
-            put_u32(&mut out, c.authdata.len());
-            for ad in &c.authdata {
-                out.extend_from_slice(&(ad.ad_type as u16).to_be_bytes());
-                put_data(&mut out, &ad.ad_data);
-            }
-            put_data(&mut out, &c.ticket);
-            put_data(&mut out, &c.second_ticket);
+            put_credential(&mut out, c, 4);
         }
         debug_assert_eq!(out.len(), self.encoded_len());
         out
@@ -328,9 +356,6 @@ impl Ccache {
 
     /// The exact length of [`Ccache::to_bytes`].
     fn encoded_len(&self) -> usize {
-        let principal = |p: &Principal| {
-            8 + 4 + p.realm.len() + p.name.components.iter().map(|c| 4 + c.len()).sum::<usize>()
-        };
         let header = 2
             + 2
             + if self.kdc_time_offset.is_some() {
@@ -338,47 +363,16 @@ impl Ccache {
             } else {
                 0
             };
-        let creds: usize = self
-            .credentials
-            .iter()
-            .map(|c| {
-                principal(&c.client)
-                    + principal(&c.server)
-                    + 2
-                    + 4
-                    + c.key.keyvalue.len()
-                    + 16
-                    + 1
-                    + 4
-                    + 4
-                    + c.addresses
-                        .iter()
-                        .map(|a| 6 + a.address.len())
-                        .sum::<usize>()
-                    + 4
-                    + c.authdata
-                        .iter()
-                        .map(|a| 6 + a.ad_data.len())
-                        .sum::<usize>()
-                    + 4
-                    + c.ticket.len()
-                    + 4
-                    + c.second_ticket.len()
-            })
-            .sum();
-        header + principal(&self.default_principal) + creds
+        let creds: usize = self.credentials.iter().map(|c| credential_len(c, 4)).sum();
+        header + principal_len(&self.default_principal) + creds
     }
 
-    /// Writes the cache atomically: temporary file (mode 0600) in the same directory,
-    /// fsync, rename over `path`.
+    /// (Re)initializes the cache file with this cache, as MIT's kinit does: a new file (mode
+    /// 0600) in the same directory, synced, then renamed over `path`, so that readers see the
+    /// old or the new cache, never a partial one. It replaces whatever is there; see
+    /// [`replace`] for a replacement that leaves another principal's cache alone.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.to_bytes();
-        crate::keytab::write_atomic(path, &bytes).map_err(|e| {
-            Error::minor(
-                minor::CC_IO,
-                format!("writing credential cache '{}': {e}", path.display()),
-            )
-        })
+        replace(path, self, ReplaceIf::Always).map(|_| ())
     }
 
     /// The credential to use for `server`, like MIT's krb5_cc_retrieve_cred with the
@@ -435,6 +429,231 @@ impl Ccache {
     pub fn config_entries(&self) -> impl Iterator<Item = &Credential> {
         self.credentials.iter().filter(|c| c.is_config_entry())
     }
+}
+
+/// MIT's (and Heimdal's) mark of a credential removed by `krb5_cc_remove_cred`: endtime 0
+/// with a non-zero authtime (configuration entries have all times 0).
+fn is_removed(c: &Credential) -> bool {
+    c.endtime == 0 && c.authtime != 0
+}
+
+fn principal_len(p: &Principal) -> usize {
+    8 + 4 + p.realm.len() + p.name.components.iter().map(|c| 4 + c.len()).sum::<usize>()
+}
+
+/// The encoded length of one credential in format `version` (3 or 4).
+fn credential_len(c: &Credential, version: u16) -> usize {
+    principal_len(&c.client)
+        + principal_len(&c.server)
+        + if version == 3 { 4 } else { 2 }
+        + 4
+        + c.key.keyvalue.len()
+        + 16
+        + 1
+        + 4
+        + 4
+        + c.addresses
+            .iter()
+            .map(|a| 6 + a.address.len())
+            .sum::<usize>()
+        + 4
+        + c.authdata
+            .iter()
+            .map(|a| 6 + a.ad_data.len())
+            .sum::<usize>()
+        + 4
+        + c.ticket.len()
+        + 4
+        + c.second_ticket.len()
+}
+
+/// One credential in format `version` (3 or 4; MIT ccmarshal.c marshal_cred).
+fn put_credential(out: &mut Vec<u8>, c: &Credential, version: u16) {
+    put_principal(out, &c.client);
+    put_principal(out, &c.server);
+    // 16-bit fields are written truncated, as MIT's put16 does.
+    out.extend_from_slice(&(c.key.keytype as u16).to_be_bytes());
+    if version == 3 {
+        // Version 3 repeats the enctype.
+        out.extend_from_slice(&(c.key.keytype as u16).to_be_bytes());
+    }
+    put_data(out, &c.key.keyvalue);
+    for t in [c.authtime, c.starttime, c.endtime, c.renew_till] {
+        out.extend_from_slice(&t.to_be_bytes());
+    }
+    out.push(c.is_skey as u8);
+    out.extend_from_slice(&c.ticket_flags.to_be_bytes());
+    put_u32(out, c.addresses.len());
+    for a in &c.addresses {
+        out.extend_from_slice(&(a.addr_type as u16).to_be_bytes());
+        put_data(out, &a.address);
+    }
+    put_u32(out, c.authdata.len());
+    for ad in &c.authdata {
+        out.extend_from_slice(&(ad.ad_type as u16).to_be_bytes());
+        put_data(out, &ad.ad_data);
+    }
+    put_data(out, &c.ticket);
+    put_data(out, &c.second_ticket);
+}
+
+fn cache_name(path: &Path) -> String {
+    format!("credential cache '{}'", path.display())
+}
+
+/// An I/O error on the cache file: KRB5_FCC_NOFILE when it does not exist, else KRB5_CC_IO.
+fn io_error(path: &Path, doing: &str, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::minor(
+            minor::FCC_NOFILE,
+            format!("credential cache '{}' not found", path.display()),
+        )
+    } else {
+        Error::minor(
+            minor::CC_IO,
+            format!("{doing} credential cache '{}': {e}", path.display()),
+        )
+    }
+}
+
+fn lock_error(path: &Path, kind: LockKind, e: crate::file_lock::LockError) -> Error {
+    match e {
+        crate::file_lock::LockError::Io(io) => io_error(path, "opening", io),
+        e => e.to_error(&cache_name(path), kind, Some(minor::CC_IO)),
+    }
+}
+
+/// Reads and parses the whole locked file ([`Ccache::parse_file`]); also returns its length.
+fn read_locked(locked: &LockedFile, path: &Path) -> Result<(Ccache, u64)> {
+    let bytes = crate::keytab::read_secret_file(locked.file(), MAX_CCACHE_FILE_SIZE)
+        .map_err(|e| io_error(path, "reading", e))?;
+    if bytes.len() as u64 > MAX_CCACHE_FILE_SIZE {
+        return Err(Error::minor(
+            minor::CC_FORMAT,
+            format!(
+                "credential cache '{}' is larger than {MAX_CCACHE_FILE_SIZE} bytes",
+                path.display()
+            ),
+        ));
+    }
+    let cc = Ccache::parse_file(&bytes, &path.display().to_string())?;
+    Ok((cc, bytes.len() as u64))
+}
+
+/// What [`append`] found.
+#[derive(Debug)]
+pub enum AppendOutcome {
+    /// The credentials were appended; the cache as it now is on disk.
+    Stored(Ccache),
+    /// The file was (re)initialized for another principal: nothing was written. The cache
+    /// as it is on disk.
+    OtherPrincipal(Ccache),
+}
+
+/// Stores credentials in the cache file as MIT's `krb5_cc_store_cred` does: under an
+/// exclusive lock, appended at the end of the file in one write, in the file's own format
+/// version (3 or 4), so that nothing another process stored meanwhile is lost. Unlike MIT,
+/// the file's default principal is checked first: a cache that was re-initialized for
+/// another principal since `client` read it is left alone ([`AppendOutcome::OtherPrincipal`]).
+/// A torn credential at the end of the file (which MIT's readers stop at, hiding anything
+/// after it) is cut off first; a failed write is cut off again, so the file never ends in a
+/// partial credential of ours. A missing file is KRB5_FCC_NOFILE (MIT does not create one on
+/// store either).
+pub fn append(path: &Path, client: &Principal, creds: &[Credential]) -> Result<AppendOutcome> {
+    Ok(append_with_stamp(path, client, creds)?.0)
+}
+
+/// [`append`], with the stamp of the file afterwards (taken under the lock).
+pub(crate) fn append_with_stamp(
+    path: &Path,
+    client: &Principal,
+    creds: &[Credential],
+) -> Result<(AppendOutcome, FileStamp)> {
+    let locked = open_locked(
+        path,
+        OpenOptions::new().read(true).write(true),
+        LockKind::Exclusive,
+    )
+    .map_err(|e| lock_error(path, LockKind::Exclusive, e))?;
+    let (mut cc, mut len) = read_locked(&locked, path)?;
+    let stamp = |locked: &LockedFile| locked.stamp().map_err(|e| io_error(path, "writing", e));
+    if !cc.default_principal.matches(client) {
+        let st = stamp(&locked)?;
+        return Ok((AppendOutcome::OtherPrincipal(cc), st));
+    }
+    let file = locked.file();
+    if let Some(at) = cc.torn_tail_at.take() {
+        file.set_len(at as u64)
+            .map_err(|e| io_error(path, "repairing", e))?;
+        len = at as u64;
+    }
+    let version = cc.version;
+    let total: usize = creds.iter().map(|c| credential_len(c, version)).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(total));
+    for c in creds {
+        put_credential(&mut out, c, version);
+    }
+    debug_assert_eq!(out.len(), total);
+    if let Err(e) = file.write_all_at(&out, len) {
+        // Leave no partial credential behind (MIT would; its readers then stop there).
+        let _ = file.set_len(len);
+        return Err(io_error(path, "writing", e));
+    }
+    cc.credentials.extend(creds.iter().cloned());
+    let st = stamp(&locked)?;
+    Ok((AppendOutcome::Stored(cc), st))
+}
+
+/// When [`replace`] may replace the cache file.
+#[derive(Clone, Copy, Debug)]
+pub enum ReplaceIf<'a> {
+    /// Whatever is there (kinit).
+    Always,
+    /// Only when there is no cache, or one whose default principal is one of these (checked
+    /// under an exclusive lock held until the new file is in place): an automatic
+    /// re-initialization must not undo a `kinit` of another principal made meanwhile.
+    MissingOrOwnedBy(&'a [&'a Principal]),
+}
+
+/// (Re)initializes the cache file with `cc` (new file, synced, renamed over `path`, as MIT
+/// 1.20's kinit does) when `cond` allows it; `Ok(false)` when it did not. A file that cannot
+/// be parsed belongs to no one and may be replaced. MIT's kinit renames without any lock, so
+/// the check closes the race against other krbap processes and MIT's stores, not against a
+/// kinit that lands between the check and the rename (a window of microseconds).
+pub fn replace(path: &Path, cc: &Ccache, cond: ReplaceIf<'_>) -> Result<bool> {
+    Ok(replace_with_stamp(path, cc, cond)?.is_some())
+}
+
+/// [`replace`], with the stamp of the file written.
+pub(crate) fn replace_with_stamp(
+    path: &Path,
+    cc: &Ccache,
+    cond: ReplaceIf<'_>,
+) -> Result<Option<FileStamp>> {
+    let mut _held = None;
+    if let ReplaceIf::MissingOrOwnedBy(allowed) = cond {
+        match open_locked(
+            path,
+            OpenOptions::new().read(true).write(true),
+            LockKind::Exclusive,
+        ) {
+            Ok(locked) => {
+                if let Ok((old, _)) = read_locked(&locked, path) {
+                    if !allowed.iter().any(|p| old.default_principal.matches(p)) {
+                        return Ok(None);
+                    }
+                }
+                _held = Some(locked);
+            }
+            Err(crate::file_lock::LockError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            }
+            Err(e) => return Err(lock_error(path, LockKind::Exclusive, e)),
+        }
+    }
+    let bytes = cc.to_bytes();
+    crate::keytab::write_atomic(path, &bytes)
+        .map(Some)
+        .map_err(|e| io_error(path, "writing", e))
 }
 
 /// A 32-bit length. Values above 4 GiB cannot occur in a cache we build (the file is read
@@ -532,7 +751,10 @@ mod tests {
     }
 
     fn config(key: &str, value: &[u8]) -> Credential {
+        // MIT's configuration entries have all times 0.
         let mut c = cred("x@R", 0);
+        c.authtime = 0;
+        c.starttime = 0;
         c.server = Principal::new(
             CONFIG_REALM,
             PrincipalName::new(0, &[CONFIG_FIRST_COMPONENT, key.as_bytes()]),
@@ -708,6 +930,152 @@ mod tests {
             Ccache::load(&dir.join("none")).unwrap_err().minor,
             minor::FCC_NOFILE
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "krbap-cc-{name}-{}-{}",
+            std::process::id(),
+            crate::crypto::random_u32()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// MIT's reader: a file ending inside a credential ends the cache before it; a length
+    /// larger than the whole file is a format error. The strict parser refuses both.
+    #[test]
+    fn torn_tail_is_the_end_of_the_cache() {
+        let mut cc = Ccache::new(princ("alice@R"));
+        cc.store(cred("krbtgt/R@R", 1000));
+        cc.store(cred("s/h@R", 900));
+        let bytes = cc.to_bytes();
+        let first_end = bytes.len() - credential_len(&cc.credentials[1], 4);
+        for cut in first_end + 1..bytes.len() {
+            let got = Ccache::parse_file(&bytes[..cut], "t").unwrap();
+            assert_eq!(got.credentials, cc.credentials[..1], "cut at {cut}");
+            assert_eq!(got.torn_tail_at, Some(first_end));
+            assert!(Ccache::parse(&bytes[..cut], "t").is_err());
+        }
+        assert_eq!(Ccache::parse_file(&bytes, "t").unwrap(), cc);
+        let mut huge = bytes[..first_end].to_vec();
+        huge.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 0x7f, 0xff, 0xff, 0xff]);
+        let e = Ccache::parse_file(&huge, "t").unwrap_err();
+        assert_eq!(e.minor, minor::CC_FORMAT);
+    }
+
+    /// Entries marked as removed by MIT's krb5_cc_remove_cred (authtime -1, endtime 0,
+    /// rewritten in place) are skipped; configuration entries (all times 0) are not.
+    #[test]
+    fn removed_entries_are_skipped() {
+        let mut cc = Ccache::new(princ("alice@R"));
+        cc.store(cred("krbtgt/R@R", 1000));
+        cc.store(config("pa_type", b"2"));
+        let mut removed = cred("s/h@R", 0);
+        removed.authtime = u32::MAX;
+        cc.store(removed);
+        let back = Ccache::parse(&cc.to_bytes(), "r").unwrap();
+        assert_eq!(back.credentials, cc.credentials[..2]);
+        assert_eq!(back.config_entries().count(), 1);
+    }
+
+    /// Appending keeps what is there, writes the file's own version, refuses another
+    /// principal's cache, cuts off a torn tail first, and needs an existing file.
+    #[test]
+    fn append_in_place() {
+        let dir = temp_dir("append");
+        let path = dir.join("cc");
+        let mut cc = Ccache::new(princ("alice@R"));
+        cc.store(cred("krbtgt/R@R", 1000));
+        cc.save(&path).unwrap();
+        let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
+        let a = cred("a/h@R", 800);
+        let got = match append(&path, &princ("alice@R"), std::slice::from_ref(&a)).unwrap() {
+            AppendOutcome::Stored(c) => c,
+            other => panic!("{other:?}"),
+        };
+        let on_disk = Ccache::load(&path).unwrap();
+        assert_eq!(got, on_disk);
+        assert_eq!(
+            on_disk.credentials,
+            vec![cc.credentials[0].clone(), a.clone()]
+        );
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap()),
+            ino,
+            "appended in place, not replaced"
+        );
+        // Version 3: the enctype twice, as MIT writes it there.
+        let mut v3 = cc.to_bytes().to_vec();
+        v3[1] = 3;
+        v3.drain(2..4); // no header in version 3
+        let c0 = cc.credentials[0].clone();
+        let mut body = Vec::new();
+        put_credential(&mut body, &c0, 3);
+        let plen = principal_len(&cc.default_principal);
+        v3.truncate(2 + plen);
+        v3.extend_from_slice(&body);
+        std::fs::write(&path, &v3).unwrap();
+        append(&path, &princ("alice@R"), std::slice::from_ref(&a)).unwrap();
+        let back = Ccache::load(&path).unwrap();
+        assert_eq!((back.version, back.credentials.len()), (3, 2));
+        assert_eq!(back.credentials[1], a);
+        // A torn credential at the end is cut off before the append.
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() - 7]).unwrap();
+        assert_eq!(
+            Ccache::load(&path).unwrap().torn_tail_at,
+            Some(whole.len() - credential_len(&a, 3))
+        );
+        append(&path, &princ("alice@R"), std::slice::from_ref(&a)).unwrap();
+        let back = Ccache::parse(&std::fs::read(&path).unwrap(), "p").unwrap();
+        assert_eq!(back.credentials.len(), 2);
+        // Another principal's cache is not written.
+        let bob = Ccache::new(princ("bob@R"));
+        bob.save(&path).unwrap();
+        assert!(matches!(
+            append(&path, &princ("alice@R"), std::slice::from_ref(&a)).unwrap(),
+            AppendOutcome::OtherPrincipal(_)
+        ));
+        assert_eq!(Ccache::load(&path).unwrap(), bob);
+        std::fs::remove_file(&path).unwrap();
+        let e = append(&path, &princ("alice@R"), &[a]).unwrap_err();
+        assert_eq!(e.minor, minor::FCC_NOFILE);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Threads of one process appending to one cache at once (OFD locks exclude each other
+    /// within a process too): every credential is there, and the file parses strictly.
+    #[test]
+    fn concurrent_appends_lose_nothing() {
+        let dir = temp_dir("threads");
+        let path = dir.join("cc");
+        let mut cc = Ccache::new(princ("alice@R"));
+        cc.store(cred("krbtgt/R@R", 1000));
+        cc.save(&path).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        let c = cred(&format!("s{t}/h{i}@R"), 900);
+                        append(&path, &princ("alice@R"), &[c]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let back = Ccache::parse(&std::fs::read(&path).unwrap(), "p").unwrap();
+        assert_eq!(back.credentials.len(), 101);
+        for t in 0..4 {
+            for i in 0..25 {
+                let s = princ(&format!("s{t}/h{i}@R"));
+                assert!(back.find(None, &s, 0).is_some(), "{s} missing");
+            }
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

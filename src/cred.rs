@@ -12,15 +12,16 @@ use crate::ccache::{self, Ccache, Credential};
 use crate::config::Profile;
 use crate::crypto::{Enctype, Key};
 use crate::error::{major, minor, Error, Result};
+use crate::file_lock::FileStamp;
 use crate::gss::name::Name;
 use crate::kdc::{AsOptions, InitialKeys, KdcClient, TgsOptions};
 use crate::keytab::{self, Keytab};
+use crate::pac::PacPolicy;
 use crate::principal::{name_type, Principal, PrincipalName};
 use crate::rcache::ReplayCache;
 use arc_swap::{ArcSwap, Guard};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -55,22 +56,8 @@ impl Clock {
 }
 
 /// Identity of a file's contents as far as `stat` can tell (for change detection).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime_ns: i128,
-}
-
 fn stamp(path: &Path) -> Option<FileStamp> {
-    let m = std::fs::metadata(path).ok()?;
-    Some(FileStamp {
-        dev: m.dev(),
-        ino: m.ino(),
-        size: m.size(),
-        mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-    })
+    FileStamp::of_path(path)
 }
 
 /// How often (milliseconds) an acceptor compares its keys with the keytab file: a key
@@ -109,6 +96,10 @@ pub struct AcceptorCredential {
     skew: AtomicI64,
     pub clock: Clock,
     rcache: ArcSwap<ReplayCache>,
+    /// What accept does with a ticket's PAC ([`PacPolicy`] as u8).
+    pac_policy: AtomicU8,
+    /// The KDC's (krbtgt) keys, when the PAC's KDC-side signatures are to be verified too.
+    pac_kdc_keys: ArcSwap<Vec<Key>>,
 }
 
 impl std::fmt::Debug for AcceptorCredential {
@@ -184,6 +175,8 @@ impl AcceptorCredential {
             skew: AtomicI64::new(default_clock_skew()),
             clock: Clock::default(),
             rcache: ArcSwap::from_pointee(ReplayCache::memory()),
+            pac_policy: AtomicU8::new(0),
+            pac_kdc_keys: ArcSwap::from_pointee(Vec::new()),
         }
     }
 
@@ -279,6 +272,59 @@ impl AcceptorCredential {
     }
     pub fn set_replay_cache(&self, rc: ReplayCache) {
         self.rcache.store(Arc::new(rc));
+    }
+
+    /// What accept does with a ticket's PAC (default [`PacPolicy::Verify`]: a PAC that
+    /// does not verify fails the accept).
+    pub fn pac_policy(&self) -> PacPolicy {
+        match self.pac_policy.load(Ordering::Relaxed) {
+            1 => PacPolicy::Require,
+            2 => PacPolicy::AllowUnverified,
+            _ => PacPolicy::Verify,
+        }
+    }
+    pub fn set_pac_policy(&self, policy: PacPolicy) {
+        let v = match policy {
+            PacPolicy::Verify => 0,
+            PacPolicy::Require => 1,
+            PacPolicy::AllowUnverified => 2,
+        };
+        self.pac_policy.store(v, Ordering::Relaxed);
+    }
+    /// The KDC's keys (krbtgt, any kvno and enctype): with them accept also verifies the
+    /// PAC's KDC signature and, when present, its ticket and full signatures. An empty
+    /// list (the default) verifies the server signature only, as an ordinary service can.
+    pub fn set_pac_kdc_keys(&self, keys: Vec<Key>) {
+        self.pac_kdc_keys.store(Arc::new(keys));
+    }
+    /// [`AcceptorCredential::set_pac_kdc_keys`] from every key in a keytab (`FILE:path` or
+    /// a path); the principal names do not matter (Samba exports `krbtgt@REALM`, MIT
+    /// `krbtgt/REALM@REALM`). Keys of enctypes krbap lacks are skipped; none left is an
+    /// error.
+    pub fn set_pac_kdc_keytab(&self, location: &str) -> Result<()> {
+        let path = keytab::resolve_keytab_name(Some(location))?;
+        let kt = Keytab::load(&path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        let keys: Vec<Key> = kt
+            .entries
+            .iter()
+            .filter_map(|e| Key::new(Enctype::from_number(e.enctype)?, &e.key).ok())
+            .collect();
+        if keys.is_empty() {
+            return Err(Error::new(
+                major::NO_CRED,
+                minor::KT_NOTFOUND,
+                format!("keytab {} has no usable KDC key", path.display()),
+            ));
+        }
+        self.set_pac_kdc_keys(keys);
+        Ok(())
+    }
+    pub fn pac_kdc_keys(&self) -> Arc<Vec<Key>> {
+        self.pac_kdc_keys.load_full()
+    }
+    /// [`AcceptorCredential::pac_kdc_keys`] for the accept path: a borrow, no reference count.
+    pub(crate) fn pac_kdc_keys_guard(&self) -> Guard<Arc<Vec<Key>>> {
+        self.pac_kdc_keys.load()
     }
 }
 
@@ -394,10 +440,10 @@ impl InitiatorCredential {
             .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
         // A client keytab that does not exist is ignored, as MIT does.
         let keytab = keytab.filter(|p| p.is_file());
-        let cc = match Ccache::load(&path) {
-            Ok(cc) => cc,
+        let (cc, read_stamp) = match Ccache::load_with_stamp(&path) {
+            Ok(read) => read,
             Err(e) if e.minor == minor::FCC_NOFILE && keytab.is_some() => {
-                return Self::initial_from_keytab(keytab.as_deref(), name, &path);
+                return Self::initial_from_keytab(keytab.as_deref(), name, &path, None);
             }
             Err(e) => return Err(Error::new(major::NO_CRED, e.minor, e.detail)),
         };
@@ -407,7 +453,9 @@ impl InitiatorCredential {
                 // new ccache (MIT would pick another cache of the collection; FILE has one).
                 if let Some(kt) = keytab.as_deref() {
                     if keytab_has_name(kt, n) {
-                        return Self::initial_from_keytab(Some(kt), Some(n), &path);
+                        // Replaces that cache, unless it changes hands again meanwhile.
+                        let seen = cc.default_principal.clone();
+                        return Self::initial_from_keytab(Some(kt), Some(n), &path, Some(seen));
                     }
                 }
                 return Err(Error::new(
@@ -428,7 +476,7 @@ impl InitiatorCredential {
         Ok(Self::with_source(
             client,
             TicketSource::Ccache {
-                cached: Mutex::new(Some((stamp(&path), Arc::new(cc)))),
+                cached: Mutex::new(Some((Some(read_stamp), Arc::new(cc)))),
                 path,
             },
             keytab,
@@ -447,13 +495,16 @@ impl InitiatorCredential {
         let kt_path = resolve_client_keytab(keytab)
             .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
         let path = ccache::resolve_ccache_name(ccache)?;
-        Self::initial_from_keytab(kt_path.as_deref(), name, &path)
+        Self::initial_from_keytab(kt_path.as_deref(), name, &path, None)
     }
 
+    /// `replacing`: the other principal whose cache at `ccache_path` may be replaced (the
+    /// one seen there when that was decided).
     fn initial_from_keytab(
         keytab: Option<&Path>,
         name: Option<&Name>,
         ccache_path: &Path,
+        replacing: Option<Principal>,
     ) -> Result<InitiatorCredential> {
         let kt_path = keytab.ok_or_else(|| {
             Error::new(
@@ -475,7 +526,7 @@ impl InitiatorCredential {
         );
         *cred.kdc.lock().unwrap_or_else(|p| p.into_inner()) = Some(kdc);
         let now = cred.clock.now().0;
-        cred.renew_tgt(now)?;
+        cred.renew_tgt_replacing(now, replacing.as_ref())?;
         Ok(cred)
     }
 
@@ -664,6 +715,13 @@ impl InitiatorCredential {
     /// AS exchange with the client keytab; the new TGT replaces the ccache's contents
     /// (as kinit and MIT's GSS keytab refresh do).
     fn renew_tgt(&self, now: i64) -> Result<Credential> {
+        self.renew_tgt_replacing(now, None)
+    }
+
+    /// [`Self::renew_tgt`]; the ccache file is re-initialized only when it is missing or
+    /// still belongs to the client (or to `replacing`), checked under its lock: a `kinit` of
+    /// another principal made since is never undone. Otherwise the TGT is kept in memory.
+    fn renew_tgt_replacing(&self, now: i64, replacing: Option<&Principal>) -> Result<Credential> {
         let kt_path = self
             .client_keytab
             .as_deref()
@@ -699,18 +757,26 @@ impl InitiatorCredential {
                 let mut cc = Ccache::new(self.client.clone());
                 cc.store(tgt.clone());
                 let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
-                cc.save(path)
-                    .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
-                *guard = Some((stamp(path), Arc::new(cc)));
+                let mut owners = vec![&self.client];
+                owners.extend(replacing);
+                let written = ccache::replace_with_stamp(
+                    path,
+                    &cc,
+                    ccache::ReplaceIf::MissingOrOwnedBy(&owners),
+                )
+                .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+                // Not written: another principal's cache; ours is used until the file changes.
+                *guard = Some((written.or_else(|| stamp(path)), Arc::new(cc)));
             }
         }
         Ok(tgt)
     }
 
-    /// Adds credentials to the cache: re-reads the ccache file, stores, and rewrites it
-    /// atomically (temporary file + rename, so a reader never sees a truncated cache). If
-    /// the file now belongs to another principal or cannot be written, the tickets are
-    /// kept in memory only (the context still works; the next process asks the KDC again).
+    /// Adds credentials to the cache: appended to the ccache file under its lock, as MIT's
+    /// krb5_cc_store_cred does ([`ccache::append`]), so that what other processes stored is
+    /// kept; the cached copy becomes the file as it now is. If the file now belongs to
+    /// another principal, is gone, or cannot be written, the tickets are kept in memory only
+    /// (the context still works; the next process asks the KDC again).
     fn store(&self, creds: &[Credential]) -> Result<()> {
         match &self.source {
             TicketSource::Explicit(held) => {
@@ -727,28 +793,19 @@ impl InitiatorCredential {
             }
             TicketSource::Ccache { path, cached } => {
                 let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
-                let mut cc = match Ccache::load(path) {
-                    Ok(cc) => cc,
-                    Err(e) if e.minor == minor::FCC_NOFILE => Ccache::new(self.client.clone()),
-                    Err(_) => match guard.as_ref() {
-                        Some((_, cc)) => (**cc).clone(),
-                        None => Ccache::new(self.client.clone()),
-                    },
-                };
-                let ours = cc.default_principal.matches(&self.client);
-                if !ours {
-                    // Someone re-initialized the file for another principal meanwhile.
-                    cc = match guard.as_ref() {
-                        Some((_, old)) => (**old).clone(),
-                        None => Ccache::new(self.client.clone()),
-                    };
+                if let Ok((ccache::AppendOutcome::Stored(cc), st)) =
+                    ccache::append_with_stamp(path, &self.client, creds)
+                {
+                    *guard = Some((Some(st), Arc::new(cc)));
+                    return Ok(());
                 }
+                // A write failure is not the caller's failure: the ticket is valid.
+                let mut cc = match guard.as_ref() {
+                    Some((_, cc)) => (**cc).clone(),
+                    None => Ccache::new(self.client.clone()),
+                };
                 for c in creds {
                     cc.store(c.clone());
-                }
-                if ours {
-                    // A write failure is not the caller's failure: the ticket is valid.
-                    let _ = cc.save(path);
                 }
                 // The file's stamp now: the memory copy is used until the file changes.
                 *guard = Some((stamp(path), Arc::new(cc)));
@@ -800,10 +857,12 @@ impl InitiatorCredential {
                 return Ok(cc.clone());
             }
         }
-        let cc = Arc::new(
-            Ccache::load(path).map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?,
-        );
-        *guard = Some((st, cc.clone()));
+        let (cc, read) = Ccache::load_with_stamp(path)
+            .map_err(|e| Error::new(major::NO_CRED, e.minor, e.detail))?;
+        let cc = Arc::new(cc);
+        // The stamp of the file read (not of the earlier stat): a change in between is seen
+        // on the next call.
+        *guard = Some((Some(read), cc.clone()));
         Ok(cc)
     }
 }
@@ -860,11 +919,11 @@ mod tests {
         Ccache::load(&p).unwrap()
     }
 
-    /// Tickets fetched from the KDC go into the ccache file by an atomic rewrite (no
-    /// temporary file left, the old entries kept) and into the cached copy, so that the
-    /// next lookup finds them without the KDC.
+    /// Tickets fetched from the KDC are appended to the ccache file in place (no temporary
+    /// file, the old entries kept) and go into the cached copy, so that the next lookup finds
+    /// them without the KDC.
     #[test]
-    fn stored_tickets_are_written_atomically_and_found_again() {
+    fn stored_tickets_are_appended_and_found_again() {
         let dir = std::env::temp_dir().join(format!(
             "krbap-cred-store-{}-{}",
             std::process::id(),
@@ -910,9 +969,15 @@ mod tests {
         // A second credential from the same file sees it (as the next process would).
         let again = InitiatorCredential::from_ccache(Some(path.to_str().unwrap()), None).unwrap();
         assert_eq!(again.find_ticket(&target, t).unwrap(), new);
-        // Storing the same server again replaces the entry rather than adding one.
-        cred.store(std::slice::from_ref(&new)).unwrap();
-        assert_eq!(Ccache::load(&path).unwrap().credentials.len(), before + 1);
+        // Storing the same server again appends another entry (as MIT's store does); the
+        // lookup takes the one that ends last.
+        let mut newer = new.clone();
+        newer.endtime += 1;
+        cred.store(std::slice::from_ref(&newer)).unwrap();
+        let on_disk = Ccache::load(&path).unwrap();
+        assert_eq!(on_disk.credentials.len(), before + 2);
+        assert_eq!(on_disk.credentials.last(), Some(&newer));
+        assert_eq!(cred.find_ticket(&target, t).unwrap(), newer);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -938,6 +1003,17 @@ mod tests {
             .unwrap();
         cred.store(std::slice::from_ref(tgt)).unwrap();
         assert_eq!(Ccache::load(&path).unwrap(), bob);
+        // The automatic re-initialization (client keytab) checks the owner the same way.
+        let mut alice = Ccache::new(cc.default_principal.clone());
+        alice.store(tgt.clone());
+        let owners = [&cc.default_principal];
+        let only_alice = ccache::ReplaceIf::MissingOrOwnedBy(&owners);
+        assert!(!ccache::replace(&path, &alice, only_alice).unwrap());
+        assert_eq!(Ccache::load(&path).unwrap(), bob);
+        std::fs::remove_file(&path).unwrap();
+        assert!(ccache::replace(&path, &alice, only_alice).unwrap());
+        assert!(ccache::replace(&path, &alice, only_alice).unwrap());
+        assert_eq!(Ccache::load(&path).unwrap(), alice);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -5,11 +5,13 @@
 
 use crate::ap::{self, ServiceKey};
 use crate::asn1::{self, ad_type, flags, ApRep, ApReq, Der, KrbError};
+use crate::crypto::Key;
 use crate::crypto::{usage, Enctype};
 use crate::error::minor;
 use crate::gss::checksum::{ctx_flags, GssChecksum, CKSUMTYPE_GSSAPI};
 use crate::gss::token::{unframe, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR};
 use crate::gss::wrap::{TOK_MIC, TOK_WRAP};
+use crate::pac::{self, buffer_type as bt, Pac};
 use crate::principal::Principal;
 use std::fmt::Write;
 
@@ -81,12 +83,23 @@ const GSS_FLAGS: &[(u32, &str)] = &[
 /// A readable, multi-line description of `token`; the last line gives the verdict an
 /// acceptor with `cx.keys` would reach at `cx.now` (replay cache aside).
 pub fn describe(token: &[u8], cx: &DecodeContext) -> String {
+    describe_with(token, cx, &[])
+}
+
+/// [`describe`], and with the KDC's (krbtgt) keys the PAC's KDC, ticket and full
+/// signatures are checked too.
+pub fn describe_with(token: &[u8], cx: &DecodeContext, kdc_keys: &[Key]) -> String {
     let mut o = String::new();
-    let _ = describe_into(&mut o, token, cx);
+    let _ = describe_into(&mut o, token, cx, kdc_keys);
     o
 }
 
-fn describe_into(o: &mut String, token: &[u8], cx: &DecodeContext) -> std::fmt::Result {
+fn describe_into(
+    o: &mut String,
+    token: &[u8],
+    cx: &DecodeContext,
+    kdc_keys: &[Key],
+) -> std::fmt::Result {
     writeln!(o, "token: {} bytes", token.len())?;
     if token.len() >= 2 && (token[..2] == TOK_WRAP || token[..2] == TOK_MIC) && token.len() >= 16 {
         let kind = if token[..2] == TOK_WRAP {
@@ -118,7 +131,7 @@ fn describe_into(o: &mut String, token: &[u8], cx: &DecodeContext) -> std::fmt::
         tok_id[0], tok_id[1]
     )?;
     match tok_id {
-        TOK_AP_REQ => describe_ap_req(o, inner, cx),
+        TOK_AP_REQ => describe_ap_req(o, inner, cx, kdc_keys),
         TOK_AP_REP => match ApRep::from_der(inner) {
             Ok(r) => writeln!(
                 o,
@@ -149,7 +162,12 @@ fn describe_into(o: &mut String, token: &[u8], cx: &DecodeContext) -> std::fmt::
     }
 }
 
-fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt::Result {
+fn describe_ap_req(
+    o: &mut String,
+    inner: &[u8],
+    cx: &DecodeContext,
+    kdc_keys: &[Key],
+) -> std::fmt::Result {
     let req = match ApReq::from_der(inner) {
         Ok(r) => r,
         Err(e) => return writeln!(o, "REJECTED: AP-REQ does not decode: {e}"),
@@ -187,7 +205,7 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
     let Some(keys) = cx.keys else {
         return writeln!(o, "(give --keytab to decrypt the ticket and authenticator)");
     };
-    let (ticket, session_key) = match ap::decrypt_ticket(&req.ticket, keys) {
+    let (ticket, session_key, service_key) = match ap::decrypt_ticket_with(&req.ticket, keys) {
         Ok(v) => v,
         Err(e) => return writeln!(o, "REJECTED: {e}"),
     };
@@ -210,6 +228,7 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
     for e in ticket.authorization_data.iter().flatten() {
         describe_ad(o, e, "    ")?;
     }
+    let pac_verdict = describe_pac(o, &ticket, &server, service_key, kdc_keys)?;
     let auth = match session_key
         .decrypt(usage::AP_REQ_AUTH, &req.authenticator.cipher)
         .ok()
@@ -281,6 +300,10 @@ fn describe_ap_req(o: &mut String, inner: &[u8], cx: &DecodeContext) -> std::fmt
         )
     } else if ticket.flags & flags::TKT_INVALID != 0 {
         "REJECTED: ticket has the INVALID flag (KRB5KRB_AP_ERR_TKT_INVALID)".to_string()
+    } else if let Some(e) = pac_verdict {
+        format!(
+            "REJECTED: {e} (an acceptor that allows unverified PACs, as MIT's does, would accept)"
+        )
     } else {
         format!(
             "ACCEPTABLE at {} (skew {skew} s), unless it is a replay",
@@ -317,6 +340,207 @@ fn describe_ad(o: &mut String, e: &asn1::AuthorizationDataEntry, indent: &str) -
             let names: Vec<String> = list.iter().map(|&n| enctype_name(n)).collect();
             writeln!(o, "{indent}  initiator's enctypes: {}", names.join(", "))?;
         }
+    }
+    Ok(())
+}
+
+const GROUP_ATTRIBUTES: &[(u32, &str)] = &[
+    (pac::group_attributes::MANDATORY, "mandatory"),
+    (
+        pac::group_attributes::ENABLED_BY_DEFAULT,
+        "enabled-by-default",
+    ),
+    (pac::group_attributes::ENABLED, "enabled"),
+    (pac::group_attributes::OWNER, "owner"),
+    (pac::group_attributes::USE_FOR_DENY_ONLY, "deny-only"),
+    (pac::group_attributes::INTEGRITY, "integrity"),
+    (
+        pac::group_attributes::INTEGRITY_ENABLED,
+        "integrity-enabled",
+    ),
+    (pac::group_attributes::RESOURCE, "RESOURCE"),
+];
+
+const USER_FLAGS: &[(u32, &str)] = &[
+    (pac::user_flags::LOGON_EXTRA_SIDS, "LOGON_EXTRA_SIDS"),
+    (
+        pac::user_flags::LOGON_RESOURCE_GROUPS,
+        "LOGON_RESOURCE_GROUPS",
+    ),
+];
+
+/// The ticket's PAC: buffers, decoded content and every signature check; returns the
+/// error that would fail the accept (default policy), if any.
+fn describe_pac(
+    o: &mut String,
+    ticket: &asn1::EncTicketPart,
+    server: &Principal,
+    service_key: &Key,
+    kdc_keys: &[Key],
+) -> Result<Option<crate::Error>, std::fmt::Error> {
+    let (p, report) = match pac::verification_report(ticket, server, service_key, kdc_keys) {
+        Ok(Some(v)) => v,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            writeln!(o, "    PAC: {e}")?;
+            return Ok(Some(e));
+        }
+    };
+    writeln!(
+        o,
+        "    PAC (MS-PAC): {} bytes, {} buffers",
+        p.as_bytes().len(),
+        p.buffers().len()
+    )?;
+    for b in p.buffers() {
+        writeln!(
+            o,
+            "      buffer type {} {}, {} bytes at offset {}",
+            b.buffer_type,
+            bt::name(b.buffer_type),
+            b.size,
+            b.offset
+        )?;
+    }
+    describe_pac_content(o, &p)?;
+    writeln!(o, "      signatures (key usage 17):")?;
+    let mut failure = None;
+    for (name, outcome) in report {
+        let kind = match name {
+            "server signature" => p.signature(bt::SERVER_CHECKSUM),
+            "KDC signature" => p.signature(bt::PRIVSVR_CHECKSUM),
+            "ticket signature" => p.signature(bt::TICKET_CHECKSUM),
+            "full signature" => p.signature(bt::FULL_CHECKSUM),
+            _ => None,
+        };
+        let ty = kind.map_or(String::new(), |s| {
+            format!(
+                " {} ({})",
+                s.signature_type(),
+                pac::checksum_name(s.signature_type())
+            )
+        });
+        match outcome {
+            Some(Ok(())) if name == "CLIENT_INFO" => writeln!(
+                o,
+                "        CLIENT_INFO: matches the ticket's client and authtime"
+            )?,
+            Some(Ok(())) => writeln!(o, "        {name}{ty}: valid")?,
+            Some(Err(e)) => {
+                writeln!(o, "        {name}{ty}: INVALID: {e}")?;
+                failure.get_or_insert(e);
+            }
+            None if kind.is_none() && name != "KDC signature" => {
+                writeln!(o, "        {name}: none in this PAC")?
+            }
+            None => writeln!(
+                o,
+                "        {name}{ty}: not checked (needs the KDC's key: --krbtgt-keytab)"
+            )?,
+        }
+    }
+    Ok(failure)
+}
+
+fn describe_pac_content(o: &mut String, p: &Pac) -> std::fmt::Result {
+    let sid = |s: Option<pac::Sid>| s.map_or("-".to_string(), |s| s.to_string());
+    if let Some(li) = p.logon_info() {
+        writeln!(
+            o,
+            "      LOGON_INFO: user {}\\{} ({:?}), SID {}",
+            li.logon_domain_name(),
+            li.effective_name(),
+            li.full_name(),
+            sid(li.user_sid())
+        )?;
+        writeln!(
+            o,
+            "        logon time {}, logon count {}, bad password count {}",
+            li.logon_time(),
+            li.logon_count(),
+            li.bad_password_count()
+        )?;
+        writeln!(
+            o,
+            "        password last set {}, can change {}, must change {}; logoff {}, kick-off {}",
+            li.password_last_set(),
+            li.password_can_change(),
+            li.password_must_change(),
+            li.logoff_time(),
+            li.kick_off_time()
+        )?;
+        writeln!(
+            o,
+            "        primary group {}, UserFlags {}, UserAccountControl {:#x}",
+            sid(li.primary_group_sid()),
+            flag_names(li.user_flags(), USER_FLAGS),
+            li.user_account_control()
+        )?;
+        writeln!(
+            o,
+            "        logon server {:?}, domain {:?} {}",
+            li.logon_server(),
+            li.logon_domain_name(),
+            sid(li.logon_domain_id())
+        )?;
+        for (what, v) in [
+            ("logon script", li.logon_script()),
+            ("profile path", li.profile_path()),
+            ("home directory", li.home_directory()),
+            ("home drive", li.home_directory_drive()),
+        ] {
+            if !v.is_empty() {
+                writeln!(o, "        {what} {v:?}")?;
+            }
+        }
+        writeln!(o, "        groups ({}):", p.groups().len())?;
+        for g in p.groups() {
+            writeln!(
+                o,
+                "          {} {:?} {}",
+                g.sid,
+                g.source,
+                flag_names(g.attributes, GROUP_ATTRIBUTES)
+            )?;
+        }
+    }
+    if let Some(c) = p.client_info() {
+        writeln!(o, "      CLIENT_INFO: {:?}, {}", c.name(), c.client_id())?;
+    }
+    if let Some(u) = p.upn_dns_info() {
+        writeln!(
+            o,
+            "      UPN_DNS_INFO: UPN {:?}{}, DNS domain {:?}{}",
+            u.upn(),
+            if u.flags() & pac::UPN_CONSTRUCTED != 0 {
+                " (constructed)"
+            } else {
+                ""
+            },
+            u.dns_domain(),
+            match (u.sam_name(), u.sid()) {
+                (Some(n), Some(s)) => format!(", SamName {n:?}, SID {s}"),
+                _ => String::new(),
+            }
+        )?;
+    }
+    if let Some(d) = p.delegation_info() {
+        writeln!(
+            o,
+            "      CONSTRAINED_DELEGATION: S4U2proxy target {:?}, transited {:?}",
+            d.proxy_target(),
+            d.transited_services()
+        )?;
+    }
+    if let Some(a) = p.attributes_info() {
+        writeln!(
+            o,
+            "      ATTRIBUTES_INFO: {} bits, flags {:#x}",
+            a.flags_length, a.flags
+        )?;
+    }
+    if let Some(s) = p.requestor_sid() {
+        writeln!(o, "      REQUESTOR_SID: {s}")?;
     }
     Ok(())
 }

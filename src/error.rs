@@ -236,6 +236,9 @@ pub mod minor {
     pub const SPNEGO_NO_MECH_FROM_ACCEPTOR: i32 = 0x2000_0003;
     pub const SPNEGO_NEGOTIATION_FAILED: i32 = 0x2000_0004;
     pub const SPNEGO_NO_TOKEN_FROM_ACCEPTOR: i32 = 0x2000_0005;
+    pub const EAGAIN: i32 = 11;
+    /// The memory replay cache is at its cap (issue #19).
+    pub const RC_MALLOC: i32 = krb(160);
 
     /// The RFC 4120 §7.5.9 error code for a minor status in the protocol range, if any.
     pub fn protocol_error_code(code: i32) -> Option<i32> {
@@ -427,6 +430,8 @@ pub mod minor {
             SPNEGO_NO_MECH_FROM_ACCEPTOR => "SPNEGO acceptor did not select a mechanism",
             SPNEGO_NEGOTIATION_FAILED => "SPNEGO failed to negotiate a mechanism",
             SPNEGO_NO_TOKEN_FROM_ACCEPTOR => "SPNEGO acceptor did not return a valid token",
+            EAGAIN => "Resource temporarily unavailable",
+            RC_MALLOC => "No more memory to allocate (in replay cache code)",
             _ => "Unknown code",
         }
     }
@@ -558,6 +563,7 @@ pub mod minor {
             KDC_ERR_PREAUTH_EXPIRED => c"KRB5KDC_ERR_PREAUTH_EXPIRED",
             KDC_ERR_MORE_PREAUTH_DATA_REQUIRED => c"KRB5KDC_ERR_MORE_PREAUTH_DATA_REQUIRED",
             KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTION => c"KRB5KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTION",
+            RC_MALLOC => c"KRB5_RC_MALLOC",
             KDCREP_MODIFIED => c"KRB5_KDCREP_MODIFIED",
             KDCREP_SKEW => c"KRB5_KDCREP_SKEW",
             REALM_UNKNOWN => c"KRB5_REALM_UNKNOWN",
@@ -599,6 +605,7 @@ pub mod minor {
             KG_BAD_LENGTH => c"KG_BAD_LENGTH",
             ENOENT => c"ENOENT",
             EIO => c"EIO",
+            EAGAIN => c"EAGAIN",
             ENOMEM => c"ENOMEM",
             EACCES => c"EACCES",
             EINVAL => c"EINVAL",

@@ -12,10 +12,13 @@
 
 use crate::byte_reader::{ByteOrder, ByteReader};
 use crate::error::{minor, Error, Result};
+use crate::file_lock::{open_locked, FileStamp, LockError, LockKind};
 use crate::principal::{name_type, Principal, PrincipalName};
 use std::collections::HashMap;
 use std::fmt;
+use std::fs::OpenOptions;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -194,12 +197,97 @@ impl Keytab {
             encodable(e)?;
         }
         let bytes = self.to_bytes();
-        write_atomic(path, &bytes).map_err(|err| {
+        write_atomic(path, &bytes).map(|_| ()).map_err(|err| {
             Error::minor(
                 minor::KT_IOERR,
                 format!("writing keytab {}: {err}", path.display()),
             )
         })
+    }
+
+    /// Adds `entries` to the keytab file in place, as MIT's `krb5_kt_add_entry` does
+    /// (kt_file.c `krb5_ktfileint_write_entry`), so that `ktutil`, `kadmin ktadd` and krbap
+    /// writing the same keytab at once lose nothing:
+    /// - the file is created (mode 0600) when missing, opened, and locked exclusively (MIT's
+    ///   lock; a wait bounded by [`crate::file_lock::lock_timeout`]); an empty file gets the
+    ///   0x0502 header;
+    /// - each entry goes into the first hole (a deleted entry, negative length) large enough
+    ///   for it, keeping the hole's length (the rest stays zero padding, which readers skip),
+    ///   else at the end-of-entries mark (length 0: what follows it is cut off) or the end of
+    ///   the file;
+    /// - the record body is written before its length, and synced, so a reader that does not
+    ///   lock sees the old end or hole until the entry is complete.
+    ///
+    /// A damaged file (a record running past the end) or a 0x0501 (native byte order) keytab
+    /// is not written to: KRB5_KT_FORMAT.
+    pub fn add_to_file(path: &Path, entries: &[KeytabEntry]) -> Result<()> {
+        for e in entries {
+            encodable(e)?;
+        }
+        let what = "Key table file";
+        let io_err = |e: std::io::Error| io_error(path, what, e);
+        let locked = {
+            use std::os::unix::fs::OpenOptionsExt;
+            open_locked(
+                path,
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .mode(0o600),
+                LockKind::Exclusive,
+            )
+            .map_err(|e| lock_error(path, what, LockKind::Exclusive, e))?
+        };
+        let file = locked.file();
+        let mut bytes = read_secret_file(file, MAX_KEYTAB_FILE_SIZE).map_err(io_err)?;
+        if bytes.len() as u64 > MAX_KEYTAB_FILE_SIZE {
+            return Err(Error::minor(
+                minor::KT_FORMAT,
+                format!(
+                    "{what} '{}' is larger than {MAX_KEYTAB_FILE_SIZE} bytes",
+                    path.display()
+                ),
+            ));
+        }
+        let name = path.display().to_string();
+        if bytes.is_empty() {
+            file.write_all_at(&[5, 2], 0).map_err(io_err)?;
+            bytes.extend_from_slice(&[5, 2]);
+        } else if bytes.len() < 2 || bytes[0] != 5 || bytes[1] != 2 {
+            // Let the parser name the problem; a readable 0x0501 file is refused here.
+            Keytab::parse(&bytes, &name)?;
+            return Err(format_error(
+                &name,
+                1,
+                "keytab format 0x0501 (native byte order) is read, not written, by krbap",
+            ));
+        }
+        for e in entries {
+            let body = encode_entry(e);
+            let (slot, len) = find_slot(&bytes, body.len(), &name)?;
+            let end = slot + 4 + len;
+            if slot + 4 > bytes.len() || bytes[slot..slot + 4] == [0; 4] {
+                // At the end of the entries: nothing after the mark is an entry any more.
+                file.set_len(slot as u64).map_err(io_err)?;
+                bytes.truncate(slot);
+            }
+            // The body first (the length still says hole or end), synced, then the length.
+            let mut record = Zeroizing::new(vec![0u8; len]);
+            record[..body.len()].copy_from_slice(&body);
+            file.write_all_at(&record, slot as u64 + 4)
+                .map_err(io_err)?;
+            file.sync_data().map_err(io_err)?;
+            let len32 = (len as i32).to_be_bytes();
+            file.write_all_at(&len32, slot as u64).map_err(io_err)?;
+            file.sync_data().map_err(io_err)?;
+            if bytes.len() < end {
+                bytes.resize(end, 0);
+            }
+            bytes[slot..slot + 4].copy_from_slice(&len32);
+            bytes[slot + 4..end].copy_from_slice(&record);
+        }
+        Ok(())
     }
 
     /// Appends an entry (MIT's krb5_kt_add_entry appends too; duplicates are kept).
@@ -404,6 +492,39 @@ fn put16(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u16).to_be_bytes());
 }
 
+/// Where a record of `needed` bytes goes in the (big-endian) keytab `bytes`, and the length
+/// it gets (MIT `krb5_ktfileint_find_slot`): the first hole at least that large (its whole
+/// size), else the end-of-entries mark or the end of the file.
+fn find_slot(bytes: &[u8], needed: usize, name: &str) -> Result<(usize, usize)> {
+    let mut pos = 2;
+    while pos + 4 <= bytes.len() {
+        let len = i32::from_be_bytes(bytes[pos..pos + 4].try_into().expect("4 bytes"));
+        if len == 0 {
+            return Ok((pos, needed));
+        }
+        let size = len.unsigned_abs() as usize;
+        if len == i32::MIN || size > bytes.len() - pos - 4 {
+            return Err(format_error(
+                name,
+                pos,
+                &format!("record of {size} bytes runs past the end of the file; not writing to a damaged keytab"),
+            ));
+        }
+        if len < 0 && size >= needed {
+            return Ok((pos, size));
+        }
+        pos += 4 + size;
+    }
+    if pos != bytes.len() {
+        return Err(format_error(
+            name,
+            pos,
+            "truncated record length; not writing to a damaged keytab",
+        ));
+    }
+    Ok((pos, needed))
+}
+
 /// One record body in format 0x0502 (lengths already checked by `encodable`).
 fn encode_entry(e: &KeytabEntry) -> Zeroizing<Vec<u8>> {
     let p = &e.principal;
@@ -425,20 +546,14 @@ fn encode_entry(e: &KeytabEntry) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Reads at most `limit` bytes of a file; a larger file or an I/O error is an error whose
-/// minor code is the errno (MIT passes errno through for keytab opens).
+/// Reads at most `limit` bytes of a file under a shared lock (MIT's readers take one too); a
+/// larger file or an I/O error is an error whose minor code is the errno (MIT passes errno
+/// through for keytab opens), a lock not granted in time is EAGAIN.
 fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let io_err = |e: std::io::Error| {
-        let code = e.raw_os_error().unwrap_or(minor::KT_IOERR);
-        let text = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("{what} '{}' not found", path.display())
-        } else {
-            format!("{what} '{}': {e}", path.display())
-        };
-        Error::minor(code, text)
-    };
-    let file = std::fs::File::open(path).map_err(io_err)?;
-    let bytes = read_secret_file(file, limit).map_err(io_err)?;
+    let io_err = |e: std::io::Error| io_error(path, what, e);
+    let locked = open_locked(path, OpenOptions::new().read(true), LockKind::Shared)
+        .map_err(|e| lock_error(path, what, LockKind::Shared, e))?;
+    let bytes = read_secret_file(locked.file(), limit).map_err(io_err)?;
     if bytes.len() as u64 > limit {
         return Err(Error::minor(
             minor::KT_FORMAT,
@@ -448,22 +563,41 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Zeroizing<Vec<u8>
     Ok(bytes)
 }
 
+/// An I/O error on a keytab: the errno as the minor code, as MIT.
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+    let code = e.raw_os_error().unwrap_or(minor::KT_IOERR);
+    let text = if e.kind() == std::io::ErrorKind::NotFound {
+        format!("{what} '{}' not found", path.display())
+    } else {
+        format!("{what} '{}': {e}", path.display())
+    };
+    Error::minor(code, text)
+}
+
+fn lock_error(path: &Path, what: &str, kind: LockKind, e: LockError) -> Error {
+    match e {
+        LockError::Io(io) => io_error(path, what, io),
+        e => e.to_error(&format!("{what} '{}'", path.display()), kind, None),
+    }
+}
+
 /// Reads at most `limit` + 1 bytes of a file holding keys into one buffer sized from the
 /// file's length up front (no reallocation leaves an unwiped copy), wiped on drop.
 pub(crate) fn read_secret_file(
-    file: std::fs::File,
+    mut file: &std::fs::File,
     limit: u64,
 ) -> std::io::Result<Zeroizing<Vec<u8>>> {
     let len = file.metadata().map_or(0, |m| m.len()).min(limit);
     // Room for the whole file and read_to_end's end-of-file probe.
     let mut bytes = Zeroizing::new(Vec::with_capacity(len as usize + 64));
-    file.take(limit + 1).read_to_end(&mut bytes)?;
+    (&mut file).take(limit + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
 /// Writes `bytes` to a fresh 0600 file next to `path`, syncs it and renames it over `path`,
-/// so readers see either the old or the new file, never a partial one.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// so readers see either the old or the new file, never a partial one. Returns the stamp of
+/// the file written (a rename keeps it).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<FileStamp> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -480,14 +614,16 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     ));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
+        let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        let st = FileStamp::of(&f.metadata()?);
+        std::fs::rename(&tmp, path)?;
+        Ok(st)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -752,5 +888,106 @@ mod tests {
         assert_eq!(missing.minor, libc::ENOENT);
         assert!(missing.detail.contains("not found"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "krbap-kt-{name}-{}-{}",
+            std::process::id(),
+            crate::crypto::random_u32()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("kt")
+    }
+
+    /// In-place adds as MIT's krb5_kt_add_entry: a new 0600 file with the header, appends at
+    /// the end, a large enough hole reused (keeping its length, the rest zero padding), what
+    /// follows an end-of-entries mark cut off, a damaged file left alone.
+    #[test]
+    fn add_to_file_in_place() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let path = temp_path("add");
+        Keytab::add_to_file(&path, &[entry("a@R", 1, 18, 1)]).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let ino = meta.ino();
+        Keytab::add_to_file(&path, &[entry("b@R", 2, 17, 2), entry("c@R", 3, 18, 3)]).unwrap();
+        let kt = Keytab::load(&path).unwrap();
+        let names: Vec<_> = kt.entries.iter().map(|e| e.principal.to_string()).collect();
+        assert_eq!(names, ["a@R", "b@R", "c@R"]);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().ino(),
+            ino,
+            "written in place"
+        );
+        // Delete b as MIT does (negative length, zeroed body): a hole.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let a_len = i32::from_be_bytes(bytes[2..6].try_into().unwrap()) as usize;
+        let b_at = 2 + 4 + a_len;
+        let b_len = i32::from_be_bytes(bytes[b_at..b_at + 4].try_into().unwrap()) as usize;
+        bytes[b_at..b_at + 4].copy_from_slice(&(-(b_len as i32)).to_be_bytes());
+        bytes[b_at + 4..b_at + 4 + b_len].fill(0);
+        std::fs::write(&path, &bytes).unwrap();
+        // "d@R" is as long as "b@R": it takes the hole; a longer name goes to the end.
+        Keytab::add_to_file(
+            &path,
+            &[entry("d@R", 4, 18, 4), entry("long/name@R", 5, 18, 5)],
+        )
+        .unwrap();
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(
+            i32::from_be_bytes(after[b_at..b_at + 4].try_into().unwrap()),
+            b_len as i32
+        );
+        let names: Vec<_> = Keytab::load(&path)
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.principal.to_string())
+            .collect();
+        assert_eq!(names, ["a@R", "d@R", "c@R", "long/name@R"]);
+        // An end mark followed by leftovers: the entry goes at the mark, the rest is cut.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let end = bytes.len();
+        bytes.extend_from_slice(&[0, 0, 0, 0, 0xde, 0xad]);
+        std::fs::write(&path, &bytes).unwrap();
+        Keytab::add_to_file(&path, &[entry("e@R", 6, 18, 6)]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(Keytab::parse(&bytes, "k").unwrap().entries.len(), 5);
+        assert_eq!(
+            bytes.len(),
+            end + 4 + encode_entry(&entry("e@R", 6, 18, 6)).len()
+        );
+        // A record running past the end: refused, file untouched.
+        let mut damaged = bytes.clone();
+        damaged.truncate(damaged.len() - 3);
+        std::fs::write(&path, &damaged).unwrap();
+        let e = Keytab::add_to_file(&path, &[entry("f@R", 7, 18, 7)]).unwrap_err();
+        assert_eq!(e.minor, minor::KT_FORMAT);
+        assert_eq!(std::fs::read(&path).unwrap(), damaged);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    /// Threads of one process adding at once lose nothing (OFD locks exclude them).
+    #[test]
+    fn concurrent_adds_lose_nothing() {
+        let path = temp_path("threads");
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..20 {
+                        let e = entry(&format!("s{t}/h{i}@R"), 1, 18, 0);
+                        Keytab::add_to_file(&path, &[e]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let kt = Keytab::parse(&std::fs::read(&path).unwrap(), "k").unwrap();
+        assert_eq!(kt.entries.len(), 80);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

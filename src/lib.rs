@@ -12,6 +12,7 @@
 //! - [`http`]: HTTP Negotiate (RFC 4559) header values, strict base64.
 //! - [`error`]: GSS major status and MIT com_err minor codes.
 //! - `ffi`: the C ABI (no protocol logic).
+//! - [`pac`]: the Windows PAC (MS-PAC) in AD tickets: parse, verify, typed access.
 
 pub mod ap;
 pub mod asn1;
@@ -23,10 +24,12 @@ pub mod crypto;
 pub mod diagnose;
 pub mod error;
 pub mod ffi;
+pub mod file_lock;
 pub mod gss;
 pub mod http;
 pub mod kdc;
 pub mod keytab;
+pub mod pac;
 pub mod principal;
 pub mod rcache;
 

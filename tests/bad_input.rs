@@ -92,6 +92,65 @@ impl Matrix {
     }
 }
 
+// ---- files other programs write too (issue #20) -------------------------------------------
+
+/// A ccache whose last credential claims more bytes than the whole file (MIT's reader says
+/// KRB5_CC_FORMAT; a file that merely ends inside a credential is read up to it), and keytabs
+/// that `add_to_file` must not write to: cut inside a record (a record running past the end
+/// of the file, a partial record length) or of the read-only 0x0501 format.
+fn file_rows(m: &mut Matrix) {
+    let dir = std::env::temp_dir().join(format!("krbap-bad-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cc_path = dir.join("cc");
+    let cc = read("alice.ccache");
+    let inputs = [0x7fff_ffff, cc.len() as u32 + 100, u32::MAX]
+        .iter()
+        .map(|n| {
+            let mut b = cc.clone();
+            b.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1]);
+            b.extend_from_slice(&n.to_be_bytes());
+            b
+        })
+        .collect();
+    m.row(
+        "ccache: a length past the end of the whole file",
+        inputs,
+        Want::Exact(major::NO_CRED, minor::CC_FORMAT),
+        |b| {
+            std::fs::write(&cc_path, b).unwrap();
+            InitiatorCredential::from_ccache(Some(cc_path.to_str().unwrap()), None)
+        },
+    );
+
+    let kt = read("service.keytab");
+    let entry = krbap::keytab::Keytab::parse(&kt, "kt").unwrap().entries[0].clone();
+    let mut boundaries = vec![2];
+    let mut pos = 2;
+    while pos + 4 <= kt.len() {
+        let len = i32::from_be_bytes(kt[pos..pos + 4].try_into().unwrap());
+        pos += 4 + len.unsigned_abs() as usize;
+        boundaries.push(pos);
+    }
+    let mut inputs: Vec<Vec<u8>> = (3..kt.len())
+        .filter(|n| !boundaries.contains(n))
+        .map(|n| kt[..n].to_vec())
+        .collect();
+    let mut native = kt.clone();
+    native[1] = 1;
+    inputs.push(native);
+    let kt_path = dir.join("kt");
+    m.row(
+        "keytab add: record past the end, partial length, 0x0501 format",
+        inputs,
+        Want::Exact(major::FAILURE, minor::KT_FORMAT),
+        |b| {
+            std::fs::write(&kt_path, b).unwrap();
+            krbap::keytab::Keytab::add_to_file(&kt_path, std::slice::from_ref(&entry))
+        },
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 // ---- DER helpers for building the malformed initial tokens ----------------------------------
 
 /// A DER definite length.
@@ -1139,6 +1198,288 @@ fn spnego_rows(m: &mut Matrix, ac: &AcceptorCredential, good: &[u8], t: i64) {
     );
 }
 
+// ---- the PAC (MS-PAC) ------------------------------------------------------------------
+
+fn samba(p: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/samba-ad")
+            .join(p),
+    )
+    .unwrap()
+}
+
+fn le32(b: &[u8], at: usize) -> usize {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize
+}
+
+/// (offset, size) of the buffer of type `t` in the PAC, from its PAC_INFO_BUFFER.
+fn pac_buffer(pac: &[u8], t: usize) -> (usize, usize) {
+    (0..le32(pac, 0))
+        .map(|i| 8 + 16 * i)
+        .find(|&at| le32(pac, at) == t)
+        .map(|at| (le32(pac, at + 8), le32(pac, at + 4)))
+        .unwrap()
+}
+
+fn pac_rows(m: &mut Matrix) {
+    use krbap::pac::Pac;
+    let pac = samba("alice.pac");
+    Pac::parse(&pac).expect("the fixture PAC parses");
+    let bad = Want::Exact(FAILURE, minor::EINVAL);
+    let parse = |b: &[u8]| Pac::parse(b);
+    let n = le32(&pac, 0);
+    let (li, li_size) = pac_buffer(&pac, 1);
+    let (ci, _) = pac_buffer(&pac, 10);
+    let (upn, _) = pac_buffer(&pac, 12);
+    let (sig, _) = pac_buffer(&pac, 6);
+    m.row(
+        "PAC truncated at every length",
+        (0..pac.len()).map(|l| pac[..l].to_vec()).collect(),
+        bad,
+        parse,
+    );
+    m.row(
+        "PACTYPE: Version not 0; cBuffers 0, 65, 2^32-1, or more than the bytes hold",
+        vec![
+            set(&pac, 4, &[1]),
+            set(&pac, 0, &0u32.to_le_bytes()),
+            set(&pac, 0, &65u32.to_le_bytes()),
+            set(&pac, 0, &u32::MAX.to_le_bytes()),
+            set(&pac, 0, &60u32.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    m.row(
+        "PAC_INFO_BUFFER: offset not 8-aligned, inside the header, past the end, 2^64-1; size past the end, 2^32-1 (each buffer)",
+        (0..n)
+            .flat_map(|i| {
+                let at = 8 + 16 * i;
+                let off = le32(&pac, at + 8);
+                [
+                    set(&pac, at + 8, &((off + 4) as u64).to_le_bytes()),
+                    set(&pac, at + 8, &8u64.to_le_bytes()),
+                    set(&pac, at + 8, &(pac.len() as u64 + 8).to_le_bytes()),
+                    set(&pac, at + 8, &u64::MAX.to_le_bytes()),
+                    set(&pac, at + 4, &((pac.len() - off + 1) as u32).to_le_bytes()),
+                    set(&pac, at + 4, &u32::MAX.to_le_bytes()),
+                ]
+            })
+            .collect(),
+        bad,
+        parse,
+    );
+    m.row(
+        "PAC buffers overlapping; a buffer type twice",
+        vec![
+            set(&pac, 8 + 16 + 8, &(li as u64).to_le_bytes()),
+            set(&pac, 8 + 16, &1u32.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    // LOGON_INFO: the NDR envelope, pointers, counts, strings and SIDs.
+    let obj = li + 16;
+    m.row(
+        "LOGON_INFO NDR header: version 2, big-endian, header length 16, object longer than the buffer; null top-level pointer",
+        vec![
+            set(&pac, li, &[2]),
+            set(&pac, li + 1, &[0x00]),
+            set(&pac, li + 2, &[16]),
+            set(&pac, li + 8, &(li_size as u32).to_le_bytes()),
+            set(&pac, obj, &[0, 0, 0, 0]),
+        ],
+        bad,
+        parse,
+    );
+    // EffectiveName header at obj+52: Length, MaximumLength, pointer.
+    let name = obj + 4 + 48;
+    m.row(
+        "LOGON_INFO string: odd Length, Length > MaximumLength, a Length with a null pointer, conformance not MaximumLength/2",
+        vec![
+            set(&pac, name, &9u16.to_le_bytes()),
+            set(&pac, name, &12u16.to_le_bytes()),
+            set(&pac, name + 4, &[0, 0, 0, 0]),
+            set(&pac, name + 2, &12u16.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    // GroupCount at obj + 4 + 48 + 48 + 4 + 8.
+    let groups = obj + 4 + 48 + 48 + 4 + 8;
+    m.row(
+        "LOGON_INFO counts: GroupCount 6 and 2^32-1 (array holds 5), SidCount 0 with an array, a null GroupIds with a count",
+        vec![
+            set(&pac, groups, &6u32.to_le_bytes()),
+            set(&pac, groups, &u32::MAX.to_le_bytes()),
+            set(&pac, obj + 4 + 196, &0u32.to_le_bytes()),
+            set(&pac, groups + 4, &[0, 0, 0, 0]),
+        ],
+        bad,
+        parse,
+    );
+    // The RPC_SID of LogonDomainId: conformance 4, revision 1, 4 sub-authorities, NT AUTHORITY.
+    let dom = pac[li..li + li_size]
+        .windows(12)
+        .position(|w| w == [4, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 5])
+        .map(|p| li + p)
+        .unwrap();
+    m.row(
+        "LOGON_INFO SID (LogonDomainId): revision 2, 16 sub-authorities, conformance differing from the count",
+        vec![set(&pac, dom + 4, &[2]), set(&pac, dom + 5, &[16]), set(&pac, dom, &[3])],
+        bad,
+        parse,
+    );
+    m.row(
+        "LOGON_INFO EffectiveName with an unpaired UTF-16 surrogate",
+        vec![{
+            let at = pac
+                .windows(10)
+                .position(|w| w == b"a\0l\0i\0c\0e\0")
+                .unwrap();
+            set(&pac, at, &0xd800u16.to_le_bytes())
+        }],
+        bad,
+        parse,
+    );
+    m.row(
+        "CLIENT_INFO: NameLength odd, past the buffer",
+        vec![set(&pac, ci + 8, &[9]), set(&pac, ci + 8, &[200])],
+        bad,
+        parse,
+    );
+    m.row(
+        "UPN_DNS_INFO: UPN past the buffer, SID offset past the buffer, SidLength not the SID's",
+        vec![
+            set(&pac, upn + 2, &500u16.to_le_bytes()),
+            set(&pac, upn + 18, &500u16.to_le_bytes()),
+            set(&pac, upn + 16, &24u16.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+    m.row(
+        "SERVER_CHECKSUM: HMAC-MD5 (16 bytes) in a 12-byte signature, a 3-byte buffer",
+        vec![
+            set(&pac, sig, &(-138i32).to_le_bytes()),
+            set(&pac, 8 + 16 * 3 + 4, &3u32.to_le_bytes()),
+        ],
+        bad,
+        parse,
+    );
+}
+
+/// Accept-level PAC rows: alice's Samba AD token with its ticket edited and re-encrypted
+/// with the service key, against an acceptor of that service.
+fn pac_accept_rows(m: &mut Matrix) {
+    use krbap::ap::{decrypt_ticket, ServiceKey};
+    use krbap::asn1::EncTicketPart;
+    use krbap::crypto::{usage, Enctype, Key};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samba-ad");
+    let keytab = dir.join("svc.keytab");
+    let t: i64 = String::from_utf8(samba("times.txt"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("alice "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let ac = AcceptorCredential::from_keytab(Some(keytab.to_str().unwrap()), None).unwrap();
+    ac.clock.set_fixed(Some(t));
+    let keys: Vec<ServiceKey> = krbap::keytab::Keytab::load(&keytab)
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| ServiceKey {
+            principal: e.principal.clone(),
+            kvno: e.kvno,
+            key: Key::new(Enctype::from_number(e.enctype).unwrap(), &e.key).unwrap(),
+        })
+        .collect();
+    let token = samba("alice.token");
+    let retoken = |edit: &dyn Fn(&mut EncTicketPart)| {
+        let mut req = ApReq::from_der(&inner_of(&token)).unwrap();
+        let (mut part, _) = decrypt_ticket(&req.ticket, &keys).unwrap();
+        edit(&mut part);
+        req.ticket.enc_part.cipher = keys[0].key.encrypt(usage::KDC_REP_TICKET, &part.to_der());
+        frame(TOK_AP_REQ, &req.to_der())
+    };
+    let edit_pac = |f: &dyn Fn(&mut Vec<u8>)| {
+        retoken(&|p: &mut EncTicketPart| {
+            let (_, mut pac) = krbap::pac::locate(p.authorization_data.as_ref().unwrap())
+                .unwrap()
+                .unwrap();
+            f(&mut pac);
+            krbap::pac::replace_in_ticket(p, pac).unwrap();
+        })
+    };
+    let accept = |tok: &[u8]| SecurityContext::accept(&ac, tok, None).map_err(|f| f.error);
+    let pac = samba("alice.pac");
+    let (sig, _) = pac_buffer(&pac, 6);
+    let (li, li_size) = pac_buffer(&pac, 1);
+    m.row(
+        "PAC content changed under the server signature (LOGON_INFO, CLIENT_INFO, UPN_DNS_INFO, header bytes)",
+        [li + 40, li + li_size / 2, pac_buffer(&pac, 10).0 + 12, pac_buffer(&pac, 12).0 + 30]
+            .iter()
+            .map(|&i| edit_pac(&|b: &mut Vec<u8>| b[i] ^= 0x01))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_MODIFIED),
+        accept,
+    );
+    m.row(
+        "PAC server signature bytes changed",
+        (sig + 4..sig + 16)
+            .step_by(3)
+            .map(|i| edit_pac(&|b: &mut Vec<u8>| b[i] ^= 0x80))
+            .collect(),
+        Want::Exact(FAILURE, minor::AP_ERR_MODIFIED),
+        accept,
+    );
+    m.row(
+        "PAC server signature of another AES type (15, 19) than the service key's",
+        [15i32, 19]
+            .iter()
+            .map(|t| edit_pac(&|b: &mut Vec<u8>| b[sig..sig + 4].copy_from_slice(&t.to_le_bytes())))
+            .collect(),
+        Want::AnyOf(FAILURE, &[minor::AP_ERR_INAPP_CKSUM, minor::EINVAL]),
+        accept,
+    );
+    m.row(
+        "PAC not parseable in the ticket (empty, 3 bytes, truncated framing)",
+        vec![
+            edit_pac(&|b: &mut Vec<u8>| b.clear()),
+            edit_pac(&|b: &mut Vec<u8>| b.truncate(3)),
+            edit_pac(&|b: &mut Vec<u8>| b.truncate(60)),
+        ],
+        Want::Exact(FAILURE, minor::EINVAL),
+        accept,
+    );
+    m.row(
+        "two PACs in the ticket; a PAC outside AD-IF-RELEVANT",
+        vec![
+            retoken(&|p: &mut EncTicketPart| {
+                let ad = p.authorization_data.as_mut().unwrap();
+                let twice = ad[0].clone();
+                ad.push(twice);
+            }),
+            retoken(&|p: &mut EncTicketPart| {
+                let ad = p.authorization_data.as_mut().unwrap();
+                ad[0] = krbap::asn1::AuthorizationDataEntry {
+                    ad_type: 128,
+                    ad_data: pac.clone(),
+                };
+            }),
+        ],
+        Want::Exact(FAILURE, minor::EINVAL),
+        accept,
+    );
+    // Afterwards the same acceptor (its replay cache untouched by every row) accepts the
+    // genuine token.
+    SecurityContext::accept(&ac, &token, None).expect("alice's token after the PAC rows");
+}
+
 #[test]
 fn bad_input_matrix() {
     let t = common::capture_time("mutual");
@@ -1173,6 +1514,9 @@ fn bad_input_matrix() {
     spnego_rows(&mut m, &ac, &good, t);
     per_message_rows(&mut m, &mut ctx);
     http_header_rows(&mut m, &ac, &good);
+    pac_rows(&mut m);
+    pac_accept_rows(&mut m);
+    file_rows(&mut m);
     println!("bad-input matrix: {} rows, {} cases", m.rows, m.cases);
     assert!(
         m.failures.is_empty(),

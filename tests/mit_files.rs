@@ -284,6 +284,22 @@ fn truncations_never_panic() {
         }
     }
     assert_eq!(prefixes, full.credentials.len());
+
+    // The reader's view (MIT's: a file ending inside a credential ends the cache before it):
+    // every cut after the default principal reads as the credentials before the cut one.
+    let header_and_principal = (0..cc_bytes.len())
+        .find(|&n| Ccache::parse(&cc_bytes[..n], "c").is_ok())
+        .unwrap();
+    for n in header_and_principal..cc_bytes.len() {
+        let cc =
+            Ccache::parse_file(&cc_bytes[..n], "c").unwrap_or_else(|e| panic!("cut at {n}: {e}"));
+        assert_eq!(cc.credentials[..], full.credentials[..cc.credentials.len()]);
+        assert_eq!(
+            cc.torn_tail_at.is_none(),
+            Ccache::parse(&cc_bytes[..n], "c").is_ok(),
+            "cut at {n}"
+        );
+    }
 }
 
 #[test]

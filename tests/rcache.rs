@@ -96,6 +96,9 @@ fn none_never_refuses() {
     assert_eq!(cache.name(), "none:");
 }
 
+/// Through the interface without the authenticator's time (`check_and_store`), the memory
+/// cache files a tag under the latest time it can carry, `now + skew`: it stays a replay for
+/// at least 2 · skew, and is let go within one generation (skew / 8) after that.
 #[test]
 fn memory_entries_expire_after_twice_the_skew() {
     let cache = ReplayCache::memory();
@@ -103,8 +106,87 @@ fn memory_entries_expire_after_twice_the_skew() {
     // Still a replay while an authenticator sent with a clock `skew` ahead could be accepted.
     assert_replay(store(&cache, &tag12(3, 3), NOW + SKEW));
     assert_replay(store(&cache, &tag12(3, 3), NOW + 2 * SKEW));
-    store(&cache, &tag12(3, 3), NOW + 2 * SKEW + 1).unwrap();
-    assert_replay(store(&cache, &tag12(3, 3), NOW + 2 * SKEW + 1));
+    let gone = NOW + 2 * SKEW + SKEW / 8 + 1;
+    store(&cache, &tag12(3, 3), gone).unwrap();
+    assert_replay(store(&cache, &tag12(3, 3), gone));
+}
+
+/// The acceptor's interface: with the authenticator's time `ctime`, a replay is refused while
+/// `now <= ctime + skew` (what the skew check lets through) and let go right after the
+/// generation of `ctime` (skew / 8 seconds of client time) has passed that point.
+#[test]
+fn memory_entries_kept_while_the_skew_check_passes() {
+    let cache = ReplayCache::memory();
+    let c = &ciphertext(&tag12(4, 4));
+    let ctime = NOW - 100;
+    cache
+        .check_and_store_authenticator(c, 12, ctime, NOW, SKEW)
+        .unwrap();
+    for now in [NOW, ctime + SKEW] {
+        assert_replay(cache.check_and_store_authenticator(c, 12, ctime, now, SKEW));
+    }
+    let gone = ctime + SKEW + SKEW / 8 + 1;
+    cache
+        .check_and_store_authenticator(c, 12, ctime, gone, SKEW)
+        .unwrap();
+    let st = cache.stats().unwrap();
+    assert_eq!((st.stored, st.replays, st.rejected_full), (2, 2, 0));
+}
+
+/// MIT's file2 format under a steady rate for ten times the skew (simulated time): the file
+/// grows by tables (1023, 2048, 4096, ... slots) only while every slot on a tag's chain holds a
+/// live record, reuses expired slots in place, and so starts no new table after about two
+/// skews (it ends at the highest slot written, so it creeps up to the end of its last table);
+/// every tag of the last skew is still refused at the end and the file is whole (16-byte
+/// records after the 16-byte seed). krbap writes where MIT writes
+/// (`file2_write_position_follows_mit`), so this is MIT's growth too.
+#[test]
+fn file2_long_run_stops_growing() {
+    const RATE: u32 = 50;
+    let dir = TempDir::new("longrun");
+    let path = dir.path("long.rcache2");
+    let cache = ReplayCache::file2(&path);
+    let mut sizes = Vec::new();
+    let seconds = 10 * SKEW as u32;
+    for sec in 0..seconds {
+        for i in 0..RATE {
+            store(&cache, &tag12(sec, i), NOW + sec as i64).unwrap();
+        }
+        if (sec + 1) % SKEW as u32 == 0 {
+            sizes.push(fs::metadata(&path).unwrap().len());
+        }
+    }
+    let live = RATE as u64 * SKEW as u64;
+    let size = *sizes.last().unwrap();
+    println!(
+        "file2 at {RATE}/s, skew {SKEW} s ({live} live records), size after each skew: {sizes:?};          {:.1} slots per live record",
+        (size - 16) as f64 / 16.0 / live as f64
+    );
+    assert_eq!((size - 16) % 16, 0, "whole records");
+    // The file ends at the highest slot written, so it creeps up to the end of its last table;
+    // after three skews no further table is started.
+    let table_end = |len: u64| {
+        let (mut end, mut records) = (16u64, 1023u64);
+        while end < len {
+            end += records * 16;
+            records = if records == 1023 { 2048 } else { records * 2 };
+        }
+        end
+    };
+    assert!(
+        sizes[3..].iter().all(|&s| table_end(s) == table_end(size)),
+        "a new table after 3 skews: {sizes:?}"
+    );
+    assert!(
+        size <= 16 + 16 * 8 * live,
+        "{size} bytes for {live} live records"
+    );
+    let end = NOW + seconds as i64 - 1;
+    for sec in seconds - SKEW as u32..seconds {
+        for i in (0..RATE).step_by(7) {
+            assert_replay(store(&cache, &tag12(sec, i), end));
+        }
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! krb5 captures and files in tests/data (plus, for `ap_rep`, AP-REPs made by krbap's
 //! acceptor for the fixed-clock request of that target). Run from the repository root:
 //!
-//!     cargo run --manifest-path fuzz/Cargo.toml --example make_seeds
+//!     cargo run --manifest-path fuzz/Cargo.toml --example make_seeds [pac]
 //!
 //! The seeds are what the fuzz run starts from; scripts/fuzz.sh copies them into a
 //! scratch corpus, so this directory only changes when this program is re-run.
@@ -64,7 +64,36 @@ fn tokens_in_order(case: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `pac` target's seeds: the Samba AD DC's PACs (tests/data/samba-ad) and MIT 1.20
+/// KDC PACs (the decrypted EncTicketParts of the MIT capture).
+fn pac_seeds() {
+    let pac = Seeds::new("pac");
+    for case in ["alice", "bob", "carol", "s4u2proxy"] {
+        pac.put(
+            &format!("samba-{case}"),
+            &read(&format!("samba-ad/{case}.pac")).unwrap(),
+        );
+    }
+    for case in [
+        "aes256-sha1",
+        "aes128-sha1",
+        "aes256-sha384",
+        "aes128-sha256",
+    ] {
+        let der = read(&format!("asn1/{case}/enc_ticket_part.der")).unwrap();
+        let part = krbap::asn1::EncTicketPart::from_der(&der).unwrap();
+        let ad = part.authorization_data.unwrap();
+        let (_, bytes) = krbap::pac::locate(&ad).unwrap().unwrap();
+        pac.put(&format!("mit-{case}"), &bytes);
+    }
+}
+
 fn main() {
+    // `make_seeds pac` writes only the pac target's seeds (the others hold random keys).
+    pac_seeds();
+    if std::env::args().nth(1).as_deref() == Some("pac") {
+        return;
+    }
     let accept = Seeds::new("accept_token");
     let decode = Seeds::new("gss_decode");
     let krb_error = Seeds::new("krb_error");

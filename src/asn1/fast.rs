@@ -321,6 +321,24 @@ pub(super) fn authorization_data(bytes: &[u8]) -> Option<AuthorizationData> {
     whole(bytes, |r| r.authorization_data())
 }
 
+/// AuthorizationData's entries as (ad-type, ad-data) slices of `bytes`: no copy of the
+/// data (the acceptor looks for the PAC in AD-IF-RELEVANT on every accept).
+pub(super) fn authorization_data_slices(bytes: &[u8]) -> Option<Vec<(i32, &[u8])>> {
+    let elements = Cell::new(0);
+    let mut r = Reader {
+        buf: bytes,
+        elements: &elements,
+    };
+    let v = r.seq_of(|r| {
+        r.nested(SEQUENCE, |r| {
+            let ad_type = r.field(0, Reader::int32)?;
+            let data = r.field(1, |r| r.expect(OCTET_STRING))?;
+            Some((ad_type, data))
+        })
+    })?;
+    r.buf.is_empty().then_some(v)
+}
+
 /// EtypeList ::= SEQUENCE OF Int32 (RFC 4537 §3).
 pub(super) fn etype_list(bytes: &[u8]) -> Option<Vec<i32>> {
     whole(bytes, |r| r.seq_of(Reader::int32))

@@ -273,6 +273,22 @@ pub fn decode_authorization_data(bytes: &[u8]) -> Result<AuthorizationData, Deco
         None => convert::decode::<convert::AdSeq>(bytes).map(|a| a.0),
     }
 }
+/// Calls `f(ad_type, ad_data)` for each entry of a nested AuthorizationData (e.g. the
+/// contents of AD-IF-RELEVANT), borrowing the data when the encoding is DER (the common
+/// case); an error leaves `f` uncalled.
+pub fn for_each_authorization_data(
+    bytes: &[u8],
+    mut f: impl FnMut(i32, &[u8]),
+) -> Result<(), DecodeError> {
+    if let Some(entries) = fast::authorization_data_slices(bytes) {
+        entries.into_iter().for_each(|(t, d)| f(t, d));
+        return Ok(());
+    }
+    for e in convert::decode::<convert::AdSeq>(bytes)?.0 {
+        f(e.ad_type, &e.ad_data);
+    }
+    Ok(())
+}
 pub fn encode_authorization_data(ad: &AuthorizationData) -> Vec<u8> {
     convert::encode(&convert::AdSeq(ad.clone()))
 }

@@ -457,7 +457,17 @@ fn cmd_decode(req: cli::DecodeArgs, out: &mut dyn Write) -> Result<(), CliError>
         now: req.time.unwrap_or_else(now_secs),
         skew: req.skew,
     };
-    out.write_all(krbap::diagnose::describe(&token, &cx).as_bytes())?;
+    // The KDC's keys, whatever their principal names (for the PAC's KDC-side signatures).
+    let kdc_keys: Vec<Key> = req
+        .krbtgt_keytab
+        .as_deref()
+        .map(service_keys)
+        .transpose()?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    out.write_all(krbap::diagnose::describe_with(&token, &cx, &kdc_keys).as_bytes())?;
     Ok(())
 }
 
@@ -479,15 +489,66 @@ fn cmd_mint_ticket(req: cli::MintTicketArgs, out: &mut dyn Write) -> Result<(), 
     let tflags = krbap::asn1::flags::TKT_FORWARDABLE
         | krbap::asn1::flags::TKT_INITIAL
         | krbap::asn1::flags::TKT_PRE_AUTHENT;
-    let (ticket, session_key) = krbap::ap::mint_ticket(&krbap::ap::MintRequest {
+    // --pac FILE: a PAC, verbatim; with --krbtgt-keytab its buffers other than CLIENT_INFO
+    // and the signatures, with a CLIENT_INFO for this client, signed with the service key and
+    // the KDC key (the first key of that keytab), as a KDC would.
+    let kdc_key = req
+        .krbtgt_keytab
+        .as_deref()
+        .map(|kt| {
+            service_keys(kt)?
+                .into_iter()
+                .next()
+                .map(|k| k.key)
+                .ok_or_else(|| CliError::Failed(format!("{kt}: no usable key")))
+        })
+        .transpose()?;
+    let pac_bytes = match req.pac.as_deref() {
+        None => None,
+        Some(f) => {
+            let raw = std::fs::read(f).map_err(|e| CliError::Failed(format!("{f}: {e}")))?;
+            Some(match &kdc_key {
+                None => raw,
+                Some(kdc) => {
+                    let template = krbap::pac::Pac::parse(&raw)?;
+                    let client_info = krbap::pac::client_info_buffer(&client.name, now);
+                    use krbap::pac::buffer_type as bt;
+                    let mut buffers: Vec<(u32, &[u8])> = template
+                        .buffers()
+                        .iter()
+                        .filter(|b| ![bt::CLIENT_INFO, 6, 7, 16, 19].contains(&b.buffer_type))
+                        .map(|b| (b.buffer_type, template.buffer_bytes(b)))
+                        .collect();
+                    buffers.push((bt::CLIENT_INFO, &client_info));
+                    krbap::pac::build(&buffers, &sk.key, kdc, true)
+                }
+            })
+        }
+    };
+    let authorization_data = pac_bytes.map(|pac| {
+        use krbap::asn1::{ad_type, encode_authorization_data, AuthorizationDataEntry};
+        vec![AuthorizationDataEntry {
+            ad_type: ad_type::IF_RELEVANT,
+            ad_data: encode_authorization_data(&vec![AuthorizationDataEntry {
+                ad_type: ad_type::WIN2K_PAC,
+                ad_data: pac,
+            }]),
+        }]
+    });
+    let has_pac = req.pac.is_some();
+    let req = krbap::ap::MintRequest {
         service_key: sk,
         client: &client,
         session_enctype: sk.key.enctype(),
         authtime: now,
         endtime: now + lifetime,
         flags: tflags,
-        authorization_data: None,
-    });
+        authorization_data,
+    };
+    let (ticket, session_key) = match (&kdc_key, has_pac) {
+        (Some(kdc), true) => krbap::ap::mint_ticket_with_pac(&req, kdc)?,
+        _ => krbap::ap::mint_ticket(&req),
+    };
     let t32 = |t: i64| t.clamp(0, u32::MAX as i64) as u32;
     let mut cc = Ccache::new(client.clone());
     cc.store(Credential {
@@ -528,19 +589,13 @@ fn cmd_keytab_add(req: cli::KeytabAddArgs, out: &mut dyn Write) -> Result<(), Cl
         None => read_password_line()?,
     };
     let path = resolve_keytab_name(Some(&req.file))?;
-    let mut kt = if path.exists() {
-        Keytab::load(&path)?
-    } else {
-        Keytab {
-            entries: Vec::new(),
-        }
-    };
     let salt = default_salt(&principal);
     let timestamp = now_secs().clamp(0, u32::MAX as i64) as u32;
+    let mut entries = Vec::with_capacity(enctypes.len());
     for e in &enctypes {
         let key =
             Key::from_password(*e, password.as_bytes(), &salt, None).map_err(krbap::Error::from)?;
-        kt.add(krbap::keytab::KeytabEntry {
+        entries.push(krbap::keytab::KeytabEntry {
             principal: principal.clone(),
             timestamp,
             kvno,
@@ -548,7 +603,8 @@ fn cmd_keytab_add(req: cli::KeytabAddArgs, out: &mut dyn Write) -> Result<(), Cl
             key: Zeroizing::new(key.bytes().to_vec()),
         });
     }
-    kt.save(&path)?;
+    // In place, under the keytab's lock, as MIT's ktutil and kadmin ktadd write.
+    Keytab::add_to_file(&path, &entries)?;
     writeln!(
         out,
         "added {} key(s) for {principal} kvno {kvno} to {}",

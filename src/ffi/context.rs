@@ -29,16 +29,22 @@ const CTX_MAGIC: u64 = 0x6b72_6261_7043_7478;
 
 /// An opaque security-context handle (raw krb5 or SPNEGO). Use from one thread at a time.
 pub struct krbap_ctx {
+    // The only field: the handle's first bytes are its magic whatever the size of the
+    // context, so a smaller handle of another type passed as a context is told apart by
+    // reading its own magic, never memory past its end.
+    h: CtxHandle,
+}
+
+#[doc(hidden)]
+#[repr(C)]
+pub struct CtxHandle {
     pub(crate) magic: u64,
     pub(crate) ctx: Context,
 }
 
 /// Boxes a new context into a handle.
 pub(crate) fn new_ctx(ctx: Context) -> *mut krbap_ctx {
-    Box::into_raw(Box::new(krbap_ctx {
-        magic: CTX_MAGIC,
-        ctx,
-    }))
+    Box::into_raw(Box::new(krbap_ctx::new(ctx)))
 }
 
 fn no_krb5_context() -> Error {
@@ -56,6 +62,30 @@ pub(crate) fn krb5_of(c: &Context) -> Result<&SecurityContext, Error> {
 
 pub(crate) fn krb5_of_mut(c: &mut Context) -> Result<&mut SecurityContext, Error> {
     c.krb5_mut().ok_or_else(no_krb5_context)
+}
+
+impl krbap_ctx {
+    pub(crate) fn new(ctx: Context) -> krbap_ctx {
+        krbap_ctx {
+            h: CtxHandle {
+                magic: CTX_MAGIC,
+                ctx,
+            },
+        }
+    }
+}
+
+impl std::ops::Deref for krbap_ctx {
+    type Target = CtxHandle;
+    fn deref(&self) -> &CtxHandle {
+        &self.h
+    }
+}
+
+impl std::ops::DerefMut for krbap_ctx {
+    fn deref_mut(&mut self) -> &mut CtxHandle {
+        &mut self.h
+    }
 }
 
 pub(crate) fn bindings_from_c(

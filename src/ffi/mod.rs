@@ -11,10 +11,10 @@
 //! pointer to the handle and set it to NULL.
 //!
 //! One file per C concept, as rustls-ffi does: [`status`] (major/minor status, display,
-//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`spnego`] (the choice of
-//! mechanism). build.rs
-//! hands these files, in this order, to cbindgen for include/krbap.h.
-//! [`http`]: HTTP Negotiate (RFC 4559) header values.
+//! the panic guard), [`buffer`], [`name`], [`cred`], [`context`], [`message`], [`rcache`]
+//! (the memory replay cache's cap and counters), [`spnego`] (the choice of mechanism),
+//! [`http`] (HTTP Negotiate, RFC 4559, header values), [`pac`]. build.rs hands these files,
+//! in this order, to cbindgen for include/krbap.h.
 
 #![allow(non_camel_case_types)]
 // C names for the C ABI types.
@@ -28,6 +28,8 @@ mod cred;
 mod http;
 mod message;
 mod name;
+mod pac;
+mod rcache;
 mod spnego;
 mod status;
 
@@ -37,6 +39,8 @@ pub use cred::*;
 pub use http::*;
 pub use message::*;
 pub use name::*;
+pub use pac::*;
+pub use rcache::*;
 pub use spnego::*;
 pub use status::*;
 

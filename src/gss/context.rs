@@ -22,8 +22,10 @@ use crate::gss::checksum::{
 use crate::gss::name::Name;
 use crate::gss::token::{frame, unframe, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR};
 use crate::gss::wrap::{MessageProtection, Unwrapped};
+use crate::pac::{Pac, PacCheck};
 use crate::principal::Principal;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Where an authorization-data element came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,7 +111,17 @@ pub struct SecurityContext {
     expires: i64,
     /// The ticket's own end time (Unix seconds).
     ticket_endtime: i64,
-    authz: Vec<AuthzElement>,
+    /// The ticket's and the authenticator's authorization data as received; flattened
+    /// (AD-IF-RELEVANT unwrapped) on first use, which few servers ask for.
+    authz_raw: (AuthorizationData, AuthorizationData),
+    /// The ticket's AD-IF-RELEVANT entry that held only the PAC, whose bytes were dropped
+    /// from `authz_raw` (the PAC keeps them; no second copy per context).
+    pac_entry: Option<usize>,
+    authz: std::sync::OnceLock<Vec<AuthzElement>>,
+    /// The ticket's PAC, parsed and verified (shared with C handles).
+    pac: Option<Arc<Pac>>,
+    /// Why the ticket's PAC could not be located or parsed (AllowUnverified only).
+    pac_failure: Option<Error>,
     delegated: Option<DelegatedCredential>,
     clock_fixed: Option<i64>,
 }
@@ -151,23 +163,24 @@ fn acceptor_subkey_enctype(auth: &Authenticator, fallback: Enctype) -> Enctype {
 }
 
 /// Flattens authorization data, unwrapping AD-IF-RELEVANT (nested up to a small depth).
+/// Takes the data (a ticket's PAC is a kilobyte; no second copy).
 fn collect_authz(
     out: &mut Vec<AuthzElement>,
-    ad: &AuthorizationData,
+    ad: AuthorizationData,
     source: AuthzSource,
     depth: usize,
 ) {
     for e in ad {
         if e.ad_type == ad_type::IF_RELEVANT && depth < 4 {
             if let Ok(inner) = decode_authorization_data(&e.ad_data) {
-                collect_authz(out, &inner, source, depth + 1);
+                collect_authz(out, inner, source, depth + 1);
                 continue;
             }
         }
         out.push(AuthzElement {
             source,
             ad_type: e.ad_type,
-            data: e.ad_data.clone(),
+            data: e.ad_data,
         });
     }
 }
@@ -391,7 +404,11 @@ impl SecurityContext {
             session_enctype: session_key.enctype(),
             expires: tkt.endtime as i64,
             ticket_endtime: tkt.endtime as i64,
-            authz: Vec::new(),
+            authz_raw: Default::default(),
+            pac_entry: None,
+            authz: Default::default(),
+            pac: None,
+            pac_failure: None,
             delegated: None,
             clock_fixed: cred.clock.fixed(),
         };
@@ -528,10 +545,15 @@ impl SecurityContext {
             keys = cred.keys_guard(true);
         }
         let rcache = cred.replay_cache_guard();
+        let kdc_keys = cred.pac_kdc_keys_guard();
         let policy = AcceptPolicy {
             now,
             skew: cred.clock_skew(),
             replay_cache: &rcache,
+            pac: PacCheck {
+                policy: cred.pac_policy(),
+                kdc_keys: &kdc_keys,
+            },
         };
         let v = ap::verify_ap_req(&ap_req, &keys, &policy)
             .map_err(|e| error_token(e, Some(&server)))?;
@@ -554,17 +576,35 @@ impl SecurityContext {
     ) -> Result<(SecurityContext, Option<Vec<u8>>)> {
         let (now, _) = cred.clock.now();
         let rcache = cred.replay_cache();
+        let kdc_keys = cred.pac_kdc_keys();
         let policy = AcceptPolicy {
             now,
             skew: cred.clock_skew(),
             replay_cache: &rcache,
+            pac: PacCheck {
+                policy: cred.pac_policy(),
+                kdc_keys: &kdc_keys,
+            },
         };
-        let v = ap::fuzz_verify_plaintexts(ap_req, ticket_plain, authenticator_plain, &policy)?;
+        let keys = cred.keys();
+        let server = Principal {
+            realm: ap_req.ticket.realm.clone(),
+            name: ap_req.ticket.sname.clone(),
+        };
+        let enc = &ap_req.ticket.enc_part;
+        let service_key = &ap::find_service_key(&keys, &server, enc.etype, enc.kvno)?.key;
+        let v = ap::fuzz_verify_plaintexts(
+            ap_req,
+            ticket_plain,
+            authenticator_plain,
+            service_key,
+            &policy,
+        )?;
         Self::finish_accept(v, cred.clock_skew(), None)
     }
 
     fn finish_accept(
-        v: VerifiedApReq,
+        mut v: VerifiedApReq,
         skew: i64,
         channel_bindings: Option<&ChannelBindings>,
     ) -> Result<(SecurityContext, Option<Vec<u8>>)> {
@@ -598,12 +638,21 @@ impl SecurityContext {
         if delegated.is_some() {
             flags |= ctx_flags::DELEG;
         }
-        let mut authz = Vec::new();
-        if let Some(ad) = &v.ticket.authorization_data {
-            collect_authz(&mut authz, ad, AuthzSource::Ticket, 0);
-        }
-        if let Some(ad) = &v.authenticator.authorization_data {
-            collect_authz(&mut authz, ad, AuthzSource::Authenticator, 0);
+        let mut authz_raw = (
+            v.ticket.authorization_data.take().unwrap_or_default(),
+            v.authenticator
+                .authorization_data
+                .clone()
+                .unwrap_or_default(),
+        );
+        let mut pac_entry = None;
+        if let (Some(_), Some(at)) = (&v.pac.pac, v.pac.location) {
+            if at.entries == 1 {
+                if let Some(e) = authz_raw.0.get_mut(at.outer) {
+                    e.ad_data = Vec::new();
+                    pac_entry = Some(at.outer);
+                }
+            }
         }
         let initiator_seq = v.authenticator.seq_number.unwrap_or(0);
         let initiator_key = v.subkey.clone().unwrap_or_else(|| v.session_key.clone());
@@ -650,7 +699,11 @@ impl SecurityContext {
             session_enctype: v.session_key.enctype(),
             expires: v.ticket.endtime.saturating_add(skew),
             ticket_endtime: v.ticket.endtime,
-            authz,
+            authz_raw,
+            pac_entry,
+            authz: Default::default(),
+            pac: v.pac.pac.map(Arc::new),
+            pac_failure: v.pac.failure,
             delegated,
             clock_fixed: None,
         };
@@ -693,14 +746,68 @@ impl SecurityContext {
     }
     /// Authorization data of ticket and authenticator, AD-IF-RELEVANT unwrapped.
     pub fn authorization_data(&self) -> &[AuthzElement] {
-        &self.authz
+        self.authz.get_or_init(|| {
+            let mut out = Vec::new();
+            let (ticket, authenticator) = &self.authz_raw;
+            for (i, e) in ticket.iter().enumerate() {
+                match (&self.pac, self.pac_entry) {
+                    (Some(p), Some(at)) if at == i => out.push(AuthzElement {
+                        source: AuthzSource::Ticket,
+                        ad_type: ad_type::WIN2K_PAC,
+                        data: p.as_bytes().to_vec(),
+                    }),
+                    _ => collect_authz(&mut out, vec![e.clone()], AuthzSource::Ticket, 0),
+                }
+            }
+            collect_authz(
+                &mut out,
+                authenticator.clone(),
+                AuthzSource::Authenticator,
+                0,
+            );
+            out
+        })
     }
     /// The raw AD-WIN2K-PAC blob from the ticket, if the KDC put one there.
     pub fn pac(&self) -> Option<&[u8]> {
-        self.authz
+        if let Some(p) = &self.pac {
+            return Some(p.as_bytes());
+        }
+        self.authorization_data()
             .iter()
             .find(|e| e.source == AuthzSource::Ticket && e.ad_type == ad_type::WIN2K_PAC)
             .map(|e| e.data.as_slice())
+    }
+    /// The ticket's PAC, parsed, with the signatures that verified
+    /// ([`Pac::verified`]); `None` when the ticket had none (or, under
+    /// [`crate::pac::PacPolicy::AllowUnverified`], when it could not be parsed: see
+    /// [`SecurityContext::pac_failure`]).
+    ///
+    /// The PAC's content is decoded here, on first use: a PAC whose signatures verified but
+    /// whose content does not decode is refused (`None`; [`SecurityContext::pac_result`]
+    /// and [`SecurityContext::pac_failure`] say why).
+    pub fn pac_info(&self) -> Option<&Arc<Pac>> {
+        self.pac_result().ok().flatten()
+    }
+    /// [`SecurityContext::pac_info`] with the error of a PAC that could not be used:
+    /// `Ok(None)` without a PAC.
+    pub fn pac_result(&self) -> Result<Option<&Arc<Pac>>> {
+        match &self.pac {
+            Some(p) => p.check_contents().map(|_| Some(p)),
+            None => match &self.pac_failure {
+                Some(e) => Err(e.clone()),
+                None => Ok(None),
+            },
+        }
+    }
+    /// Why the ticket's PAC could not be used: a PAC that failed verification under
+    /// [`crate::pac::PacPolicy::AllowUnverified`] (its reason is also in [`Pac::failure`]),
+    /// one that could not be located or parsed there, or one whose content does not decode.
+    pub fn pac_failure(&self) -> Option<Error> {
+        if let Some(f) = self.pac.as_ref().and_then(|p| p.failure()) {
+            return Some(f.clone());
+        }
+        self.pac_result().err()
     }
     pub fn delegated_credential(&self) -> Option<&DelegatedCredential> {
         self.delegated.as_ref()

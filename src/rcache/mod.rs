@@ -22,18 +22,16 @@ mod memory;
 pub use file2::*;
 pub use memory::*;
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use siphasher::sip::{SipHasher13, SipHasher24};
+use siphasher::sip::SipHasher24;
 
 use crate::error::{major, minor, Error, Result};
 
@@ -159,6 +157,37 @@ impl ReplayCache {
             ReplayCache::Memory(_) => "memory:".to_string(),
             ReplayCache::File2(f) => f.name(),
         }
+    }
+
+    /// [`ReplayCache::check_and_store`] for an authenticator whose client time `ctime` passed
+    /// the acceptor's skew check: the memory cache files it by that time (and keeps it only as
+    /// long as an authenticator with that time can pass the check, see [`memory`]); the other
+    /// kinds do not use it.
+    pub fn check_and_store_authenticator(
+        &self,
+        ciphertext: &[u8],
+        mac_len: usize,
+        ctime: i64,
+        now: i64,
+        skew: i64,
+    ) -> Result<()> {
+        match self {
+            ReplayCache::Memory(m) => m.check_and_store_at(ciphertext, mac_len, ctime, now, skew),
+            _ => self.check_and_store(ciphertext, mac_len, now, skew),
+        }
+    }
+
+    /// The memory cache's counters and sizes; `None` for the other kinds.
+    pub fn stats(&self) -> Option<ReplayCacheStats> {
+        match self {
+            ReplayCache::Memory(m) => Some(m.stats()),
+            _ => None,
+        }
+    }
+
+    /// A memory cache with a cap of `max_bytes` (see [`MemoryReplayCache::with_max_bytes`]).
+    pub fn memory_with_max_bytes(max_bytes: usize) -> ReplayCache {
+        ReplayCache::Memory(MemoryReplayCache::with_max_bytes(max_bytes))
     }
 
     /// Checks the authenticator against the cache and records it. `ciphertext` is the

@@ -16,6 +16,7 @@
 # Principals (fixed passwords, so long-term keys are the same on every run; kvno 1):
 #   alice@TEST.LOCAL                 password alice-Passw0rd      keys also in DIR/alice.keytab
 #   jürgen@TEST.LOCAL (UTF-8)        password jurgen-Passw0rd
+#   bob@TEST.LOCAL                   password bob-Passw0rd (a second user; REALM_CLIENT2*)
 #   test/localhost                   password service-Passw0rd, all four AES enctypes
 #   test-aes256-sha1/localhost, test-aes128-sha1/localhost,
 #   test-aes256-sha384/localhost, test-aes128-sha256/localhost
@@ -43,6 +44,7 @@ CROSS_PW=cross-Realm-Passw0rd
 ALICE_PW=alice-Passw0rd
 JURGEN=jürgen
 JURGEN_PW=jurgen-Passw0rd
+BOB_PW=bob-Passw0rd
 SERVICE_PW=service-Passw0rd
 AES="aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96 aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128"
 declare -A SINGLE=(
@@ -227,6 +229,7 @@ start_realm() {
 
   kadmin "addprinc -pw $ALICE_PW alice"
   kadmin "addprinc -pw $JURGEN_PW $JURGEN"
+  kadmin "addprinc -pw $BOB_PW bob"
   kadmin "addprinc -pw $SERVICE_PW test/localhost"
   local services="test/localhost"
   for s in $SINGLE_ORDER; do
@@ -305,6 +308,8 @@ start_realm() {
       REALM_CLIENT_KEYTAB "$dir/alice.keytab" \
       REALM_UTF8_CLIENT "$JURGEN@$REALM" \
       REALM_UTF8_CLIENT_PASSWORD "$JURGEN_PW" \
+      REALM_CLIENT2 "bob@$REALM" \
+      REALM_CLIENT2_PASSWORD "$BOB_PW" \
       REALM_SERVICE "test/localhost@$REALM" \
       REALM_SERVICE_GSS_NAME "test@localhost" \
       REALM_SERVICE_PASSWORD "$SERVICE_PW" \

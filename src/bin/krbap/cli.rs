@@ -158,6 +158,9 @@ pub struct DecodeArgs {
     /// The allowed clock skew in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = krbap::ap::DEFAULT_CLOCK_SKEW)]
     pub skew: i64,
+    /// The KDC's (krbtgt) keytab, to check the PAC's KDC, ticket and full signatures too
+    #[arg(long, value_name = "KEYTAB", value_hint = ValueHint::FilePath)]
+    pub krbtgt_keytab: Option<String>,
     /// The token, as raw bytes (an initial context token or a bare AP-REQ)
     #[arg(value_name = "TOKEN_FILE", value_hint = ValueHint::FilePath)]
     pub file: String,
@@ -190,6 +193,14 @@ pub struct MintTicketArgs {
     /// The ticket's start (seconds since 1970; default: now)
     #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     pub time: Option<i64>,
+    /// Put the PAC in FILE into the ticket (in AD-IF-RELEVANT), verbatim, or re-signed for this
+    /// ticket with --krbtgt-keytab
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub pac: Option<String>,
+    /// With --pac: re-sign the PAC as a KDC would (its own CLIENT_INFO, the server signature
+    /// with the service key, the KDC-side signatures with the first key of KEYTAB)
+    #[arg(long, value_name = "KEYTAB", requires = "pac", value_hint = ValueHint::FilePath)]
+    pub krbtgt_keytab: Option<String>,
 }
 
 /// Get initial credentials (a TGT) from the KDC, like MIT's kinit
