@@ -137,6 +137,11 @@ func page(w http.ResponseWriter, r *http.Request) {
 	if e, _, err := id.Context.Session(); err != nil || e == 0 {
 		fmt.Fprintf(w, "session error %v\n", err)
 	}
+	// The realm's KDC (MIT 1.20) puts a PAC in every ticket: verified, naming the client.
+	if p, err := id.Context.PAC(); err != nil || p.Verified&krbap.PACServerSignature == 0 ||
+		p.ClientName+"@TEST.LOCAL" != id.Principal {
+		fmt.Fprintf(w, "PAC error %v %+v\n", err, p)
+	}
 }
 
 // negServer is an httptest server with the middleware (attached, or not: then a

@@ -73,3 +73,8 @@ uint32_t kg_http_authorization(uint32_t *minor, const void *token, size_t token_
     krbap_buffer in = kg_buffer(token, token_length);
     return krbap_http_authorization(minor, &in, value);
 }
+
+uint32_t kg_import_pac(uint32_t *minor, const void *pac, size_t pac_length, krbap_pac **output) {
+    krbap_buffer in = kg_buffer(pac, pac_length);
+    return krbap_import_pac(minor, &in, output);
+}

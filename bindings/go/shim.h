@@ -46,4 +46,6 @@ uint32_t kg_http_www_authenticate(uint32_t *minor, const void *token, size_t tok
 uint32_t kg_http_authorization(uint32_t *minor, const void *token, size_t token_length,
                                krbap_buffer *value);
 
+uint32_t kg_import_pac(uint32_t *minor, const void *pac, size_t pac_length, krbap_pac **output);
+
 #endif /* KRBAP_GO_SHIM_H */
