@@ -14,7 +14,9 @@
 #   4. the fuzz target FuzzAccept for GO_FUZZ_SECONDS (default 20)
 #   5. linking: the examples are static (no libkrbap.so needed), -tags krbap_shared links
 #      libkrbap.so and passes the capture tests
-#   6. an outside Go program depending on the module: through a replace to this checkout
+#   6. Python's HTTP Negotiate clients (tests/interop/http_peers.py: requests-gssapi,
+#      pyspnego, python-gssapi, hand-built multi-leg SPNEGO) -> examples/negotiate-server
+#   7. an outside Go program depending on the module: through a replace to this checkout
 #      (no environment needed), and through a copy of the module after `make install`
 #      into a scratch prefix with CGO_CFLAGS/CGO_LDFLAGS from pkg-config; the README's
 #      client and server built that way authenticate over HTTP, and curl --negotiate to
@@ -149,7 +151,51 @@ else
   fail "-tags krbap_shared links libkrbap.so" "$(cat "$work/shared.log"; ldd "$work/shared.test" 2>&1)"
 fi
 
-# --- 6. an outside program depending on the module -----------------------------------------
+# --- 6. independent HTTP clients against the Go middleware ------------------------------------
+# examples/negotiate-server (the middleware; built in 5.) and the Python peers of
+# tests/interop/http_peers.py: requests-gssapi, pyspnego (its own SPNEGO), python-gssapi with
+# and without mutual authentication, a hand-built SPNEGO initiator whose exchange needs
+# several legs on one keep-alive connection (Kerberos not first, no optimistic token), SPNEGO
+# offering only NTLM, and a replayed token.
+# py_peer NAME PATTERN... -- PEER ARGS...: the peer exits 0 and prints every pattern.
+py_peer() {
+  local name=$1 out p missing=""; shift
+  local -a pats=()
+  while [ "$1" != "--" ]; do pats+=("$1"); shift; done
+  shift
+  out=$work/peer-$(printf '%s' "$*" | tr -c 'a-zA-Z0-9' '_')
+  timeout 60 "$py" "$root/tests/interop/http_peers.py" "$@" >"$out" 2>&1
+  echo "exit $?" >>"$out"
+  for p in "${pats[@]}" '^exit 0$'; do grep -qE -- "$p" "$out" || missing="$missing '$p'"; done
+  if [ -z "$missing" ]; then pass "$name"; else fail "$name" "missing$missing in: $(head -c 1500 "$out")"; fi
+}
+if ! py=$(tests/interop/pyvenv.sh 2>"$work/pyvenv.log"); then
+  fail "setup: tests/interop/pyvenv.sh" "$(tail -n 20 "$work/pyvenv.log")"
+elif ! SERVER_TIMEOUT=600 start_server "$work/negotiate-server.log" "$work/bin/negotiate-server" \
+       -addr 127.0.0.1:@PORT@ -keytab "$work/http.keytab"; then
+  fail "examples/negotiate-server did not start" "$(cat "$work/negotiate-server.log")"
+else
+  url=http://localhost:$PORT/
+  u='^user=alice@TEST\.LOCAL$'
+  py_peer "requests-gssapi -> Go middleware: 200, alice, SPNEGO" '^status 200' "$u" '^mech=SPNEGO$' -- requests "$url"
+  py_peer "pyspnego -> Go middleware: 200, alice, final token verified" '^status 200' "$u" '^mutual verified' \
+    -- pyspnego "$url"
+  py_peer "python-gssapi SPNEGO -> Go middleware: 200, alice, final token verified" '^status 200' "$u" \
+    '^mutual verified' -- gssapi "$url"
+  py_peer "python-gssapi SPNEGO without mutual authentication -> Go middleware: 200, alice" '^status 200' "$u" \
+    -- gssapi "$url" --nomutual
+  for c in no-optimistic ntlm-first-mutual ntlm-first-nomutual negoex-first ms-oid-first; do
+    py_peer "multi-leg SPNEGO on one keep-alive connection -> Go middleware: $c" "$u" 'one connection' \
+      -- multileg "$url" "$c"
+  done
+  py_peer "SPNEGO listing only NTLM -> Go middleware: 401 with MIT's reject token" \
+    '^status 401 reject oQcwBaADCgEC$' -- ntlm-only "$url"
+  py_peer "one SPNEGO token twice -> Go middleware: 200, then 401 (a replay)" '^first 200' \
+    '^second 401 .*replay' -- replay "$url"
+  kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
+fi
+
+# --- 7. an outside program depending on the module -----------------------------------------
 # outside DIR MODULE_DIR: a module with the README's two programs, requiring the krbap
 # module through a replace to MODULE_DIR.
 outside() {
