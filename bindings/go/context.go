@@ -458,7 +458,7 @@ func (c *Context) AuthorizationData() ([]AuthzElement, error) {
 	return out, nil
 }
 
-// ErrNoPAC is returned by RawPAC for a ticket without a PAC.
+// ErrNoPAC is returned by RawPAC and PAC for a ticket without a PAC.
 var ErrNoPAC = errors.New("krbap: the ticket has no PAC")
 
 // RawPAC is the ticket's AD-WIN2K-PAC blob (MS-PAC), or ErrNoPAC.
