@@ -11,7 +11,8 @@
 #      (started here: tests/interop/apache.sh) (KRBAP_GO_REQUIRE_REALM=1: no skips)
 #   3. the tests again with GODEBUG=cgocheck=1 and built with GOEXPERIMENT=cgocheck2
 #      (every Go pointer stored into C memory is caught), without the race detector
-#   4. the fuzz target FuzzAccept for GO_FUZZ_SECONDS (default 20)
+#   4. the fuzz targets FuzzAccept for GO_FUZZ_SECONDS (default 20) and FuzzNegotiate (the
+#      middleware's Authorization handling) for GO_FUZZ_NEGOTIATE_SECONDS (default 10)
 #   5. linking: the examples are static (no libkrbap.so needed), -tags krbap_shared links
 #      libkrbap.so and passes the capture tests
 #   6. Python's HTTP Negotiate clients (tests/interop/http_peers.py: requests-gssapi,
@@ -131,6 +132,12 @@ if (cd "$mod" && go test -count=1 -run '^$' -fuzz '^FuzzAccept$' -fuzztime "${fu
   pass "go fuzz FuzzAccept ${fuzz_s} s: $(grep -oE 'execs: [0-9]+' "$work/fuzz.log" | tail -n 1)"
 else
   fail "go fuzz FuzzAccept" "$(tail -n 30 "$work/fuzz.log")"
+fi
+fuzz_n=${GO_FUZZ_NEGOTIATE_SECONDS:-10}
+if (cd "$mod" && go test -count=1 -run '^$' -fuzz '^FuzzNegotiate$' -fuzztime "${fuzz_n}s" -parallel 2 .) >"$work/fuzz-neg.log" 2>&1; then
+  pass "go fuzz FuzzNegotiate (the HTTP middleware) ${fuzz_n} s: $(grep -oE 'execs: [0-9]+' "$work/fuzz-neg.log" | tail -n 1)"
+else
+  fail "go fuzz FuzzNegotiate" "$(tail -n 30 "$work/fuzz-neg.log")"
 fi
 
 # --- 5. static and shared linking ------------------------------------------------------------
