@@ -16,7 +16,8 @@
 #   5. linking: the examples are static (no libkrbap.so needed), -tags krbap_shared links
 #      libkrbap.so and passes the capture tests
 #   6. Python's HTTP Negotiate clients (tests/interop/http_peers.py: requests-gssapi,
-#      pyspnego, python-gssapi, hand-built multi-leg SPNEGO) -> examples/negotiate-server
+#      pyspnego, python-gssapi, hand-built multi-leg SPNEGO) and headless Chromium ->
+#      examples/negotiate-server
 #   7. an outside Go program depending on the module: through a replace to this checkout
 #      (no environment needed), and through a copy of the module after `make install`
 #      into a scratch prefix with CGO_CFLAGS/CGO_LDFLAGS from pkg-config; the README's
@@ -44,7 +45,7 @@ trap 'exit 130' INT TERM
 mod=$root/bindings/go
 
 command -v go >/dev/null || bail "setup: go not found"
-for c in curl apache2 cc; do
+for c in curl apache2 chromium cc; do
   command -v "$c" >/dev/null || bail "setup: $c not found (scripts/install-deps.sh installs it)"
 done
 [ -e /usr/lib/apache2/modules/mod_auth_gssapi.so ] ||
@@ -199,6 +200,22 @@ else
     '^status 401 reject oQcwBaADCgEC$' -- ntlm-only "$url"
   py_peer "one SPNEGO token twice -> Go middleware: 200, then 401 (a replay)" '^first 200' \
     '^second 401 .*replay' -- replay "$url"
+  # Headless Chromium, its profile seeded as tests/http-negotiate.sh does (Linux Chromium
+  # loads its GSS-API library only after it has once seen a Negotiate challenge).
+  prof=$work/chromium-profile
+  mkdir -p "$prof" "$work/home"
+  printf '{"net":{"received_http_auth_negotiate_headers":true},"auth":{"server_allowlist":"localhost"}}\n' \
+    >"$prof/Local State"
+  HOME=$work/home XDG_CONFIG_HOME=$work/home/.config XDG_CACHE_HOME=$work/home/.cache \
+    timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
+    --auth-server-allowlist=localhost --user-data-dir="$prof" --dump-dom "$url" \
+    >"$work/chromium.html" 2>"$work/chromium.stderr"
+  if grep -q '<p id="user">alice@TEST.LOCAL</p><p id="mech">SPNEGO</p>' "$work/chromium.html"; then
+    pass "headless Chromium -> Go middleware: alice's page (SPNEGO)"
+  else
+    fail "headless Chromium -> Go middleware" "$(head -c 800 "$work/chromium.html"; tail -n 5 "$work/chromium.stderr")"
+  fi
   kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null
 fi
 
