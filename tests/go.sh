@@ -8,7 +8,8 @@
 #      client -> MIT gss-server (raw krb5 and -spnego), gokrb5 both ways, SPNEGO multi-round
 #      accepts, the Negotiate middleware against curl --negotiate and gokrb5's SPNEGO HTTP
 #      client, the Transport against Apache + mod_auth_gssapi and krbap-http-server
-#      (started here: tests/interop/apache.sh) (KRBAP_GO_REQUIRE_REALM=1: no skips)
+#      (started here: tests/interop/apache.sh), two Acceptors sharing a redis: replay cache
+#      (tests/interop/redis.sh) (KRBAP_GO_REQUIRE_REALM=1: no skips)
 #   3. the tests again with GODEBUG=cgocheck=1 and built with GOEXPERIMENT=cgocheck2
 #      (every Go pointer stored into C memory is caught), without the race detector
 #   4. the fuzz targets FuzzAccept for GO_FUZZ_SECONDS (default 20) and FuzzNegotiate (the
@@ -40,7 +41,7 @@ unset GOPATH GOBIN
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/krbap-go.XXXXXX") || exit 2
 started=()
-trap 'stop_apache; interop_cleanup' EXIT
+trap 'stop_apache; tests/interop/redis.sh stop "$work/redis" >/dev/null 2>&1; interop_cleanup' EXIT
 trap 'exit 130' INT TERM
 mod=$root/bindings/go
 
@@ -97,6 +98,13 @@ SERVER_TIMEOUT=3600 start_server "$work/krbap-http-server.log" "$work/krbap-http
 krbap_http_port=$PORT
 start_apache "$work/apache" "$work/http.keytab" ||
   bail "setup: Apache" "$(cat "$work/apache/start.log" "$work/apache/logs/error.log" 2>/dev/null | tail -n 20)"
+# A Redis with a password for ReplayCache "redis://…" (TestRedisReplayCache).
+if ! out=$(tests/interop/redis.sh start "$work/redis" --password "go-$RANDOM$RANDOM" 2>&1); then
+  bail "setup: tests/interop/redis.sh start" "$out"
+fi
+# shellcheck disable=SC1091  # written by redis.sh
+. "$work/redis/env"
+export KRBAP_GO_REDIS_URL="redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0" KRBAP_GO_REDIS_PASSWORD=$REDIS_PASSWORD
 export KRBAP_GO_HTTP_SERVERS="krbap-http-server=http://localhost:$krbap_http_port/ \
 apache=http://localhost:$apache_port/neg/whoami apache-connection-bound=http://localhost:$apache_port/neg-cb/whoami"
 

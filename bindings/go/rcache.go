@@ -59,3 +59,20 @@ func (a *Acceptor) ReplayCacheStats() (ReplayCacheStats, error) {
 	return ReplayCacheStats{Entries: uint64(s.entries), Bytes: uint64(s.bytes), MaxBytes: uint64(s.max_bytes),
 		Stored: uint64(s.stored), Replays: uint64(s.replays), RejectedFull: uint64(s.rejected_full)}, nil
 }
+
+// ReplayCacheName is the name of the acceptor's replay cache in canonical form
+// ("memory:", "file2:/path", "redis://host:6379/0?prefix=krbap:rc:&timeout_ms=500", ...),
+// for logs: a password in a redis: name is shown as "***".
+func (a *Acceptor) ReplayCacheName() (string, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.cred == nil {
+		return "", ErrClosed
+	}
+	var b C.krbap_buffer
+	_, err := call("inquire replay cache", func(m *C.uint32_t) C.uint32_t {
+		return C.krbap_cred_inquire_replay_cache(m, a.cred, &b)
+	})
+	s := takeString(&b)
+	return s, err
+}
