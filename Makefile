@@ -15,6 +15,8 @@
 #                          then the redis: replay cache (scripts/bench-redis.sh): build/bench/redis.txt
 #                          then Accept from Go, krbap vs gokrb5 (scripts/bench-go.sh):
 #                          build/bench/go-results.txt
+#                          then accepts/s from Python, krbap vs python-gssapi
+#                          (scripts/bench-python.sh): build/bench/python.txt
 #   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
 #   make install           PREFIX (default /usr/local), DESTDIR honoured: the CLI, its man
 #                          pages and completions, libkrbap.so.X.Y.Z with its SONAME link
@@ -95,6 +97,7 @@ test-asan:
 bench: build
 	KRBAP_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) scripts/bench.sh
 	KRBAP_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) scripts/bench-go.sh
+	scripts/bench-python.sh
 
 fuzz:
 	scripts/fuzz.sh

@@ -290,6 +290,7 @@ mod tests {
             (minor::K5G_BASE, 32),
             (minor::KG_BAD_LENGTH - 6, 32),
             (1, 200),
+            (minor::SPNEGO_NO_MECHS_AVAILABLE - 1, 16),
         ];
         let mut named = 0;
         for (start, len) in ranges {
