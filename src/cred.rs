@@ -361,7 +361,7 @@ pub struct InitiatorCredential {
     pub clock: Clock,
     /// Service tickets of the cached ccache already decoded, with their session keys
     /// (whose derived keys stay cached): by index in that ccache, dropped with it.
-    prepared: Mutex<Option<(Arc<Ccache>, Vec<(usize, Arc<ServiceTicket>)>)>>,
+    prepared: Mutex<Option<Prepared>>,
 }
 
 /// A service ticket ready for AP-REQs: the ccache entry, its Ticket decoded and its
@@ -394,10 +394,13 @@ impl ServiceTicket {
     }
 }
 
+/// The ccache copy whose entries were prepared, and those entries by index.
+type Prepared = (Arc<Ccache>, Vec<(usize, Arc<ServiceTicket>)>);
+
 /// Where a ticket was found: an entry of the cached ccache, or a copy.
 enum Located {
     Cache(Arc<Ccache>, usize),
-    Owned(Credential),
+    Owned(Box<Credential>),
 }
 
 /// At most this many prepared tickets per credential (distinct services of one ccache).
@@ -665,7 +668,7 @@ impl InitiatorCredential {
     pub fn find_ticket(&self, target: &Name, now: i64) -> Result<Credential> {
         Ok(match self.locate(target, now)? {
             Located::Cache(cc, i) => cc.credentials[i].clone(),
-            Located::Owned(c) => c,
+            Located::Owned(c) => *c,
         })
     }
 
@@ -674,7 +677,7 @@ impl InitiatorCredential {
     pub fn service_ticket(&self, target: &Name, now: i64) -> Result<Arc<ServiceTicket>> {
         let (cc, i) = match self.locate(target, now) {
             Ok(Located::Cache(cc, i)) => (cc, i),
-            Ok(Located::Owned(c)) => return Ok(Arc::new(ServiceTicket::prepare(c)?)),
+            Ok(Located::Owned(c)) => return Ok(Arc::new(ServiceTicket::prepare(*c)?)),
             Err(_) => {
                 return Ok(Arc::new(ServiceTicket::prepare(
                     self.get_ticket(target, now)?,
@@ -721,7 +724,7 @@ impl InitiatorCredential {
         let found = match &self.source {
             TicketSource::Explicit(creds) => {
                 let creds = creds.lock().unwrap_or_else(|p| p.into_inner());
-                any_realm(&creds).map(|i| Located::Owned(creds[i].clone()))
+                any_realm(&creds).map(|i| Located::Owned(Box::new(creds[i].clone())))
             }
             TicketSource::Ccache {
                 path,
