@@ -2,7 +2,8 @@
 //! RFC 8009 §3 (AES-SHA2 enctypes), the per-usage keys Kc/Ke/Ki, and string-to-key
 //! (RFC 3962 §4, RFC 8009 §4).
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, OnceLock};
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -79,22 +80,50 @@ fn folded_constant(usage: u32, purpose: KeyPurpose) -> [u8; BLOCK] {
     }
 }
 
-/// A derived HMAC key (Ki or Kc), held as its keyed HMAC state (the key's ipad and opad
-/// blocks already compressed, see [`KeyedMac`]), wiped on drop.
+/// A derived HMAC key (Ki or Kc), at most 32 bytes, wiped on drop. From its second use on
+/// it also keeps its keyed HMAC state (the key's ipad and opad blocks already compressed,
+/// see [`KeyedMac`]): a key used many times (a context's MIC and Wrap keys, a service
+/// key's ticket usage) saves two compressions per MAC, while a key used once (most of an
+/// accepted context's session-key usages) keeps an accepted context small (the SHA-384
+/// state is 128 bytes).
 pub(crate) struct MacKey {
-    keyed: KeyedMac,
+    keyed: OnceLock<Box<KeyedMac>>,
+    bytes: [u8; 32],
+    len: u8,
+    hash: MacHash,
+    used: AtomicBool,
 }
 
 impl MacKey {
     fn new(enctype: Enctype, bytes: &[u8]) -> MacKey {
-        MacKey {
-            keyed: KeyedMac::new(MacHash::of(enctype), bytes),
-        }
+        let mut key = MacKey {
+            keyed: OnceLock::new(),
+            bytes: [0u8; 32],
+            len: bytes.len() as u8,
+            hash: MacHash::of(enctype),
+            used: AtomicBool::new(false),
+        };
+        key.bytes[..bytes.len()].copy_from_slice(bytes);
+        key
     }
 
     /// HMAC(key, concat(parts)), truncated to `out.len()`.
     pub(crate) fn mac(&self, parts: &[&[u8]], out: &mut [u8]) {
-        self.keyed.mac(parts, out);
+        if let Some(keyed) = self.keyed.get() {
+            return keyed.mac(parts, out);
+        }
+        let keyed = KeyedMac::new(self.hash, &self.bytes[..usize::from(self.len)]);
+        keyed.mac(parts, out);
+        if self.used.swap(true, Ordering::Relaxed) {
+            // A second use: keep the state (a concurrent set drops, and wipes, this one).
+            let _ = self.keyed.set(Box::new(keyed));
+        }
+    }
+}
+
+impl Drop for MacKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
     }
 }
 
