@@ -11,7 +11,8 @@
 #   make test              THE test command (CI runs it): see scripts/test.sh
 #   make test-asan         the C tests with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench             krbap against MIT's libgssapi_krb5 in one process (scripts/bench.sh):
-#                          table in build/bench/results.txt, CSV in build/bench/results.csv
+#                          table in build/bench/results.txt, CSV in build/bench/results.csv;
+#                          then the redis: replay cache (scripts/bench-redis.sh): build/bench/redis.txt
 #                          then Accept from Go, krbap vs gokrb5 (scripts/bench-go.sh):
 #                          build/bench/go-results.txt
 #   make callgrind         instructions per call, krbap and MIT, under valgrind's callgrind

@@ -745,8 +745,11 @@ static void per_message_rows(const unsigned char *conf, size_t conf_len,
     row_end();
 }
 
+/* What krbap_cred_inquire_replay_cache shows for the unreachable Redis row. */
+#define REDIS_SHOWN "redis://:***@127.0.0.1:1/0?prefix=krbap:rc:&timeout_ms=200"
+
 /* A fresh krbap token accepted by `cred`: a row case expecting the fail-closed status of an
- * unusable file2 replay cache. */
+ * unusable file2 or redis replay cache. */
 static void accept_case_with(const krbap_cred *cred) {
     uint32_t minor = 0;
     uint32_t major;
@@ -1047,6 +1050,40 @@ static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     accept_case_with(cred);
     major = krbap_cred_set_replay_cache(&minor, cred, "file2:/");
     accept_case_with(cred);
+    krbap_release_cred(&minor, &cred);
+    row_end();
+
+    row_begin("redis replay cache names: malformed, unknown parameter, raw '@', TLS");
+    cred = fx_acceptor(T);
+    major = krbap_cred_set_replay_cache(&minor, cred, "redis://127.0.0.1:99999");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    major = krbap_cred_set_replay_cache(&minor, cred, "redis://127.0.0.1?colour=blue");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    major = krbap_cred_set_replay_cache(&minor, cred, "redis://u:p@ss@127.0.0.1");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    major = krbap_cred_set_replay_cache(&minor, cred, "redis://127.0.0.1/db");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    major = krbap_cred_set_replay_cache(&minor, cred, "redis+unix:relative.sock");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    major = krbap_cred_set_replay_cache(&minor, cred, "rediss://127.0.0.1");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_TYPE_NOTFOUND);
+    row_end();
+
+    row_begin("redis replay cache nobody answers fails closed; its name hides the password");
+    /* Port 1 on loopback: refused at once. Not a configuration error when set (Redis may
+     * start after the service); every accept fails closed until it answers. */
+    major = krbap_cred_set_replay_cache(&minor, cred,
+                                        "redis://:s3cret@127.0.0.1:1/0?timeout_ms=200");
+    CHECK(major == KRBAP_S_COMPLETE, "setting an unreachable Redis succeeds (checked per accept)");
+    accept_case_with(cred);
+    {
+        krbap_buffer name = fx_empty();
+        major = krbap_cred_inquire_replay_cache(&minor, cred, &name);
+        CHECK(major == KRBAP_S_COMPLETE && name.length == strlen(REDIS_SHOWN) &&
+                  memcmp(name.value, REDIS_SHOWN, name.length) == 0,
+              "krbap_cred_inquire_replay_cache shows the password as ***");
+        fx_free(&name);
+    }
     krbap_release_cred(&minor, &cred);
     row_end();
 

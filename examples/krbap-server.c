@@ -39,6 +39,7 @@ struct server_options {
     int pac_policy; /* -1: library default (KRBAP_PAC_VERIFY) */
     long long rcache_max_bytes; /* -1: library default */
     int rcache_stats;
+    char rcache_name[512]; /* the library's name for it (a password shown as ***) */
 };
 
 static void usage(void) {
@@ -46,10 +47,11 @@ static void usage(void) {
             "Usage: krbap-server [-port port] [-verbose] [-once] [-keytab keytab]\n"
             "                    [-rcache NAME] [-skew SECONDS] [-time UNIX]\n"
             "                    [-deleg-ccache FILE] [-pac-policy POLICY]\n"
-            "                    [-pac-kdc-keytab FILE] [service_name]\n"
-            "                    [-deleg-ccache FILE] [-rcache-max-bytes N[K|M|G]]\n"
+            "                    [-pac-kdc-keytab FILE] [-rcache-max-bytes N[K|M|G]]\n"
             "                    [-rcache-stats] [service_name]\n"
-            "  -rcache NAME        replay cache: memory: (default), none:, file2:/path, dfl:\n"
+            "  -rcache NAME        replay cache: memory: (default), none:, file2:/path, dfl:,\n"
+            "                      redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]\n"
+            "                      (one cache for a server farm; also redis+unix:, redis+cluster:)\n"
             "  -rcache-max-bytes N cap of the memory replay cache (default 256M); at the cap\n"
             "                      new authenticators are refused until older ones expire\n"
             "  -rcache-stats       print the memory replay cache's counters after each connection\n"
@@ -380,7 +382,7 @@ static int establish_context(int fd, const krbap_cred *cred, const struct server
     show_authz(*ctx);
     printf("[server] step 3: authenticator decrypted with the session key and checked: "
            "same client as the ticket, clock skew within %lld s, replay cache %s\n",
-           opt->skew >= 0 ? opt->skew : 300LL, opt->rcache != NULL ? opt->rcache : "memory:");
+           opt->skew >= 0 ? opt->skew : 300LL, opt->rcache_name);
     if (ret_flags & KRBAP_C_MUTUAL_FLAG) {
         printf("[server] step 4: mutual authentication requested\n");
         printf("[server] step 5: sending KRB_AP_REP%s (%zu bytes)\n",
@@ -700,8 +702,21 @@ int main(int argc, char **argv) {
         format_time(opt.fixed_time, when, sizeof when);
         printf("[server] clock fixed at %s\n", when);
     }
-    printf("[server] keytab %s, service %s, krbap %s\n", opt.keytab ? opt.keytab : "(default)",
-           opt.service_name ? opt.service_name : "(any key in the keytab)", krbap_version());
+    {
+        krbap_buffer rc_name;
+        rc_name.length = 0;
+        rc_name.value = NULL;
+        snprintf(opt.rcache_name, sizeof opt.rcache_name, "%s", "?");
+        if (!MAJOR_IS_ERROR(krbap_cred_inquire_replay_cache(&minor, cred, &rc_name))) {
+            snprintf(opt.rcache_name, sizeof opt.rcache_name, "%.*s", (int)rc_name.length,
+                     rc_name.value != NULL ? (const char *)rc_name.value : "");
+            free_buffer(&rc_name);
+        }
+    }
+    printf("[server] keytab %s, service %s, replay cache %s, krbap %s\n",
+           opt.keytab ? opt.keytab : "(default)",
+           opt.service_name ? opt.service_name : "(any key in the keytab)", opt.rcache_name,
+           krbap_version());
 
     listener = create_listener(opt.port);
     if (listener < 0) {

@@ -490,6 +490,12 @@ uint32_t krbap_cred_set_clock_skew(uint32_t *minor_status,
 // Sets the acceptor's replay cache: "memory:" (default, per credential), "none:",
 // "file2:/path" (MIT's format, shareable with MIT servers) or "dfl:" (MIT's default
 // file). NULL selects what KRB5RCACHENAME / KRB5RCACHETYPE say, as MIT does.
+// "redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]" (also
+// "redis+unix:///socket?db=N&user=U&password=W", "redis+cluster://host:port,host:port")
+// shares one replay cache among the processes and hosts of a server farm; the server is
+// contacted now, so a wrong password or database is reported here (KRB5_RC_IO_PERM,
+// KRB5_RC_IO), while a server that cannot be reached yet is not: accepts then fail
+// closed (KRB5_RC_IO) until it answers.
 uint32_t krbap_cred_set_replay_cache(uint32_t *minor_status,
                                      const struct krbap_cred *cred,
                                      const char *name);
@@ -518,6 +524,13 @@ uint32_t krbap_inquire_cred(uint32_t *minor_status,
                             struct krbap_name **name,
                             uint32_t *lifetime,
                             int32_t *cred_usage);
+
+// The name of the acceptor's replay cache in canonical form (`memory:`, `file2:/path`,
+// `redis://host:6379/0?prefix=krbap:rc:&timeout_ms=500`, ...), for logs: a password in a
+// `redis:` name is shown as `***`. Release `name` with krbap_buffer_free.
+uint32_t krbap_cred_inquire_replay_cache(uint32_t *minor_status,
+                                         const struct krbap_cred *cred,
+                                         struct krbap_buffer *name);
 
 // Initiates a raw krb5 context (RFC 2744 gss_init_sec_context with the krb5 mechanism):
 // krbap_init_sec_context_mech with KRBAP_MECH_KRB5. First call with `*context == NULL`

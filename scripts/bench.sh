@@ -7,7 +7,8 @@
 #
 # Builds the release library (unless KRBAP_RELEASE_DIR points at one) and the benchmark,
 # runs it (it runs krbap-crypto-bench, the raw crypto limit, between its chunks) and writes the
-# table to build/bench/results.txt and build/bench/results.csv. --smoke: a few
+# table to build/bench/results.txt and build/bench/results.csv, then scripts/bench-redis.sh
+# (the redis: replay cache; build/bench/redis.txt and .csv). --smoke: a few
 # iterations, no timing verdicts, checks that every item ran and both libraries agreed;
 # prints `N passed, N failed` last (tests/bench-smoke.sh runs it so).
 set -uo pipefail
@@ -108,4 +109,6 @@ echo "bench.sh: running the benchmark ($rounds rounds; a few minutes)" >&2
   2>"$out/stderr.log" | tee -a "$out/results.txt"
 rc=${PIPESTATUS[0]}
 echo "bench.sh: table in $out/results.txt, CSV in $out/results.csv" >&2
+# The farm-wide replay cache (redis:): its own realm, Redis and table (build/bench/redis.txt).
+KRBAP_RELEASE_DIR=$release scripts/bench-redis.sh --rounds "$rounds" || rc=1
 exit "$rc"

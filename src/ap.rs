@@ -293,7 +293,12 @@ fn verify_decrypted(
     policy.replay_cache.check_and_store_authenticator(
         &ap_req.authenticator.cipher,
         session_key.enctype().mac_len(),
-        authenticator.ctime,
+        &crate::rcache::AuthenticatorId {
+            server: &server,
+            client: &client,
+            ctime: authenticator.ctime,
+            cusec: authenticator.cusec,
+        },
         policy.now,
         policy.skew,
     )?;

@@ -840,6 +840,92 @@ fn per_message_rows(m: &mut Matrix, ctx: &mut SecurityContext) {
     );
 }
 
+/// Replay-cache names of the `redis:` family that krbap's parser refuses (none of them
+/// reaches a server or a resolver): each with `KRB5_RC_PARSE` and the part named.
+fn rcache_name_rows(m: &mut Matrix) {
+    use krbap::rcache::{ReplayCache, RC_PARSE, RC_TYPE_NOTFOUND};
+    fn names(v: &[String]) -> Vec<Vec<u8>> {
+        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+    fn run(input: &[u8]) -> Result<ReplayCache, Error> {
+        ReplayCache::from_name(std::str::from_utf8(input).unwrap())
+    }
+    let parse = Want::Exact(major::FAILURE, RC_PARSE);
+    let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    m.row(
+        "redis name: no host, bad host, port out of range or not a number, bad IPv6 literal",
+        names(&strs(&[
+            "redis:",
+            "redis:h",
+            "redis://",
+            "redis://:6379",
+            "redis://h:",
+            "redis://h:0",
+            "redis://h:65536",
+            "redis://h:+1",
+            "redis://h:1x",
+            "redis://h_!",
+            "redis://h%41",
+            "redis://[::1",
+            "redis://[::g]:1",
+            "redis://[::1]x",
+            "redis+cluster://a:1,,b:2",
+        ])),
+        parse,
+        run,
+    );
+    let mut out_of_range = strs(&[
+        "redis://h/x",
+        "redis://h/1/2",
+        "redis://h/99999999999",
+        "redis://h?prefix",
+        "redis://h?bogus=1",
+        "redis://h?db=1",
+        "redis://h?timeout_ms=0",
+        "redis://h?timeout_ms=60001",
+        "redis://h?timeout_ms=",
+        "redis://h?prefix=a&prefix=b",
+        "redis://h?prefix=a%20b",
+        "redis://h#fragment",
+        "redis+cluster://a:1/3",
+        "redis+unix:///s?timeout_ms=5&timeout_ms=6",
+        "redis+unix://relative.sock",
+    ]);
+    out_of_range.push(format!("redis://h?prefix={}", "p".repeat(129)));
+    out_of_range.push(format!("redis+cluster://{}", vec!["h:1"; 65].join(",")));
+    out_of_range.push(format!("redis+unix:///{}", "s".repeat(107)));
+    out_of_range.push(format!("redis://h?prefix={}", "p".repeat(5000)));
+    m.row(
+        "redis name: database, parameter unknown/repeated/without '='/out of range, too long",
+        names(&out_of_range),
+        parse,
+        run,
+    );
+    m.row(
+        "redis name: bad %-escapes, not UTF-8, user without password, empty password, raw '@'",
+        names(&strs(&[
+            "redis://h?prefix=%zz",
+            "redis://h?prefix=%4",
+            "redis://h?prefix=%e9",
+            "redis://user@h",
+            "redis://u:@h",
+            "redis://u:p@ss@h",
+            "redis://u%00:p@h",
+            "redis://u%20v:p@h",
+            "redis+unix:///s?user=u",
+            "redis+unix:///s?password=",
+        ])),
+        parse,
+        run,
+    );
+    m.row(
+        "rediss: and rediss+cluster: (TLS) not in this build",
+        names(&strs(&["rediss://h", "rediss+cluster://h:1,h:2"])),
+        Want::Exact(major::FAILURE, RC_TYPE_NOTFOUND),
+        run,
+    );
+}
+
 /// SPNEGO (RFC 4178) rows: the acceptor's first token, its continuation after request-mic,
 /// and the initiator's continuation. Tokens that get past Kerberos are krbap's own, fresh
 /// for each input, so that the matrix acceptor never sees MIT's captured token.
@@ -1513,6 +1599,7 @@ fn bad_input_matrix() {
     initial_token_rows(&mut m, &ac, &good);
     spnego_rows(&mut m, &ac, &good, t);
     per_message_rows(&mut m, &mut ctx);
+    rcache_name_rows(&mut m);
     http_header_rows(&mut m, &ac, &good);
     pac_rows(&mut m);
     pac_accept_rows(&mut m);

@@ -282,7 +282,7 @@ fn wrap_side(pick: u8) -> MessageProtection {
         "aes256-sha384-default-subkey",
     ];
     let case = CASES[(pick as usize % 8) / 2];
-    let initiator = pick % 2 == 0;
+    let initiator = pick.is_multiple_of(2);
     let info = String::from_utf8(capture(&format!("{case}/info.txt"))).unwrap();
     let line = |p: &str| info.lines().find(|l| l.starts_with(p)).unwrap().to_string();
     let key = |p: &str| {

@@ -884,7 +884,7 @@ struct Ndr(Vec<u8>);
 
 impl Ndr {
     fn align(&mut self) {
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
     }

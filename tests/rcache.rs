@@ -12,7 +12,8 @@ use std::process::Command;
 use std::sync::{Arc, Barrier};
 
 use krbap::error::{major, minor};
-use krbap::rcache::{FileReplayCache, ReplayCache, RC_PARSE, RC_TYPE_NOTFOUND};
+use krbap::principal::Principal;
+use krbap::rcache::{AuthenticatorId, FileReplayCache, ReplayCache, RC_PARSE, RC_TYPE_NOTFOUND};
 use siphasher::sip::SipHasher24;
 
 const SKEW: i64 = 300;
@@ -119,15 +120,23 @@ fn memory_entries_kept_while_the_skew_check_passes() {
     let cache = ReplayCache::memory();
     let c = &ciphertext(&tag12(4, 4));
     let ctime = NOW - 100;
+    let server = Principal::parse("test/localhost@TEST.LOCAL", None).unwrap();
+    let client = Principal::parse("alice@TEST.LOCAL", None).unwrap();
+    let id = &AuthenticatorId {
+        server: &server,
+        client: &client,
+        ctime,
+        cusec: 0,
+    };
     cache
-        .check_and_store_authenticator(c, 12, ctime, NOW, SKEW)
+        .check_and_store_authenticator(c, 12, id, NOW, SKEW)
         .unwrap();
     for now in [NOW, ctime + SKEW] {
-        assert_replay(cache.check_and_store_authenticator(c, 12, ctime, now, SKEW));
+        assert_replay(cache.check_and_store_authenticator(c, 12, id, now, SKEW));
     }
     let gone = ctime + SKEW + SKEW / 8 + 1;
     cache
-        .check_and_store_authenticator(c, 12, ctime, gone, SKEW)
+        .check_and_store_authenticator(c, 12, id, gone, SKEW)
         .unwrap();
     let st = cache.stats().unwrap();
     assert_eq!((st.stored, st.replays, st.rejected_full), (2, 2, 0));
@@ -393,7 +402,7 @@ fn file2_damaged_files() {
     assert_replay(store(&cache, &tag12(1, 1), NOW));
     let bytes = fs::read(&path).unwrap();
     assert!(
-        bytes.len() >= 32 && (bytes.len() - 16) % 16 == 0,
+        bytes.len() >= 32 && (bytes.len() - 16).is_multiple_of(16),
         "len {}",
         bytes.len()
     );

@@ -158,7 +158,10 @@ fn sigkill_during_store_loop_loses_no_reported_store() {
             );
         }
         let len = std::fs::metadata(&path).unwrap().len();
-        assert!(len >= 16 && (len - 16) % 16 == 0, "file length {len}");
+        assert!(
+            len >= 16 && (len - 16).is_multiple_of(16),
+            "file length {len}"
+        );
         rc.check_and_store(&ciphertext(1000 + round, 0), 12, NOW, SKEW)
             .unwrap();
         reported.push((1000 + round, 0));

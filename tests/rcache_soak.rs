@@ -31,7 +31,8 @@ use krbap::error::{major, minor};
 use krbap::gss::context::{InitOptions, SecurityContext};
 use krbap::gss::name::{Name, NameType};
 use krbap::gss::token::unframe;
-use krbap::rcache::ReplayCache;
+use krbap::principal::Principal;
+use krbap::rcache::{AuthenticatorId, ReplayCache};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -171,7 +172,7 @@ fn run(
                 t.accepted += 1;
                 if let Some(c) = ctime {
                     per.add(c);
-                    if n % every == 0 {
+                    if n.is_multiple_of(every) {
                         keep.lock().unwrap().push(sample(token, c));
                     }
                 } else {
@@ -198,6 +199,7 @@ fn run(
 /// Offers the kept tokens again: within the window they must be refused as replays; after it
 /// only by the skew check, and the cache must have dropped them. Returns problems found.
 fn check_samples(w: &World, keep: &Mutex<Vec<Sample>>, checked: &mut (u64, u64)) -> Vec<String> {
+    let anyone = Principal::parse("alice@TEST.LOCAL", None).unwrap();
     let mut problems = Vec::new();
     let mut samples = keep.lock().unwrap();
     let now = w.now();
@@ -232,7 +234,14 @@ fn check_samples(w: &World, keep: &Mutex<Vec<Sample>>, checked: &mut (u64, u64))
             // The cache itself no longer knows the tag (at the cap it may refuse to store it
             // again, but not call it a replay).
             let rc = w.ac.replay_cache();
-            match rc.check_and_store_authenticator(&s.cipher, s.mac_len, s.ctime, now, SKEW) {
+            // The memory cache files by the client time alone (the names are redis:'s).
+            let id = AuthenticatorId {
+                server: &anyone,
+                client: &anyone,
+                ctime: s.ctime,
+                cusec: 0,
+            };
+            match rc.check_and_store_authenticator(&s.cipher, s.mac_len, &id, now, SKEW) {
                 Err(e) if e.minor == minor::AP_ERR_REPEAT => problems.push(format!(
                     "ctime {} at {now}: the cache still has it: {e:?}",
                     s.ctime

@@ -223,6 +223,22 @@ fn main() {
     let err = KrbError::from_der(&read("kdc/preauth-required.der").unwrap()).unwrap();
     kdc.put("method-data", &with(2, &err.e_data.unwrap()));
 
+    // Replay-cache names of the redis: family (each form, every parameter, %-escapes).
+    let names = Seeds::new("rcache_name");
+    for (i, name) in [
+        "redis://127.0.0.1",
+        "redis://app:s%40cret%3A@redis.example.com:6380/3?prefix=farm1:&timeout_ms=250",
+        "redis://:pw@[::1]:7000/?timeout_ms=60000",
+        "redis+unix:///run/redis/redis.sock?db=2&user=u&password=p%26w&prefix=%7Bx%7D:",
+        "redis+unix:/tmp/r.sock",
+        "redis+cluster://:pw@10.0.0.1:7000,10.0.0.2,[fe80::1]:7002/?prefix=c:",
+        "rediss://h:6380",
+    ]
+    .iter()
+    .enumerate()
+    {
+        names.put(&format!("name-{i}"), name.as_bytes());
+    }
     // HTTP Negotiate header values around MIT's tokens (RFC 4559): Authorization values
     // as curl and browsers send them, WWW-Authenticate challenges and challenge lists.
     let http = Seeds::new("http_negotiate");

@@ -775,7 +775,7 @@ mod tests {
         ];
         for i in 0..2000 {
             let pick = |st: &mut u64| {
-                if next(st) % 3 == 0 {
+                if next(st).is_multiple_of(3) {
                     edge[(next(st) % 8) as usize]
                 } else {
                     next(st) as u32

@@ -24,6 +24,7 @@ mod rng;
 pub use cts::{aes_cts_decrypt, aes_cts_encrypt};
 pub use kdf::KeyPurpose;
 pub use nfold::nfold;
+pub(crate) use rng::fork_generation;
 
 use kdf::{EncKeys, MacHash, MacKey};
 

@@ -42,6 +42,13 @@ fn register_fork_handler() {
     }
 }
 
+/// Changes in the child of every fork (pthread_atfork), so that what holds per-process
+/// resources, such as the sockets of the Redis replay cache's pool, can tell it was inherited.
+pub(crate) fn fork_generation() -> u64 {
+    register_fork_handler();
+    FORK_GENERATION.load(Ordering::Relaxed)
+}
+
 #[derive(Zeroize, ZeroizeOnDrop)]
 struct State {
     key: [u8; 32],

@@ -300,6 +300,12 @@ pub extern "C" fn krbap_cred_set_clock_skew(
 /// Sets the acceptor's replay cache: "memory:" (default, per credential), "none:",
 /// "file2:/path" (MIT's format, shareable with MIT servers) or "dfl:" (MIT's default
 /// file). NULL selects what KRB5RCACHENAME / KRB5RCACHETYPE say, as MIT does.
+/// "redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]" (also
+/// "redis+unix:///socket?db=N&user=U&password=W", "redis+cluster://host:port,host:port")
+/// shares one replay cache among the processes and hosts of a server farm; the server is
+/// contacted now, so a wrong password or database is reported here (KRB5_RC_IO_PERM,
+/// KRB5_RC_IO), while a server that cannot be reached yet is not: accepts then fail
+/// closed (KRB5_RC_IO) until it answers.
 #[no_mangle]
 pub extern "C" fn krbap_cred_set_replay_cache(
     minor_status: *mut u32,
@@ -444,6 +450,23 @@ pub extern "C" fn krbap_inquire_cred(
         }
         write_out(lifetime, life);
         write_out(cred_usage, usage);
+        Ok(major::COMPLETE)
+    })
+}
+
+/// The name of the acceptor's replay cache in canonical form (`memory:`, `file2:/path`,
+/// `redis://host:6379/0?prefix=krbap:rc:&timeout_ms=500`, ...), for logs: a password in a
+/// `redis:` name is shown as `***`. Release `name` with krbap_buffer_free.
+#[no_mangle]
+pub extern "C" fn krbap_cred_inquire_replay_cache(
+    minor_status: *mut u32,
+    cred: *const krbap_cred,
+    name: *mut krbap_buffer,
+) -> u32 {
+    guard(minor_status, || {
+        clear_output(name);
+        let acc = acceptor_of(cred)?;
+        output_bytes(name, acc.replay_cache().name().into_bytes())?;
         Ok(major::COMPLETE)
     })
 }

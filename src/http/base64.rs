@@ -118,7 +118,7 @@ pub fn decoded_len(text: &[u8]) -> usize {
 
 /// Decodes strict base64 (see the module comment). The empty text decodes to no bytes.
 pub fn decode(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         // Report a foreign character first: it says more than the length does.
         if let Some((offset, &byte)) = text
             .iter()

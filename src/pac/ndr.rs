@@ -55,7 +55,7 @@ impl Utf16Ref {
 /// Checks that `pac[start..start+len]` is well-formed UTF-16LE (even length, surrogates
 /// paired) and returns its reference.
 pub(super) fn utf16(pac: &[u8], start: usize, len: usize, what: &str) -> Result<Utf16Ref, Error> {
-    if len % 2 != 0 {
+    if !len.is_multiple_of(2) {
         return Err(malformed(format!(
             "{what}: UTF-16 string of odd length {len}"
         )));

@@ -15,10 +15,15 @@
 //!
 //! One file per kind: [`memory`] and [`file2`]; this file holds what they share (the tag, the
 //! replay error, name resolution).
+//!
+//! And a fourth, [`ReplayCache::Redis`]: one cache for a whole server farm in Redis
+//! (`redis://`, `redis+unix:`, `redis+cluster://`), in `redis.rs`.
 
 mod file2;
 mod memory;
+mod redis;
 
+pub use self::redis::*;
 pub use file2::*;
 pub use memory::*;
 
@@ -34,6 +39,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use siphasher::sip::SipHasher24;
 
 use crate::error::{major, minor, Error, Result};
+use crate::principal::Principal;
 
 /// MIT's `KRB5_RC_TYPE_NOTFOUND` ("Replay cache type is unknown"), returned by
 /// `k5_rc_resolve` for an unknown type. Not (yet) in `crate::error::minor`.
@@ -77,6 +83,18 @@ pub enum ReplayCache {
     None,
     Memory(MemoryReplayCache),
     File2(FileReplayCache),
+    Redis(Box<RedisReplayCache>),
+}
+
+/// What the acceptor knows of an authenticator besides its ciphertext: the fields of MIT's
+/// pre-1.18 replay tag. The memory cache uses the client time (it files entries by it); the
+/// caches whose entries several services may share (`redis:`) key on all of them.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthenticatorId<'a> {
+    pub server: &'a Principal,
+    pub client: &'a Principal,
+    pub ctime: i64,
+    pub cusec: u32,
 }
 
 impl ReplayCache {
@@ -123,6 +141,9 @@ impl ReplayCache {
                 "file2 replay cache name has no path",
             )),
             "file2" => Ok(ReplayCache::file2(residual)),
+            "redis" | "rediss" | "redis+unix" | "redis+cluster" | "rediss+cluster" => {
+                Ok(ReplayCache::Redis(Box::new(RedisReplayCache::open(name)?)))
+            }
             _ => Err(Error::minor(
                 RC_TYPE_NOTFOUND,
                 format!("unknown replay cache type {kind:?}"),
@@ -156,24 +177,7 @@ impl ReplayCache {
             ReplayCache::None => "none:".to_string(),
             ReplayCache::Memory(_) => "memory:".to_string(),
             ReplayCache::File2(f) => f.name(),
-        }
-    }
-
-    /// [`ReplayCache::check_and_store`] for an authenticator whose client time `ctime` passed
-    /// the acceptor's skew check: the memory cache files it by that time (and keeps it only as
-    /// long as an authenticator with that time can pass the check, see [`memory`]); the other
-    /// kinds do not use it.
-    pub fn check_and_store_authenticator(
-        &self,
-        ciphertext: &[u8],
-        mac_len: usize,
-        ctime: i64,
-        now: i64,
-        skew: i64,
-    ) -> Result<()> {
-        match self {
-            ReplayCache::Memory(m) => m.check_and_store_at(ciphertext, mac_len, ctime, now, skew),
-            _ => self.check_and_store(ciphertext, mac_len, now, skew),
+            ReplayCache::Redis(r) => r.name(),
         }
     }
 
@@ -208,6 +212,30 @@ impl ReplayCache {
             ReplayCache::None => tag_of(ciphertext, mac_len).map(|_| ()),
             ReplayCache::Memory(m) => m.check_and_store(ciphertext, mac_len, now, skew),
             ReplayCache::File2(f) => f.check_and_store(ciphertext, mac_len, now, skew),
+            ReplayCache::Redis(r) => r.check_and_store(ciphertext, mac_len, None, skew),
+        }
+    }
+
+    /// [`ReplayCache::check_and_store`] for the acceptor, which also knows who sent the
+    /// authenticator and when (`id`, whose client time passed the skew check). Each kind takes
+    /// what it needs: the memory cache files the entry by `id.ctime` (and keeps it only as long
+    /// as an authenticator with that time can pass the check, see [`memory`]); a `redis:` cache
+    /// keys on the names and times too (several services may share it, see [`redis_key`]);
+    /// `file2:` and `none:` use the checksum alone, as MIT does.
+    pub fn check_and_store_authenticator(
+        &self,
+        ciphertext: &[u8],
+        mac_len: usize,
+        id: &AuthenticatorId,
+        now: i64,
+        skew: i64,
+    ) -> Result<()> {
+        match self {
+            ReplayCache::Memory(m) => {
+                m.check_and_store_at(ciphertext, mac_len, id.ctime, now, skew)
+            }
+            ReplayCache::Redis(r) => r.check_and_store(ciphertext, mac_len, Some(id), skew),
+            _ => self.check_and_store(ciphertext, mac_len, now, skew),
         }
     }
 }

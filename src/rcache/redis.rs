@@ -1,0 +1,1165 @@
+//! A replay cache shared by a server farm, in Redis (or Valkey, same protocol): `redis:`.
+//!
+//! RFC 4120 §3.2.3 wants a server to refuse an authenticator it has seen. A farm of acceptors
+//! with one keytab is one server to the client, so each of them has to know what the others
+//! accepted: with a per-process (`memory:`) or per-host (`file2:`) cache a captured AP-REQ can
+//! be replayed to another worker. Here every acceptor asks one Redis, in one atomic round trip:
+//!
+//! ```text
+//! SET <prefix><hash> 1 NX PX <ttl>      -> OK: first time (accept);  nil: a replay (refuse)
+//! ```
+//!
+//! - `<hash>`: SHA-256 over the fields MIT's pre-1.18 replay tag covered and the checksum its
+//!   file2 tag is made of (server and client principals, ctime, cusec, the authenticator's
+//!   checksum), length-prefixed, first 16 bytes in hex. The checksum alone already identifies
+//!   the authenticator (see `tag_of`); the names keep different services on one Redis apart.
+//! - `<ttl>`: 2 × skew + 1 s, the memory cache's retention (an authenticator stays inside the
+//!   skew window for up to 2 × skew after a first acceptor saw it) plus the second rounding.
+//! - Only authenticators that passed every other check get here (`ap.rs`), as with the others.
+//!
+//! Fail closed: no answer within `timeout_ms`, a refused or dropped connection, or an error
+//! from Redis refuses the accept (`KRB5_RC_IO`, `_IO_PERM` for authentication, `_IO_SPACE` for
+//! Redis' OOM), with a message naming the server and the cause. Only `none:` accepts without
+//! a decision.
+//!
+//! Connections: a small pool per cache (so per credential), shared by the accepting threads;
+//! a connection that saw any error is dropped, never reused, so a late reply cannot be taken
+//! for the answer to a later command. A pooled connection found dead (Redis restarted) is
+//! replaced once, at once. No background thread; the pool forgets what it inherited over a
+//! fork (the parent's sockets are not the child's).
+//!
+//! Names (parsed by [`RedisConfig::parse`], a fuzz target):
+//!
+//! ```text
+//! redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]
+//! redis+unix:///path/to/redis.sock[?db=N&user=U&password=W&prefix=P&timeout_ms=N]
+//! redis+cluster://[[user]:password@]host[:port][,host[:port]]...[/][?prefix=P&timeout_ms=N]
+//! ```
+//!
+//! `redis+cluster:` is Redis Cluster through the client crate (slot map, MOVED/ASK); keys are
+//! spread over the slots by their hash. `rediss:` (TLS) is refused with a clear error: this
+//! build has no TLS stack (tunnel it, or use a unix socket on the host).
+
+use super::*;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+// `::redis` is the client crate (this module has the same name).
+use ::redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
+use ::redis::io::tcp::TcpSettings;
+use ::redis::{
+    Client, Connection, ConnectionAddr, ConnectionInfo, ErrorKind, IntoConnectionInfo,
+    RedisConnectionInfo, RedisError, Value,
+};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::principal::Principal;
+
+/// Redis' port when a name gives none.
+pub const REDIS_DEFAULT_PORT: u16 = 6379;
+/// Key prefix when a name gives none.
+pub const REDIS_DEFAULT_PREFIX: &str = "krbap:rc:";
+/// Per-call timeout when a name gives none: a connect, or the wait for one reply.
+pub const REDIS_DEFAULT_TIMEOUT_MS: u32 = 500;
+/// Longest accepted `timeout_ms`.
+pub const REDIS_MAX_TIMEOUT_MS: u32 = 60_000;
+/// Longest accepted cache name, in bytes.
+pub const REDIS_MAX_NAME_LEN: usize = 4096;
+/// Longest accepted key prefix, in bytes.
+pub const REDIS_MAX_PREFIX_LEN: usize = 128;
+/// Most nodes a `redis+cluster:` name may list.
+pub const REDIS_MAX_CLUSTER_NODES: usize = 64;
+/// Longest user name and password, in bytes.
+const MAX_CREDENTIAL_LEN: usize = 512;
+/// A unix socket path must fit `sun_path` (108 bytes with the NUL on Linux).
+const MAX_SOCKET_PATH_LEN: usize = 107;
+/// Idle connections kept per cache; more concurrent accepts open more, closed after use.
+const MAX_IDLE: usize = 64;
+/// Bytes of the SHA-256 used in a key (hex: twice as many characters).
+const KEY_HASH_LEN: usize = 16;
+/// Retries of a Redis Cluster command: a MOVED and an ASK redirection (resharding), or one
+/// reconnect. Each waits at most `timeout_ms`.
+const CLUSTER_RETRIES: u32 = 2;
+
+/// Where the Redis is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedisServer {
+    /// `redis://host:port`: a host name or an IP address (IPv6 without brackets here).
+    Tcp { host: String, port: u16 },
+    /// `redis+unix:///path`: a unix-domain socket.
+    Unix { path: String },
+    /// `redis+cluster://host:port,...`: seed nodes of a Redis Cluster.
+    Cluster { nodes: Vec<(String, u16)> },
+}
+
+/// A parsed `redis:` replay-cache name. `Debug` and [`RedisConfig::name`] never show the
+/// password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    pub server: RedisServer,
+    /// ACL user (Redis 6+); `None` with a password is the `default` user (`AUTH password`).
+    pub username: Option<String>,
+    pub password: Option<Zeroizing<String>>,
+    /// Database number (`SELECT`); always 0 for a cluster.
+    pub db: u32,
+    pub prefix: String,
+    pub timeout_ms: u32,
+}
+
+fn parse_error(detail: impl Into<String>) -> Error {
+    Error::minor(RC_PARSE, detail)
+}
+
+impl RedisConfig {
+    /// Parses a `redis:`, `redis+unix:` or `redis+cluster:` name (see the module). Any
+    /// malformed part, unknown or repeated parameter, or value out of range is
+    /// `KRB5_RC_PARSE` with a message naming it; `rediss:` is `KRB5_RC_TYPE_NOTFOUND`.
+    /// Pure: no I/O.
+    pub fn parse(name: &str) -> Result<RedisConfig> {
+        if name.len() > REDIS_MAX_NAME_LEN {
+            return Err(parse_error(format!(
+                "redis replay cache name of {} bytes (at most {REDIS_MAX_NAME_LEN})",
+                name.len()
+            )));
+        }
+        if name.contains('#') {
+            return Err(parse_error(
+                "redis replay cache name has a '#' (a fragment; write %23 in a value)",
+            ));
+        }
+        let Some((scheme, rest)) = name.split_once(':') else {
+            return Err(parse_error("redis replay cache name has no type prefix"));
+        };
+        match scheme {
+            "redis" => parse_tcp(rest),
+            "redis+unix" => parse_unix(rest),
+            "redis+cluster" => parse_cluster(rest),
+            "rediss" | "rediss+cluster" => Err(Error::minor(
+                RC_TYPE_NOTFOUND,
+                format!(
+                    "{scheme}: (Redis over TLS) is not supported by this build of krbap: \
+                     use redis: through a TLS tunnel, or redis+unix: on the Redis host"
+                ),
+            )),
+            _ => Err(Error::minor(
+                RC_TYPE_NOTFOUND,
+                format!("unknown replay cache type {scheme:?}"),
+            )),
+        }
+    }
+
+    /// The name in canonical form, every default written out, the password shown as `***`
+    /// (for logs and messages).
+    pub fn name(&self) -> String {
+        self.to_name(false)
+    }
+
+    /// The canonical name; with `reveal_password` it parses back to an equal configuration.
+    pub fn to_name(&self, reveal_password: bool) -> String {
+        let password = self.password.as_ref().map(|p| {
+            if reveal_password {
+                encode(p, USERINFO_SAFE)
+            } else {
+                "***".to_string()
+            }
+        });
+        let userinfo = match (&self.username, &password) {
+            (Some(u), Some(p)) => format!("{}:{p}@", encode(u, USERINFO_SAFE)),
+            (None, Some(p)) => format!(":{p}@"),
+            _ => String::new(),
+        };
+        let common = format!(
+            "prefix={}&timeout_ms={}",
+            encode(&self.prefix, VALUE_SAFE),
+            self.timeout_ms
+        );
+        match &self.server {
+            RedisServer::Tcp { host, port } => format!(
+                "redis://{userinfo}{}/{}?{common}",
+                host_port(host, *port),
+                self.db
+            ),
+            RedisServer::Cluster { nodes } => {
+                let nodes: Vec<String> = nodes.iter().map(|(h, p)| host_port(h, *p)).collect();
+                format!("redis+cluster://{userinfo}{}/?{common}", nodes.join(","))
+            }
+            RedisServer::Unix { path } => {
+                let mut name = format!(
+                    "redis+unix://{}?db={}&{common}",
+                    encode(path, PATH_SAFE),
+                    self.db
+                );
+                if let Some(u) = &self.username {
+                    name.push_str(&format!("&user={}", encode(u, VALUE_SAFE)));
+                }
+                if let Some(p) = &self.password {
+                    if reveal_password {
+                        name.push_str(&format!("&password={}", encode(p, VALUE_SAFE)));
+                    } else {
+                        name.push_str("&password=***");
+                    }
+                }
+                name
+            }
+        }
+    }
+
+    /// The server as messages name it: `127.0.0.1:6379 db 0`, `unix socket /run/r.sock db 1`,
+    /// `cluster 10.0.0.1:7000,10.0.0.2:7000`.
+    pub fn server_text(&self) -> String {
+        match &self.server {
+            RedisServer::Tcp { host, port } => format!("{} db {}", host_port(host, *port), self.db),
+            RedisServer::Unix { path } => format!("unix socket {path} db {}", self.db),
+            RedisServer::Cluster { nodes } => {
+                let nodes: Vec<String> = nodes.iter().map(|(h, p)| host_port(h, *p)).collect();
+                format!("cluster {}", nodes.join(","))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Bytes written as themselves in each part of a canonical name (all else is %XX).
+const USERINFO_SAFE: &[u8] = b"-._~";
+const VALUE_SAFE: &[u8] = b"-._~:{}";
+const PATH_SAFE: &[u8] = b"-._~/";
+
+fn encode(s: &str, safe: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || safe.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// %XX decoding of one part of a name into UTF-8 (`what` names the part in errors).
+fn decode(s: &str, what: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| {
+                    parse_error(format!(
+                        "bad %-escape in the {what} of a redis replay cache name"
+                    ))
+                })?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| {
+        parse_error(format!(
+            "the {what} of a redis replay cache name is not UTF-8 once %-decoded"
+        ))
+    })
+}
+
+fn parse_decimal(s: &str, what: &str, max: u32) -> Result<u32> {
+    let bad = || {
+        parse_error(format!(
+            "{what} {s:?} in a redis replay cache name is not a number from 0 to {max}"
+        ))
+    };
+    if s.is_empty() || s.len() > 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = s.parse().map_err(|_| bad())?;
+    if n > u64::from(max) {
+        return Err(bad());
+    }
+    Ok(n as u32)
+}
+
+/// Redis' `databases` is an int; SELECT takes a signed 32-bit index.
+const MAX_DB: u32 = i32::MAX as u32;
+
+/// `host[:port]` or `[v6]:port`.
+fn parse_host_port(s: &str) -> Result<(String, u16)> {
+    let (host, port) = if let Some(after) = s.strip_prefix('[') {
+        let Some((v6, rest)) = after.split_once(']') else {
+            return Err(parse_error(format!(
+                "unterminated IPv6 address in redis replay cache name: {s:?}"
+            )));
+        };
+        if v6.is_empty()
+            || v6.len() > 45
+            || !v6
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            || v6.parse::<std::net::Ipv6Addr>().is_err()
+        {
+            return Err(parse_error(format!(
+                "{v6:?} in a redis replay cache name is not an IPv6 address"
+            )));
+        }
+        let port = match rest {
+            "" => None,
+            _ => Some(
+                rest.strip_prefix(':')
+                    .ok_or_else(|| parse_error(format!("junk after the IPv6 address in {s:?}")))?,
+            ),
+        };
+        (v6.to_string(), port)
+    } else {
+        let (host, port) = match s.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        };
+        if host.is_empty() {
+            return Err(parse_error("redis replay cache name has no host"));
+        }
+        if host.len() > 253
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        {
+            return Err(parse_error(format!(
+                "{host:?} in a redis replay cache name is not a host name or address \
+                 (an '@' or ':' in a password must be written %40, %3A)"
+            )));
+        }
+        (host.to_string(), port)
+    };
+    let port = match port {
+        None => REDIS_DEFAULT_PORT,
+        Some(p) => {
+            let n = parse_decimal(p, "port", u32::from(u16::MAX))?;
+            if n == 0 {
+                return Err(parse_error("port 0 in a redis replay cache name"));
+            }
+            n as u16
+        }
+    };
+    Ok((host, port))
+}
+
+/// `[user]:password@` (the part before the `@`).
+fn parse_userinfo(s: &str) -> Result<(Option<String>, Option<Zeroizing<String>>)> {
+    let Some((user, password)) = s.split_once(':') else {
+        return Err(parse_error(
+            "redis replay cache name has a user but no password (write user:password@)",
+        ));
+    };
+    let user = decode(user, "user name")?;
+    let password = Zeroizing::new(decode(password, "password")?);
+    check_user(&user)?;
+    check_password(&password)?;
+    Ok(((!user.is_empty()).then_some(user), Some(password)))
+}
+
+fn check_user(user: &str) -> Result<()> {
+    if user.len() > MAX_CREDENTIAL_LEN || user.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(parse_error(
+            "user name in a redis replay cache name is too long or has spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn check_password(password: &str) -> Result<()> {
+    if password.is_empty() || password.len() > MAX_CREDENTIAL_LEN {
+        return Err(parse_error(format!(
+            "password in a redis replay cache name is empty or longer than {MAX_CREDENTIAL_LEN} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// `k=v&k=v`: each key at most once and one of `known`; values %-decoded.
+fn parse_query(query: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let Some(query) = query else {
+        return Ok(out);
+    };
+    if query.is_empty() {
+        return Ok(out);
+    }
+    for pair in query.split('&') {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(parse_error(format!(
+                "parameter {pair:?} of a redis replay cache name has no '='"
+            )));
+        };
+        if !known.contains(&k) {
+            return Err(parse_error(format!(
+                "unknown parameter {k:?} in a redis replay cache name (known here: {})",
+                known.join(", ")
+            )));
+        }
+        if out.iter().any(|(seen, _)| seen == k) {
+            return Err(parse_error(format!(
+                "parameter {k:?} given twice in a redis replay cache name"
+            )));
+        }
+        out.push((k.to_string(), decode(v, k)?));
+    }
+    Ok(out)
+}
+
+/// Defaults, then the common parameters (`prefix`, `timeout_ms`) of a parsed query.
+fn base_config(server: RedisServer, params: &[(String, String)]) -> Result<RedisConfig> {
+    let mut c = RedisConfig {
+        server,
+        username: None,
+        password: None,
+        db: 0,
+        prefix: REDIS_DEFAULT_PREFIX.to_string(),
+        timeout_ms: REDIS_DEFAULT_TIMEOUT_MS,
+    };
+    for (k, v) in params {
+        match k.as_str() {
+            "prefix" => {
+                if v.len() > REDIS_MAX_PREFIX_LEN || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(parse_error(format!(
+                        "prefix of a redis replay cache name must be at most \
+                         {REDIS_MAX_PREFIX_LEN} printable ASCII characters without spaces"
+                    )));
+                }
+                c.prefix = v.clone();
+            }
+            "timeout_ms" => {
+                c.timeout_ms = parse_decimal(v, "timeout_ms", REDIS_MAX_TIMEOUT_MS)?;
+                if c.timeout_ms == 0 {
+                    return Err(parse_error("timeout_ms=0 in a redis replay cache name"));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(c)
+}
+
+/// Splits `//authority/path?query` (the part after `scheme:`).
+fn split_url(rest: &str, scheme: &str) -> Result<(String, String, Option<String>)> {
+    let Some(rest) = rest.strip_prefix("//") else {
+        return Err(parse_error(format!(
+            "a {scheme}: replay cache name starts {scheme}://"
+        )));
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q.to_string())),
+        None => (rest, None),
+    };
+    let (authority, path) = match before_query.find('/') {
+        Some(i) => (&before_query[..i], &before_query[i..]),
+        None => (before_query, ""),
+    };
+    Ok((authority.to_string(), path.to_string(), query))
+}
+
+fn split_userinfo(authority: &str) -> Result<(Option<&str>, &str)> {
+    match authority.split_once('@') {
+        None => Ok((None, authority)),
+        Some((_, host)) if host.contains('@') => Err(parse_error(
+            "redis replay cache name has two '@' (write an '@' in a password as %40)",
+        )),
+        Some((userinfo, host)) => Ok((Some(userinfo), host)),
+    }
+}
+
+fn parse_tcp(rest: &str) -> Result<RedisConfig> {
+    let (authority, path, query) = split_url(rest, "redis")?;
+    let (userinfo, hostport) = split_userinfo(&authority)?;
+    let (host, port) = parse_host_port(hostport)?;
+    let db = match path.as_str() {
+        "" | "/" => 0,
+        p => parse_decimal(&p[1..], "database", MAX_DB)?,
+    };
+    let params = parse_query(query.as_deref(), &["prefix", "timeout_ms"])?;
+    let mut c = base_config(RedisServer::Tcp { host, port }, &params)?;
+    c.db = db;
+    if let Some(u) = userinfo {
+        (c.username, c.password) = parse_userinfo(u)?;
+    }
+    Ok(c)
+}
+
+fn parse_cluster(rest: &str) -> Result<RedisConfig> {
+    let (authority, path, query) = split_url(rest, "redis+cluster")?;
+    let (userinfo, hosts) = split_userinfo(&authority)?;
+    if !matches!(path.as_str(), "" | "/" | "/0") {
+        return Err(parse_error(format!(
+            "redis+cluster: replay cache name has the path {path:?}: a Redis Cluster has only database 0"
+        )));
+    }
+    let mut nodes = Vec::new();
+    for node in hosts.split(',') {
+        if nodes.len() == REDIS_MAX_CLUSTER_NODES {
+            return Err(parse_error(format!(
+                "redis+cluster: replay cache name lists more than {REDIS_MAX_CLUSTER_NODES} nodes"
+            )));
+        }
+        nodes.push(parse_host_port(node)?);
+    }
+    let params = parse_query(query.as_deref(), &["prefix", "timeout_ms"])?;
+    let mut c = base_config(RedisServer::Cluster { nodes }, &params)?;
+    if let Some(u) = userinfo {
+        (c.username, c.password) = parse_userinfo(u)?;
+    }
+    Ok(c)
+}
+
+fn parse_unix(rest: &str) -> Result<RedisConfig> {
+    // redis+unix:///path (empty authority) or redis+unix:/path.
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let path = decode(path, "socket path")?;
+    if !path.starts_with('/') || path.len() > MAX_SOCKET_PATH_LEN || path.contains('\0') {
+        return Err(parse_error(format!(
+            "redis+unix: replay cache name needs an absolute socket path of at most \
+             {MAX_SOCKET_PATH_LEN} bytes (redis+unix:///run/redis/redis.sock)"
+        )));
+    }
+    let params = parse_query(query, &["db", "user", "password", "prefix", "timeout_ms"])?;
+    let mut c = base_config(RedisServer::Unix { path }, &params)?;
+    for (k, v) in &params {
+        match k.as_str() {
+            "db" => c.db = parse_decimal(v, "database", MAX_DB)?,
+            "user" => {
+                if v.is_empty() {
+                    return Err(parse_error("empty user in a redis replay cache name"));
+                }
+                check_user(v)?;
+                c.username = Some(v.clone());
+            }
+            "password" => {
+                check_password(v)?;
+                c.password = Some(Zeroizing::new(v.clone()));
+            }
+            _ => {}
+        }
+    }
+    if c.username.is_some() && c.password.is_none() {
+        return Err(parse_error(
+            "redis replay cache name has a user but no password",
+        ));
+    }
+    Ok(c)
+}
+
+fn hash_principal(h: &mut Sha256, p: &Principal) {
+    h.update((p.realm.len() as u32).to_be_bytes());
+    h.update(&p.realm);
+    h.update((p.name.components.len() as u32).to_be_bytes());
+    for c in &p.name.components {
+        h.update((c.len() as u32).to_be_bytes());
+        h.update(c);
+    }
+}
+
+/// The Redis key of an authenticator: prefix + hex of the first 16 bytes of a SHA-256 over
+/// length-prefixed fields (no two different field lists hash the same input).
+pub fn redis_key(prefix: &str, id: Option<&AuthenticatorId>, checksum: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    match id {
+        Some(id) => {
+            h.update(b"krbap rcache v1\0");
+            hash_principal(&mut h, id.server);
+            hash_principal(&mut h, id.client);
+            h.update(id.ctime.to_be_bytes());
+            h.update(id.cusec.to_be_bytes());
+        }
+        // Only through ReplayCache::check_and_store, which has no names (tests, tools).
+        None => h.update(b"krbap rcache v1 checksum only\0"),
+    }
+    h.update((checksum.len() as u32).to_be_bytes());
+    h.update(checksum);
+    let digest = h.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = Vec::with_capacity(prefix.len() + 2 * KEY_HASH_LEN);
+    key.extend_from_slice(prefix.as_bytes());
+    for b in &digest[..KEY_HASH_LEN] {
+        key.push(HEX[usize::from(b >> 4)]);
+        key.push(HEX[usize::from(b & 15)]);
+    }
+    key
+}
+
+/// How long an entry lives: 2 × skew + 1 s, in milliseconds (see the module).
+pub fn redis_ttl_ms(skew: i64) -> u64 {
+    let skew = skew.clamp(0, i64::from(i32::MAX)) as u64;
+    (2 * skew + 1) * 1000
+}
+
+enum Connector {
+    Single(Client),
+    Cluster(ClusterClient),
+}
+
+enum Conn {
+    Single(Connection),
+    Cluster(Box<ClusterConnection>),
+}
+
+impl Conn {
+    fn query(&mut self, cmd: &::redis::Cmd) -> std::result::Result<Value, RedisError> {
+        match self {
+            Conn::Single(c) => cmd.query(c),
+            Conn::Cluster(c) => cmd.query(&mut **c),
+        }
+    }
+}
+
+struct Idle {
+    /// [`crate::crypto::fork_generation`] when these connections were made.
+    fork_generation: u64,
+    conns: Vec<Conn>,
+}
+
+/// The `redis:` replay cache. Cheap to share (`&self` everywhere); see the module.
+pub struct RedisReplayCache {
+    config: RedisConfig,
+    connector: Connector,
+    idle: Mutex<Idle>,
+    opened: AtomicU64,
+}
+
+impl fmt::Debug for RedisReplayCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisReplayCache({})", self.config.name())
+    }
+}
+
+/// Why a Redis call failed, for the message and the minor code.
+struct Failure {
+    minor: i32,
+    cause: String,
+}
+
+impl RedisReplayCache {
+    /// Parses `name` and checks it against the server: a connection is made and `PING`ed,
+    /// so that a wrong password (`KRB5_RC_IO_PERM`), a wrong database or another answer
+    /// Redis gives to a bad configuration (`KRB5_RC_IO`) is an error now. A server that
+    /// cannot be reached now is not: the cache is created and every accept fails closed
+    /// until it answers (Redis may start after the service).
+    pub fn open(name: &str) -> Result<RedisReplayCache> {
+        let config = RedisConfig::parse(name)?;
+        let cache = RedisReplayCache::from_config(config)?;
+        if let Err(f) = cache.probe() {
+            if !f.is_transport {
+                return Err(Error::minor(
+                    f.failure.minor,
+                    format!(
+                        "redis replay cache {}: {}; the replay cache is not set",
+                        cache.config.server_text(),
+                        f.failure.cause
+                    ),
+                ));
+            }
+        }
+        Ok(cache)
+    }
+
+    /// A connection and a `PING`: Ok, a transport failure (nobody answered), or Redis'
+    /// answer to a bad configuration. A cluster's seed nodes are asked one by one, each
+    /// alone (the cluster client folds every node's failure into one I/O error).
+    fn probe(&self) -> std::result::Result<(), ConnectFailure> {
+        let ping = |conn: &mut Conn| {
+            conn.query(&::redis::cmd("PING"))
+                .map(|_| ())
+                .map_err(|e| self.failure(&e, "PING"))
+        };
+        match &self.config.server {
+            RedisServer::Cluster { nodes } => {
+                let mut last = None;
+                for (host, port) in nodes {
+                    let node =
+                        connection_info(ConnectionAddr::Tcp(host.clone(), *port), &self.config)
+                            .and_then(Client::open)
+                            .map_err(|e| self.failure(&e, "connect"))?;
+                    let timeout = Duration::from_millis(u64::from(self.config.timeout_ms));
+                    let answer = node
+                        .get_connection_with_timeout(timeout)
+                        .map_err(|e| self.failure(&e, "connect"))
+                        .and_then(|c| ping(&mut Conn::Single(c)));
+                    match answer {
+                        Ok(()) => return Ok(()),
+                        Err(f) if f.is_transport => last = Some(f),
+                        Err(f) => return Err(f),
+                    }
+                }
+                last.map_or(Ok(()), Err)
+            }
+            _ => {
+                let mut conn = self.connect()?;
+                ping(&mut conn)?;
+                self.put_back(conn, crate::crypto::fork_generation());
+                Ok(())
+            }
+        }
+    }
+
+    /// The cache for a parsed configuration, without contacting the server.
+    pub fn from_config(config: RedisConfig) -> Result<RedisReplayCache> {
+        let connector = build_connector(&config).map_err(|e| {
+            parse_error(format!(
+                "redis replay cache {}: the client rejects the configuration: {e}",
+                config.server_text()
+            ))
+        })?;
+        Ok(RedisReplayCache {
+            config,
+            connector,
+            idle: Mutex::new(Idle {
+                fork_generation: crate::crypto::fork_generation(),
+                conns: Vec::new(),
+            }),
+            opened: AtomicU64::new(0),
+        })
+    }
+
+    pub fn config(&self) -> &RedisConfig {
+        &self.config
+    }
+
+    /// The canonical name, password hidden.
+    pub fn name(&self) -> String {
+        self.config.name()
+    }
+
+    /// Connections opened so far by this process (the pool at work: it stays at the number
+    /// of concurrently accepting threads, plus reconnects).
+    pub fn connections_opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
+    }
+
+    /// See [`ReplayCache::check_and_store`]; `id` adds the names and times to the key.
+    pub fn check_and_store(
+        &self,
+        ciphertext: &[u8],
+        mac_len: usize,
+        id: Option<&AuthenticatorId>,
+        skew: i64,
+    ) -> Result<()> {
+        let checksum = tag_of(ciphertext, mac_len)?;
+        let key = redis_key(&self.config.prefix, id, checksum);
+        let mut cmd = ::redis::cmd("SET");
+        cmd.arg(&key)
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(redis_ttl_ms(skew));
+        let generation = crate::crypto::fork_generation();
+        let (mut conn, pooled) = match self.take_idle(generation) {
+            Some(c) => (c, true),
+            None => (self.connect().map_err(|f| self.error(f.failure))?, false),
+        };
+        let mut reply = conn.query(&cmd);
+        if pooled {
+            if let Err(e) = &reply {
+                if e.is_connection_dropped() {
+                    // An idle connection that died with the server (a restart): one more try
+                    // on a new connection. Had the first SET been executed, this one finds
+                    // the key and refuses the accept: wrong, but on the safe side.
+                    conn = self.connect().map_err(|f| self.error(f.failure))?;
+                    reply = conn.query(&cmd);
+                }
+            }
+        }
+        match reply {
+            Ok(Value::Okay) => {
+                self.put_back(conn, generation);
+                Ok(())
+            }
+            Ok(Value::Nil) => {
+                self.put_back(conn, generation);
+                Err(replay_error(&format!(
+                    "redis replay cache {}",
+                    self.config.server_text()
+                )))
+            }
+            Ok(other) => Err(self.error(Failure {
+                minor: minor::RC_IO,
+                cause: format!("unexpected reply to SET NX: {other:?}"),
+            })),
+            Err(e) => Err(self.error(self.failure(&e, "SET").failure)),
+        }
+    }
+
+    fn take_idle(&self, generation: u64) -> Option<Conn> {
+        let mut idle = lock_ignoring_poison(&self.idle);
+        if idle.fork_generation != generation {
+            // Inherited over a fork: the parent owns these sockets (dropping our copies only
+            // closes our descriptors).
+            idle.conns.clear();
+            idle.fork_generation = generation;
+        }
+        idle.conns.pop()
+    }
+
+    fn put_back(&self, conn: Conn, generation: u64) {
+        let mut idle = lock_ignoring_poison(&self.idle);
+        if idle.fork_generation == generation && idle.conns.len() < MAX_IDLE {
+            idle.conns.push(conn);
+        }
+    }
+
+    /// A new connection, authenticated and on the right database; every wait bounded by
+    /// `timeout_ms`.
+    fn connect(&self) -> std::result::Result<Conn, ConnectFailure> {
+        let timeout = Duration::from_millis(u64::from(self.config.timeout_ms));
+        let conn = match &self.connector {
+            Connector::Single(client) => {
+                let c = client
+                    .get_connection_with_timeout(timeout)
+                    .map_err(|e| self.failure(&e, "connect"))?;
+                c.set_read_timeout(Some(timeout))
+                    .and_then(|()| c.set_write_timeout(Some(timeout)))
+                    .map_err(|e| self.failure(&e, "connect"))?;
+                Conn::Single(c)
+            }
+            Connector::Cluster(client) => Conn::Cluster(Box::new(
+                client
+                    .get_connection()
+                    .map_err(|e| self.failure(&e, "connect"))?,
+            )),
+        };
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    /// Classifies a client error: transport (the server could not be asked) or an answer.
+    fn failure(&self, e: &RedisError, during: &str) -> ConnectFailure {
+        let code = e.code().unwrap_or("");
+        let is_auth =
+            e.kind() == ErrorKind::AuthenticationFailed || matches!(code, "NOAUTH" | "WRONGPASS");
+        let (minor, cause) = if e.is_timeout() {
+            (
+                minor::RC_IO,
+                format!(
+                    "no answer to {during} within {} ms (timeout_ms)",
+                    self.config.timeout_ms
+                ),
+            )
+        } else if e.is_connection_refusal() {
+            (minor::RC_IO, format!("{during}: connection refused"))
+        } else if is_auth {
+            (
+                minor::RC_IO_PERM,
+                format!("{during}: Redis refused the user name or password ({e})"),
+            )
+        } else if code == "NOPERM" {
+            (
+                minor::RC_IO_PERM,
+                format!("{during}: the Redis user may not do this ({e})"),
+            )
+        } else if code == "OOM" {
+            (
+                minor::RC_IO_SPACE,
+                format!("{during}: Redis is out of memory: {e}"),
+            )
+        } else {
+            (minor::RC_IO, format!("{during}: {e}"))
+        };
+        ConnectFailure {
+            failure: Failure { minor, cause },
+            // Not reached, or busy for a while (loading, failing over): not a configuration
+            // error.
+            is_transport: e.is_io_error()
+                || e.kind() == ErrorKind::ClusterConnectionNotFound
+                || matches!(
+                    code,
+                    "LOADING" | "BUSY" | "MASTERDOWN" | "CLUSTERDOWN" | "TRYAGAIN"
+                ),
+        }
+    }
+
+    fn error(&self, f: Failure) -> Error {
+        Error::minor(
+            f.minor,
+            format!(
+                "redis replay cache {}: {}; no replay decision, so the accept is refused",
+                self.config.server_text(),
+                f.cause
+            ),
+        )
+    }
+}
+
+struct ConnectFailure {
+    failure: Failure,
+    /// The server was not reached or did not answer (as opposed to answering an error).
+    is_transport: bool,
+}
+
+fn connection_info(
+    addr: ConnectionAddr,
+    config: &RedisConfig,
+) -> std::result::Result<ConnectionInfo, RedisError> {
+    let mut redis = RedisConnectionInfo::default()
+        .set_db(i64::from(config.db))
+        .set_skip_set_lib_name();
+    if let Some(u) = &config.username {
+        redis = redis.set_username(u);
+    }
+    if let Some(p) = &config.password {
+        redis = redis.set_password(p.as_str());
+    }
+    Ok(addr
+        .into_connection_info()?
+        .set_tcp_settings(TcpSettings::default().set_nodelay(true))
+        .set_redis_settings(redis))
+}
+
+fn build_connector(config: &RedisConfig) -> std::result::Result<Connector, RedisError> {
+    match &config.server {
+        RedisServer::Tcp { host, port } => Ok(Connector::Single(Client::open(connection_info(
+            ConnectionAddr::Tcp(host.clone(), *port),
+            config,
+        )?)?)),
+        RedisServer::Unix { path } => Ok(Connector::Single(Client::open(connection_info(
+            ConnectionAddr::Unix(PathBuf::from(path)),
+            config,
+        )?)?)),
+        RedisServer::Cluster { nodes } => {
+            let infos = nodes
+                .iter()
+                .map(|(h, p)| connection_info(ConnectionAddr::Tcp(h.clone(), *p), config))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let timeout = Duration::from_millis(u64::from(config.timeout_ms));
+            let mut builder = ClusterClientBuilder::new(infos)
+                .connection_timeout(timeout)
+                .response_timeout(timeout)
+                .retries(CLUSTER_RETRIES);
+            if let Some(u) = &config.username {
+                builder = builder.username(u);
+            }
+            if let Some(p) = &config.password {
+                builder = builder.password(p.as_str());
+            }
+            Ok(Connector::Cluster(builder.build()?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(name: &str) -> RedisConfig {
+        RedisConfig::parse(name).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+    }
+
+    fn bad(name: &str) -> Error {
+        RedisConfig::parse(name).expect_err(name)
+    }
+
+    #[test]
+    fn names_parse_with_defaults() {
+        let c = ok("redis://127.0.0.1");
+        assert_eq!(
+            c.server,
+            RedisServer::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6379
+            }
+        );
+        assert_eq!(
+            (c.db, c.prefix.as_str(), c.timeout_ms),
+            (0, "krbap:rc:", 500)
+        );
+        assert!(c.username.is_none() && c.password.is_none());
+        assert_eq!(
+            c.name(),
+            "redis://127.0.0.1:6379/0?prefix=krbap:rc:&timeout_ms=500"
+        );
+
+        let c = ok("redis://app:s%40cret%3A@redis.example.com:6380/3?prefix=farm1:&timeout_ms=250");
+        assert_eq!(c.username.as_deref(), Some("app"));
+        assert_eq!(c.password.as_deref().map(String::as_str), Some("s@cret:"));
+        assert_eq!((c.db, c.prefix.as_str(), c.timeout_ms), (3, "farm1:", 250));
+        assert_eq!(
+            c.name(),
+            "redis://app:***@redis.example.com:6380/3?prefix=farm1:&timeout_ms=250"
+        );
+        assert!(!format!("{c:?}").contains("cret"));
+
+        let c = ok("redis://:pw@[::1]:7000/");
+        assert_eq!(
+            c.server,
+            RedisServer::Tcp {
+                host: "::1".into(),
+                port: 7000
+            }
+        );
+        assert!(c.username.is_none());
+        assert!(c.name().starts_with("redis://:***@[::1]:7000/0?"));
+
+        let c = ok("redis+unix:///run/redis/redis.sock?db=2&user=u&password=p%26w");
+        assert_eq!(
+            c.server,
+            RedisServer::Unix {
+                path: "/run/redis/redis.sock".into()
+            }
+        );
+        assert_eq!(c.db, 2);
+        assert_eq!(c.password.as_deref().map(String::as_str), Some("p&w"));
+        assert_eq!(
+            ok("redis+unix:/tmp/r.sock").server,
+            ok("redis+unix:///tmp/r.sock").server
+        );
+
+        let c = ok("redis+cluster://10.0.0.1:7000,10.0.0.2,[fe80::1]:7002?prefix=x");
+        assert_eq!(
+            c.server,
+            RedisServer::Cluster {
+                nodes: vec![
+                    ("10.0.0.1".into(), 7000),
+                    ("10.0.0.2".into(), 6379),
+                    ("fe80::1".into(), 7002)
+                ]
+            }
+        );
+    }
+
+    #[test]
+    fn canonical_names_parse_back() {
+        for name in [
+            "redis://127.0.0.1",
+            "redis://u:p%2Fw%20d@h:1/9?timeout_ms=60000&prefix=%7Ba%7D",
+            "redis://:x@[2001:db8::7]:6380",
+            "redis+unix:///var/run/r%3Fs.sock?password=z&db=4",
+            "redis+cluster://:pw@a:1,b:2,c?prefix=",
+        ] {
+            let c = ok(name);
+            assert_eq!(ok(&c.to_name(true)), c, "{name}");
+            assert_eq!(ok(&c.to_name(true)).to_name(true), c.to_name(true));
+        }
+    }
+
+    #[test]
+    fn malformed_names_are_parse_errors() {
+        for name in [
+            "redis:",
+            "redis:127.0.0.1",
+            "redis://",
+            "redis://:6379",
+            "redis://h:0",
+            "redis://h:65536",
+            "redis://h:+1",
+            "redis://h:12ab",
+            "redis://h/x",
+            "redis://h/1/2",
+            "redis://h/99999999999",
+            "redis://h?prefix",
+            "redis://h?bogus=1",
+            "redis://h?db=1",
+            "redis://h?timeout_ms=0",
+            "redis://h?timeout_ms=60001",
+            "redis://h?timeout_ms=",
+            "redis://h?prefix=a&prefix=b",
+            "redis://h?prefix=a%20b",
+            "redis://h?prefix=%zz",
+            "redis://h?prefix=%e9",
+            "redis://h#frag",
+            "redis://user@h",
+            "redis://u:@h",
+            "redis://u:p@ss@h",
+            "redis://h_!",
+            "redis://[::1",
+            "redis://[::g]:1",
+            "redis://[::1]x",
+            "redis+unix://relative.sock",
+            "redis+unix:///s?user=u",
+            "redis+unix:///s?timeout_ms=5&timeout_ms=6",
+            "redis+cluster://a:1,,b:2",
+            "redis+cluster://a:1/3",
+        ] {
+            let e = bad(name);
+            assert_eq!(e.minor, RC_PARSE, "{name}: {e:?}");
+        }
+        let long = format!("redis://h?prefix={}", "a".repeat(REDIS_MAX_PREFIX_LEN + 1));
+        assert_eq!(bad(&long).minor, RC_PARSE);
+        assert_eq!(bad(&"x".repeat(REDIS_MAX_NAME_LEN + 1)).minor, RC_PARSE);
+        let many = format!("redis+cluster://{}", vec!["h:1"; 65].join(","));
+        assert_eq!(bad(&many).minor, RC_PARSE);
+        assert_eq!(bad("rediss://h").minor, RC_TYPE_NOTFOUND);
+        assert_eq!(bad("rediss+cluster://h").minor, RC_TYPE_NOTFOUND);
+        assert!(bad("redis://h?bogus=1").detail.contains("\"bogus\""));
+    }
+
+    #[test]
+    fn keys_cover_every_field() {
+        let server = Principal::parse("HTTP/web@EXAMPLE.ORG", None).unwrap();
+        let client = Principal::parse("alice@EXAMPLE.ORG", None).unwrap();
+        let other = Principal::parse("bob@EXAMPLE.ORG", None).unwrap();
+        let id = AuthenticatorId {
+            server: &server,
+            client: &client,
+            ctime: 1_800_000_000,
+            cusec: 5,
+        };
+        let base = redis_key("p:", Some(&id), &[1; 12]);
+        assert_eq!(base.len(), 2 + 32);
+        assert!(base.starts_with(b"p:"));
+        assert_eq!(base, redis_key("p:", Some(&id), &[1; 12]));
+        let variants = [
+            redis_key(
+                "p:",
+                Some(&AuthenticatorId {
+                    client: &other,
+                    ..id
+                }),
+                &[1; 12],
+            ),
+            redis_key(
+                "p:",
+                Some(&AuthenticatorId {
+                    server: &other,
+                    ..id
+                }),
+                &[1; 12],
+            ),
+            redis_key(
+                "p:",
+                Some(&AuthenticatorId {
+                    ctime: 1_800_000_001,
+                    ..id
+                }),
+                &[1; 12],
+            ),
+            redis_key("p:", Some(&AuthenticatorId { cusec: 6, ..id }), &[1; 12]),
+            redis_key("p:", Some(&id), &[2; 12]),
+            redis_key("p:", None, &[1; 12]),
+        ];
+        for v in &variants {
+            assert_ne!(&base[2..], &v[2..]);
+        }
+        assert_eq!(redis_ttl_ms(300), 601_000);
+        assert_eq!(redis_ttl_ms(0), 1_000);
+        assert_eq!(redis_ttl_ms(-5), 1_000);
+        assert_eq!(redis_ttl_ms(i64::MAX), (2 * i32::MAX as u64 + 1) * 1000);
+    }
+}
