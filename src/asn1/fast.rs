@@ -837,7 +837,7 @@ mod tests {
             u32::MAX,
         ];
         let pick = |st: &mut u64| {
-            if next(st) % 3 == 0 {
+            if next(st).is_multiple_of(3) {
                 edge[(next(st) % 8) as usize]
             } else {
                 next(st) as u32
@@ -854,18 +854,18 @@ mod tests {
             let a = Authenticator {
                 crealm: vec![b'R'; lens[i % 6]],
                 cname: name.clone(),
-                cksum: (i % 3 != 0).then(|| Checksum {
+                cksum: (!i.is_multiple_of(3)).then(|| Checksum {
                     cksumtype: pick(&mut st) as i32,
                     checksum: vec![0x11; lens[(i / 3) % 8]],
                 }),
                 cusec: pick(&mut st),
                 ctime: (next(&mut st) % 4_000_000_000) as i64,
-                subkey: (i % 4 != 0).then(|| EncryptionKey {
+                subkey: (!i.is_multiple_of(4)).then(|| EncryptionKey {
                     keytype: pick(&mut st) as i32,
                     keyvalue: Zeroizing::new(vec![0x5a; [16, 32, 128][i % 3]]),
                 }),
-                seq_number: (i % 5 != 0).then(|| pick(&mut st)),
-                authorization_data: (i % 2 == 0).then(|| {
+                seq_number: (!i.is_multiple_of(5)).then(|| pick(&mut st)),
+                authorization_data: (i.is_multiple_of(2)).then(|| {
                     (0..i % 3)
                         .map(|k| AuthorizationDataEntry {
                             ad_type: pick(&mut st) as i32,
@@ -892,7 +892,7 @@ mod tests {
                 },
                 authenticator: EncryptedData {
                     etype: pick(&mut st) as i32,
-                    kvno: (i % 7 == 0).then(|| pick(&mut st)),
+                    kvno: (i.is_multiple_of(7)).then(|| pick(&mut st)),
                     cipher: vec![0xa5; lens[(i + 2) % 9]],
                 },
             };
