@@ -121,6 +121,7 @@ type Context struct {
 	// initiator side
 	ini      *Initiator
 	target   *C.krbap_name
+	mech     Mechanism
 	reqFlags Flags
 	bindings *ChannelBindings
 
@@ -137,9 +138,13 @@ type Context struct {
 // returns the context and the token to send back (the AP-REP when the client asked for
 // mutual authentication, else nil). On failure it returns an *Error and, when the
 // library made one, a KRB-ERROR token that may be sent to the client so that it learns
-// why (as MIT's servers do). A mechanism that needs more than one round (SPNEGO) gives a
-// Context that is not yet Established: send the token, and give the client's next one
-// to the Context's Step.
+// why (as MIT's servers do; for SPNEGO a reject token). Raw krb5 and SPNEGO tokens are
+// both accepted, told apart by the token itself. SPNEGO may need more than one round
+// (when Kerberos was not the client's first choice, or a mechListMIC exchange is
+// pending): the Context is then not yet Established and the token is the answer to send;
+// give the client's next token to the Context's Step. With SPNEGO the token is to be
+// sent also on success (accept-completed, with the AP-REP inside when the client asked
+// for mutual authentication).
 func (a *Acceptor) Accept(token []byte) (*Context, []byte, error) {
 	return a.AcceptWithBindings(token, nil)
 }
@@ -196,6 +201,11 @@ type InitOptions struct {
 	Flags Flags
 	// ChannelBindings, if any, are bound into the authenticator.
 	ChannelBindings *ChannelBindings
+	// Mech is the mechanism: MechKRB5 (also the zero value) for raw Kerberos tokens, or
+	// MechSPNEGO for SPNEGO around them (what HTTP Negotiate servers expect). A SPNEGO
+	// context always needs the acceptor's answer (a second Step), with or without
+	// FlagMutual.
+	Mech Mechanism
 }
 
 // NewContext starts a context towards target ("service@host", or a principal with
@@ -205,21 +215,30 @@ func (i *Initiator) NewContext(target string, opts *InitOptions) (*Context, erro
 	if opts == nil {
 		opts = &InitOptions{Flags: DefaultFlags}
 	}
+	mech := opts.Mech
+	if mech == 0 {
+		mech = MechKRB5
+	}
+	if mech != MechKRB5 && mech != MechSPNEGO {
+		return nil, &Error{Op: "init", Major: StatusBadMech, Message: "unknown mechanism " + mech.String()}
+	}
 	name, err := importName(target, opts.TargetType)
 	if err != nil {
 		return nil, err
 	}
-	c := &Context{initiator: true, ini: i, target: name, reqFlags: opts.Flags,
+	c := &Context{initiator: true, ini: i, target: name, mech: mech, reqFlags: opts.Flags,
 		bindings: opts.ChannelBindings}
 	runtime.SetFinalizer(c, finalizeContext)
 	return c, nil
 }
 
 // Step runs one step of the initiator: Step(nil) first gives the initial token; when
-// done is false, the acceptor's reply (its AP-REP) goes into the next Step, which
-// verifies it and gives done. out, when not empty, is to be sent to the acceptor. A
-// KRB-ERROR from the acceptor fails the Step with the acceptor's error (e.g. ErrClockSkew)
-// and ends the context.
+// done is false, the acceptor's reply (its AP-REP, or SPNEGO's answer) goes into the next
+// Step, which verifies it and gives done. out, when not empty, is to be sent to the
+// acceptor, also together with done (SPNEGO's last mechListMIC) and with an error
+// (SPNEGO's reject token, which the acceptor may be told). A KRB-ERROR from the acceptor
+// (raw, or inside a SPNEGO reject) fails the Step with the acceptor's error (e.g.
+// ErrClockSkew) and ends the context.
 //
 // On an accepted context that is not yet established, Step gives the client's next
 // token to the acceptor.
@@ -249,7 +268,7 @@ func (c *Context) Step(in []byte) (out []byte, done bool, err error) {
 	var buf C.krbap_buffer
 	ctx := c.ctx // a local: cgo must not see a pointer into c (it holds Go pointers)
 	major, err := call("init", func(m *C.uint32_t) C.uint32_t {
-		return C.kg_init(m, c.ini.cred, &ctx, c.target, C.uint32_t(c.reqFlags), cb.ptr(),
+		return C.kg_init(m, c.ini.cred, &ctx, c.target, C.int32_t(c.mech), C.uint32_t(c.reqFlags), cb.ptr(),
 			bytesPtr(in), C.size_t(len(in)), &retFlags, &timeRec, &buf)
 	})
 	c.ctx = ctx
@@ -268,11 +287,11 @@ func (c *Context) Step(in []byte) (out []byte, done bool, err error) {
 
 // acceptStep continues a multi-round accept (c.mu held).
 func (c *Context) acceptStep(in []byte) ([]byte, bool, error) {
+	if c.ctx == nil || c.acc == nil {
+		return nil, false, ErrClosed // closed, or ended by a failed step
+	}
 	if c.done {
 		return nil, true, &Error{Op: "accept", Major: StatusFailure, Message: "the context is already established"}
-	}
-	if c.ctx == nil || c.acc == nil {
-		return nil, false, ErrClosed
 	}
 	c.acc.mu.RLock()
 	defer c.acc.mu.RUnlock()
@@ -439,7 +458,7 @@ func (c *Context) AuthorizationData() ([]AuthzElement, error) {
 	return out, nil
 }
 
-// ErrNoPAC is returned by RawPAC for a ticket without a PAC.
+// ErrNoPAC is returned by RawPAC and PAC for a ticket without a PAC.
 var ErrNoPAC = errors.New("krbap: the ticket has no PAC")
 
 // RawPAC is the ticket's AD-WIN2K-PAC blob (MS-PAC), or ErrNoPAC.

@@ -54,6 +54,15 @@ type AcceptorConfig struct {
 	ClockSkew time.Duration
 	// Time fixes the acceptor's clock (tests, captured tokens); zero: the system clock.
 	Time time.Time
+	// ReplayCacheMaxBytes caps the memory replay cache (zero: the library's default, 256
+	// MiB unless configured; NoReplayCacheCap: no cap). Other cache types refuse a cap.
+	ReplayCacheMaxBytes uint64
+	// PACPolicy says what Accept does with the ticket's PAC (zero: PACVerify).
+	PACPolicy PACPolicy
+	// PACKDCKeytab holds the KDC's keys (krbtgt; "FILE:/path" or a path): Accept then also
+	// verifies the PAC's KDC, ticket and full signatures. For KDC-side and test use: a
+	// service has only its own key, which verifies the server signature.
+	PACKDCKeytab string
 }
 
 // Acceptor is a server's credential. It may be shared by any number of goroutines.
@@ -120,6 +129,27 @@ func configureAcceptor(cred *C.krbap_cred, cfg AcceptorConfig) error {
 		defer C.free(unsafe.Pointer(rc))
 		if _, err := call("set replay cache", func(m *C.uint32_t) C.uint32_t {
 			return C.krbap_cred_set_replay_cache(m, cred, rc)
+		}); err != nil {
+			return err
+		}
+	}
+	if cfg.ReplayCacheMaxBytes != 0 {
+		if err := setReplayCacheMaxBytes(cred, cfg.ReplayCacheMaxBytes); err != nil {
+			return err
+		}
+	}
+	if cfg.PACPolicy != PACVerify {
+		if _, err := call("set PAC policy", func(m *C.uint32_t) C.uint32_t {
+			return C.krbap_cred_set_pac_policy(m, cred, C.uint32_t(cfg.PACPolicy))
+		}); err != nil {
+			return err
+		}
+	}
+	if cfg.PACKDCKeytab != "" {
+		kt := C.CString(cfg.PACKDCKeytab)
+		defer C.free(unsafe.Pointer(kt))
+		if _, err := call("set PAC KDC keytab", func(m *C.uint32_t) C.uint32_t {
+			return C.krbap_cred_set_pac_kdc_keytab(m, cred, kt)
 		}); err != nil {
 			return err
 		}

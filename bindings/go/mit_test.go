@@ -53,6 +53,9 @@ func TestMITClientToGoServer(t *testing.T) {
 		{[]string{"-nomutual"}, false, true, true, all},
 		{[]string{"-nx"}, true, true, false, []int{0, 4}},
 		{[]string{"-nw"}, true, false, false, []int{0, 4}},
+		// SPNEGO around the krb5 token (MIT's mechglue): the acceptor tells it by itself.
+		{[]string{"-spnego"}, true, true, true, all},
+		{[]string{"-spnego", "-nomutual"}, false, true, true, []int{0, 4}},
 	}
 	for _, v := range variants {
 		for _, si := range v.services {
@@ -103,6 +106,13 @@ func TestMITClientToGoServer(t *testing.T) {
 				if len(r.res.Messages) != 1 || string(r.res.Messages[0]) != msg || r.res.Conf[0] != v.conf {
 					t.Errorf("messages %q conf %v", r.res.Messages, r.res.Conf)
 				}
+				wantMech := krbap.MechKRB5
+				if len(v.opts) > 0 && v.opts[0] == "-spnego" {
+					wantMech = krbap.MechSPNEGO
+				}
+				if r.res.Mech != wantMech {
+					t.Errorf("mechanism %v, want %v", r.res.Mech, wantMech)
+				}
 			})
 		}
 	}
@@ -123,8 +133,13 @@ func TestGoClientToMITServer(t *testing.T) {
 			name  string
 			flags krbap.Flags
 			conf  bool
-		}{{"mutual", krbap.DefaultFlags, true}, {"nomutual", krbap.FlagReplay | krbap.FlagSequence, true},
-			{"integrity-only", krbap.DefaultFlags, false}} {
+			mech  krbap.Mechanism
+		}{{"mutual", krbap.DefaultFlags, true, krbap.MechKRB5},
+			{"nomutual", krbap.FlagReplay | krbap.FlagSequence, true, krbap.MechKRB5},
+			{"integrity-only", krbap.DefaultFlags, false, krbap.MechKRB5},
+			// SPNEGO: MIT's gss-server (mechglue) answers with its NegTokenResp.
+			{"spnego-mutual", krbap.DefaultFlags, true, krbap.MechSPNEGO},
+			{"spnego-nomutual", krbap.FlagReplay | krbap.FlagSequence, true, krbap.MechSPNEGO}} {
 			t.Run(s.service+"/"+v.name, func(t *testing.T) {
 				msg := "hello from Go to MIT via " + s.service
 				port, logs, stop := startMITServer(t, "-once", s.service)
@@ -135,13 +150,13 @@ func TestGoClientToMITServer(t *testing.T) {
 				}
 				defer c.Close()
 				res, err := gsssample.Client(c, ini, gsssample.ClientOptions{Service: s.service,
-					Flags: v.flags, Wrap: true, Encrypt: v.conf, MIC: true, Messages: [][]byte{[]byte(msg)}})
+					Flags: v.flags, Mech: v.mech, Wrap: true, Encrypt: v.conf, MIC: true, Messages: [][]byte{[]byte(msg)}})
 				if err != nil {
 					t.Fatalf("client: %v\ngss-server:\n%s", err, logs())
 				}
 				out := waitLogs(logs, msg)
-				if res.MICs != 1 || res.Enctype != s.enctype {
-					t.Errorf("MICs %d enctype %d, want 1 and %d", res.MICs, res.Enctype, s.enctype)
+				if res.MICs != 1 || res.Enctype != s.enctype || res.Mech != v.mech {
+					t.Errorf("MICs %d enctype %d mech %v, want 1, %d and %v", res.MICs, res.Enctype, res.Mech, s.enctype, v.mech)
 				}
 				if !strings.Contains(out, `Accepted connection: "alice@TEST.LOCAL"`) ||
 					!strings.Contains(out, `Received message: "`+msg+`"`) {

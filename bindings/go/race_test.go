@@ -81,6 +81,11 @@ func TestConcurrentAcceptsOneAcceptor(t *testing.T) {
 	if bad > 0 || other.Load() > 0 {
 		t.Fatalf("%d tokens miscounted, %d other failures", bad, other.Load())
 	}
+	// The cache's own counters agree.
+	if s, err := acc.ReplayCacheStats(); err != nil || s.Stored != uint64(len(tokens)) ||
+		s.Replays != uint64(len(tokens)) || s.Entries != uint64(len(tokens)) || s.RejectedFull != 0 {
+		t.Errorf("replay cache stats %+v (%v), want %d stored, entries and replays", s, err, len(tokens))
+	}
 	t.Logf("%d accepts on %d goroutines: %d accepted once, %d replays refused", goroutines*perGoroutine, goroutines, len(tokens), len(tokens))
 }
 

@@ -19,13 +19,14 @@ uint32_t kg_accept(uint32_t *minor, krbap_ctx **context, const krbap_cred *cred,
 }
 
 uint32_t kg_init(uint32_t *minor, const krbap_cred *cred, krbap_ctx **context,
-                 const krbap_name *target, uint32_t req_flags,
+                 const krbap_name *target, int32_t mech, uint32_t req_flags,
                  const krbap_channel_bindings *bindings, const void *token,
                  size_t token_length, uint32_t *ret_flags, uint32_t *time_rec,
                  krbap_buffer *output) {
     krbap_buffer in = kg_buffer(token, token_length);
-    return krbap_init_sec_context(minor, cred, context, target, req_flags, bindings,
-                                  token_length > 0 ? &in : NULL, ret_flags, time_rec, output);
+    return krbap_init_sec_context_mech(minor, cred, context, target, mech, req_flags, bindings,
+                                       token_length > 0 ? &in : NULL, ret_flags, time_rec,
+                                       output);
 }
 
 uint32_t kg_wrap(uint32_t *minor, krbap_ctx *context, int32_t conf_req, const void *message,
@@ -57,4 +58,23 @@ uint32_t kg_import_name(uint32_t *minor, const void *name, size_t name_length,
                         int32_t name_type, krbap_name **output) {
     krbap_buffer in = kg_buffer(name, name_length);
     return krbap_import_name(minor, &in, name_type, output);
+}
+
+/* The HTTP header helpers that take a token from Go. (Those that read a header value get a
+ * C string made by C.CString.) */
+uint32_t kg_http_www_authenticate(uint32_t *minor, const void *token, size_t token_length,
+                                  krbap_buffer *value) {
+    krbap_buffer in = kg_buffer(token, token_length);
+    return krbap_http_www_authenticate(minor, &in, value);
+}
+
+uint32_t kg_http_authorization(uint32_t *minor, const void *token, size_t token_length,
+                               krbap_buffer *value) {
+    krbap_buffer in = kg_buffer(token, token_length);
+    return krbap_http_authorization(minor, &in, value);
+}
+
+uint32_t kg_import_pac(uint32_t *minor, const void *pac, size_t pac_length, krbap_pac **output) {
+    krbap_buffer in = kg_buffer(pac, pac_length);
+    return krbap_import_pac(minor, &in, output);
 }

@@ -20,7 +20,7 @@ uint32_t kg_accept(uint32_t *minor, krbap_ctx **context, const krbap_cred *cred,
                    krbap_cred **delegated);
 
 uint32_t kg_init(uint32_t *minor, const krbap_cred *cred, krbap_ctx **context,
-                 const krbap_name *target, uint32_t req_flags,
+                 const krbap_name *target, int32_t mech, uint32_t req_flags,
                  const krbap_channel_bindings *bindings, const void *token,
                  size_t token_length, uint32_t *ret_flags, uint32_t *time_rec,
                  krbap_buffer *output);
@@ -39,5 +39,13 @@ uint32_t kg_verify_mic(uint32_t *minor, krbap_ctx *context, const void *message,
 
 uint32_t kg_import_name(uint32_t *minor, const void *name, size_t name_length,
                         int32_t name_type, krbap_name **output);
+
+uint32_t kg_http_www_authenticate(uint32_t *minor, const void *token, size_t token_length,
+                                  krbap_buffer *value);
+
+uint32_t kg_http_authorization(uint32_t *minor, const void *token, size_t token_length,
+                               krbap_buffer *value);
+
+uint32_t kg_import_pac(uint32_t *minor, const void *pac, size_t pac_length, krbap_pac **output);
 
 #endif /* KRBAP_GO_SHIM_H */

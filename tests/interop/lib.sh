@@ -59,6 +59,7 @@ port_busy() {  # any local TCP socket on port $1
 # start_server LOG CMD...: runs CMD (with @PORT@ replaced by a free port) under a timeout
 # in the background until it prints "starting..." (it listens by then). Sets PORT and
 # SERVER_PID. Retries on another port when the server dies first (a port taken meanwhile).
+# The timeout is SERVER_TIMEOUT seconds (default 60).
 start_server() {
   local log=$1 attempt a i; shift
   for attempt in 1 2 3 4 5; do
@@ -66,7 +67,7 @@ start_server() {
     port_busy "$PORT" && continue
     local -a cmd=()
     for a in "$@"; do cmd+=("${a//@PORT@/$PORT}"); done
-    timeout 60 "${cmd[@]}" >"$log" 2>&1 </dev/null &
+    timeout "${SERVER_TIMEOUT:-60}" "${cmd[@]}" >"$log" 2>&1 </dev/null &
     SERVER_PID=$!
     started+=("$SERVER_PID")
     for i in $(seq 100); do

@@ -1,8 +1,7 @@
-// hello-client: the README's client for hello-server.
+// hello-client: the README's client; HTTP Negotiate (SPNEGO) to hello-server or any such server.
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,17 +15,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	ctx, err := ini.NewContext(os.Args[2], &krbap.InitOptions{Flags: krbap.FlagReplay}) // "HTTP@host"
-	if err != nil {
-		panic(err)
-	}
-	tok, _, err := ctx.Step(nil)
-	if err != nil {
-		panic(err)
-	}
-	req, _ := http.NewRequest("GET", os.Args[1], nil) // "http://host:8080/"
-	req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(tok))
-	resp, err := http.DefaultClient.Do(req)
+	// Asks for HTTP@<host of the URL> and verifies the server's final token.
+	client := &http.Client{Transport: &krbap.Transport{Initiator: ini}}
+	resp, err := client.Get(os.Args[1]) // e.g. "http://www.example.com:8080/"
 	if err != nil {
 		panic(err)
 	}

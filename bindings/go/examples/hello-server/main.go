@@ -1,31 +1,25 @@
-// hello-server: HTTP Negotiate with a raw Kerberos token, the README's server.
+// hello-server: the README's server; HTTP Negotiate for curl --negotiate, browsers and hello-client.
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 
 	krbap "github.com/krbap/krbap/bindings/go"
 )
 
 func main() {
-	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{}) // keytab: KRB5_KTNAME
+	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{}) // keytab: KRB5_KTNAME (HTTP/host)
 	if err != nil {
 		panic(err)
 	}
-	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		tok, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(r.Header.Get("Authorization"), "Negotiate "))
-		ctx, _, err := acc.Accept(tok)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", "Negotiate")
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		defer ctx.Close()
-		fmt.Fprintf(w, "hello %s\n", ctx.ClientName())
+	neg := krbap.NewNegotiate(acc, nil) // 401 challenge, SPNEGO or raw krb5, the final token
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := krbap.IdentityFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s\n", id.Principal)
 	})
-	panic(http.ListenAndServe(os.Args[1], nil)) // e.g. ":8080"
+	srv := &http.Server{Addr: os.Args[1], Handler: neg.Wrap(hello)} // e.g. ":8080"
+	neg.Attach(srv)                                                 // multi-leg SPNEGO follows its connection
+	panic(srv.ListenAndServe())
 }

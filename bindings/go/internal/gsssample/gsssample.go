@@ -95,6 +95,7 @@ type ServerResult struct {
 	Messages  [][]byte    // plaintexts received
 	Conf      []bool      // whether each was encrypted
 	Delegated bool        // the client delegated credentials
+	Mech      krbap.Mechanism
 }
 
 // ServerOptions are ServeWith's.
@@ -139,12 +140,30 @@ func ServeWith(c net.Conn, acc *krbap.Acceptor, o ServerOptions) (*ServerResult,
 			return res, err
 		}
 		defer ctx.Close()
-		if len(reply) > 0 {
-			logf("sending the AP-REP (%d bytes)", len(reply))
-			if err := WriteToken(c, TokenContext, reply); err != nil {
+		// SPNEGO may take more rounds (Kerberos not the client's first choice, a
+		// mechListMIC to exchange): every answer goes back, also the one that completes.
+		for {
+			if len(reply) > 0 {
+				logf("sending a context token (%d bytes)", len(reply))
+				if err := WriteToken(c, TokenContext, reply); err != nil {
+					return res, err
+				}
+			}
+			if ctx.Established() {
+				break
+			}
+			if _, tok, err = ReadToken(c); err != nil {
+				return res, err
+			}
+			logf("received a context token (%d bytes)", len(tok))
+			if reply, _, err = ctx.Step(tok); err != nil {
+				if len(reply) > 0 {
+					_ = WriteToken(c, TokenContext, reply)
+				}
 				return res, err
 			}
 		}
+		res.Mech, _ = ctx.Mechanism()
 		res.Client = ctx.ClientName()
 		res.Flags = ctx.Flags()
 		res.Enctype, _, _ = ctx.Session()
@@ -193,16 +212,18 @@ func ServeWith(c net.Conn, acc *krbap.Acceptor, o ServerOptions) (*ServerResult,
 
 // ClientOptions are gss-client's: the service, its flags and what to do with messages.
 type ClientOptions struct {
-	Service  string      // "service@host"
-	Flags    krbap.Flags // the flags requested (e.g. krbap.DefaultFlags)
-	Wrap     bool        // wrap messages (else send them in the clear)
-	Encrypt  bool        // with confidentiality
-	MIC      bool        // ask the server for a MIC over each message and verify it
+	Service  string          // "service@host"
+	Flags    krbap.Flags     // the flags requested (e.g. krbap.DefaultFlags)
+	Mech     krbap.Mechanism // zero: krbap.MechKRB5; krbap.MechSPNEGO as gss-client -spnego
+	Wrap     bool            // wrap messages (else send them in the clear)
+	Encrypt  bool            // with confidentiality
+	MIC      bool            // ask the server for a MIC over each message and verify it
 	Messages [][]byte
 }
 
 // ClientResult is what Client learned.
 type ClientResult struct {
+	Mech    krbap.Mechanism
 	Flags   krbap.Flags
 	Enctype int32
 	MICs    int // MICs from the server that verified
@@ -211,7 +232,7 @@ type ClientResult struct {
 // Client runs one connection as gss-client does.
 func Client(c net.Conn, ini *krbap.Initiator, o ClientOptions) (*ClientResult, error) {
 	res := &ClientResult{}
-	ctx, err := ini.NewContext(o.Service, &krbap.InitOptions{Flags: o.Flags})
+	ctx, err := ini.NewContext(o.Service, &krbap.InitOptions{Flags: o.Flags, Mech: o.Mech})
 	if err != nil {
 		return res, err
 	}
@@ -239,6 +260,7 @@ func Client(c net.Conn, ini *krbap.Initiator, o ClientOptions) (*ClientResult, e
 	}
 	res.Flags = ctx.Flags()
 	res.Enctype, _, _ = ctx.Session()
+	res.Mech, _ = ctx.Mechanism()
 	for _, msg := range o.Messages {
 		var flags byte = TokenData
 		data := msg
