@@ -17,6 +17,8 @@
 #                          build/bench/go-results.txt
 #                          then accepts/s from Python, krbap vs python-gssapi
 #                          (scripts/bench-python.sh): build/bench/python.txt
+#   make callgrind         instructions per call, krbap and MIT, under valgrind's callgrind
+#                          (scripts/callgrind.sh): build/callgrind/results.txt
 #   make fuzz              every libFuzzer target in fuzz/ for 60 s (FUZZ_SECONDS=N): scripts/fuzz.sh
 #   make install           PREFIX (default /usr/local), DESTDIR honoured: the CLI, its man
 #                          pages and completions, libkrbap.so.X.Y.Z with its SONAME link
@@ -60,6 +62,7 @@ DESCRIPTION := $(shell sed -n '/^\[package\]/,/^\[/s/^description *= *"\(.*\)"$$
 
 .PHONY: all build examples demo test test-asan bench fuzz install uninstall clean print-version print-native-static-libs
 .PHONY: deb abi-check abi-update print-soname
+.PHONY: callgrind
 
 # The shared library's names (README, "ABI policy"): the file libkrbap.so.X.Y.Z, the
 # SONAME libkrbap.so.X that programs record (build.rs sets it), the link libkrbap.so for -lkrbap.
@@ -101,6 +104,9 @@ bench: build
 
 fuzz:
 	scripts/fuzz.sh
+
+callgrind: build
+	KRBAP_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) scripts/callgrind.sh
 
 # Characters that sed's replacement text would interpret, escaped.
 sed_escape = $(subst |,\|,$(subst &,\&,$(subst \,\\,$(1))))

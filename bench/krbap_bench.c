@@ -16,10 +16,14 @@
  * Each round measures everything for both libraries; the table shows the median over
  * the rounds and the ratio krbap/MIT of those medians.
  *
- * Usage: krbap_bench [--smoke] [--rounds N] [--csv FILE] [--raw BIN]
+ * Usage: krbap_bench [--smoke] [--rounds N] [--csv FILE] [--raw BIN] [--callgrind N]
  *   --smoke   a few iterations; checks that every item ran and that both libraries
  *             agreed (same tokens accepted, same client, replays refused, each other's
  *             Wrap/MIC tokens unwrapped/verified, AP-REPs processed); no timing verdicts.
+ *   --callgrind N  (built with -DKRBAP_BENCH_CALLGRIND, run under callgrind by
+ *             scripts/callgrind.sh) N calls of init, accept with and without replay cache,
+ *             AP-REP processing, get_mic and verify_mic 64 B per library and enctype, after
+ *             a warm-up; collection only inside the library calls, one dump per item.
  *   --raw BIN the raw AES-CTS + HMAC throughput, the practical limit of Wrap/unwrap with
  *             confidentiality: BIN (krbap-crypto-bench) runs `--ops N ENCTYPE encrypt|decrypt`
  *             between the chunks of those items, so that limit and libraries are measured
@@ -42,6 +46,20 @@
 #include <time.h>
 
 #include "krbap.h"
+
+/* --callgrind: instruction counts per call under `valgrind --tool=callgrind
+ * --collect-atstart=no` (scripts/callgrind.sh). Collection is switched on around each
+ * measured library call only, and each item ends with a dump named
+ * "item|enctype|library|calls". Built only with -DKRBAP_BENCH_CALLGRIND, so that the timed
+ * benchmark carries no client requests. */
+#ifdef KRBAP_BENCH_CALLGRIND
+#include <valgrind/callgrind.h>
+#define CG_ON() CALLGRIND_TOGGLE_COLLECT
+#define CG_OFF() CALLGRIND_TOGGLE_COLLECT
+#else
+#define CG_ON() ((void)0)
+#define CG_OFF() ((void)0)
+#endif
 
 /* ------------------------------------------------------------------ checks and errors */
 
@@ -1424,8 +1442,182 @@ static void print_table(FILE *csv, int rounds) {
   }
 }
 
+/* ------------------------------------------------------- instruction counts (--callgrind) */
+
+/* Ends an item: the counters since the last dump (only the library calls between CG_ON and
+ * CG_OFF) go to a dump named "item|enctype|library|calls" (scripts/callgrind.sh divides). */
+static void cg_dump(const char *what, const struct service *s, const char *lib, size_t calls) {
+#ifdef KRBAP_BENCH_CALLGRIND
+  char d[256];
+  snprintf(d, sizeof d, "%s|%s|%s|%zu", what, s->enctype, lib, calls);
+  CALLGRIND_DUMP_STATS_AT(d);
+#else
+  (void)what, (void)s, (void)lib, (void)calls;
+#endif
+}
+
+/* The items of bench_service on the same kind of tokens, n measured calls each after W
+ * unmeasured ones (first-use costs: keytab read, derived-key slots, lazy statics). */
+static void callgrind_service(struct service *s, size_t n) {
+  enum { W = 8 };
+  const size_t t = n + W;
+  OM_uint32 minor, m;
+  uint32_t kmin, km;
+  gss_ctx_id_t *mctx = xcalloc(t, sizeof *mctx);
+  krbap_ctx **kctx = xcalloc(t, sizeof *kctx);
+  struct tokens mtok = {t, xcalloc(t, sizeof(gss_buffer_desc)), NULL};
+  struct tokens ktok = {t, NULL, xcalloc(t, sizeof(krbap_buffer))};
+  struct tokens krep = {t, NULL, xcalloc(t, sizeof(krbap_buffer))};
+  struct tokens mrep = {t, xcalloc(t, sizeof(gss_buffer_desc)), NULL};
+  size_t bad = 0;
+
+  /* init (first call) */
+  for (size_t i = 0; i < t; i++) {
+    mctx[i] = GSS_C_NO_CONTEXT;
+    if (i >= W) CG_ON();
+    OM_uint32 major = gss_init_sec_context(&minor, s->mit_init_cred, &mctx[i], s->mit_name,
+                                           (gss_OID)gss_mech_krb5, REQ_FLAGS, 0,
+                                           GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL,
+                                           &mtok.mit[i], NULL, NULL);
+    if (i >= W) CG_OFF();
+    bad += major != GSS_S_CONTINUE_NEEDED;
+  }
+  cg_dump("init (first call)", s, "MIT", n);
+  for (size_t i = 0; i < t; i++) {
+    uint32_t minor32;
+    if (i >= W) CG_ON();
+    uint32_t major = krbap_init_sec_context(&minor32, s->krbap_init_cred, &kctx[i], s->krbap_name,
+                                            REQ_FLAGS, NULL, NULL, NULL, NULL, &ktok.krbap[i]);
+    if (i >= W) CG_OFF();
+    bad += major != KRBAP_S_CONTINUE_NEEDED;
+  }
+  cg_dump("init (first call)", s, "krbap", n);
+
+  /* accept, with each library's default replay cache and without; MIT's tokens */
+  for (int rc = 1; rc >= 0; rc--) {
+    const char *what = rc ? "accept, replay cache" : "accept, no replay cache";
+    krbap_cred *kc = krbap_acceptor(s, rc ? "memory:" : "none:");
+    for (size_t i = 0; i < t; i++) {
+      krbap_ctx *c = NULL;
+      krbap_buffer in = {mtok.mit[i].length, mtok.mit[i].value}, out = {0, NULL};
+      if (i >= W) CG_ON();
+      uint32_t major = krbap_accept_sec_context(&kmin, &c, kc, &in, NULL, NULL, NULL, NULL, &out,
+                                                NULL);
+      if (i >= W) CG_OFF();
+      bad += major != KRBAP_S_COMPLETE;
+      krbap_delete_sec_context(&km, &c, NULL);
+      if (rc)
+        krep.krbap[i] = out;
+      else
+        krbap_buffer_free(&km, &out);
+    }
+    cg_dump(what, s, "krbap", n);
+    krbap_release_cred(&km, &kc);
+    if (rc)
+      set_rcache_env(NULL, fresh_rcache_dir());
+    else
+      set_rcache_env("none", NULL);
+    gss_cred_id_t mc = mit_acceptor(s);
+    for (size_t i = 0; i < t; i++) {
+      gss_ctx_id_t c = GSS_C_NO_CONTEXT;
+      gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+      if (i >= W) CG_ON();
+      OM_uint32 major = gss_accept_sec_context(&minor, &c, mc, &mtok.mit[i],
+                                               GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &out, NULL,
+                                               NULL, NULL);
+      if (i >= W) CG_OFF();
+      bad += major != GSS_S_COMPLETE;
+      gss_delete_sec_context(&m, &c, GSS_C_NO_BUFFER);
+      gss_release_buffer(&m, &out);
+    }
+    cg_dump(what, s, "MIT", n);
+    gss_release_cred(&m, &mc);
+    set_rcache_env(NULL, NULL);
+  }
+
+  /* AP-REP processing: krbap's initiators take MIT's AP-REPs (made here, uncounted), MIT's
+   * take krbap's (from the accept above) */
+  set_rcache_env("none", NULL);
+  gss_cred_id_t mnone = mit_acceptor(s);
+  for (size_t i = 0; i < t; i++) {
+    gss_ctx_id_t c = GSS_C_NO_CONTEXT;
+    gss_buffer_desc in = {ktok.krbap[i].length, ktok.krbap[i].value};
+    OM_uint32 major = gss_accept_sec_context(&minor, &c, mnone, &in, GSS_C_NO_CHANNEL_BINDINGS,
+                                             NULL, NULL, &mrep.mit[i], NULL, NULL, NULL);
+    bad += major != GSS_S_COMPLETE;
+    gss_delete_sec_context(&m, &c, GSS_C_NO_BUFFER);
+  }
+  for (size_t i = 0; i < t; i++) {
+    krbap_buffer in = {mrep.mit[i].length, mrep.mit[i].value}, out = {0, NULL};
+    if (i >= W) CG_ON();
+    uint32_t major = krbap_init_sec_context(&kmin, s->krbap_init_cred, &kctx[i], s->krbap_name,
+                                            REQ_FLAGS, NULL, &in, NULL, NULL, &out);
+    if (i >= W) CG_OFF();
+    bad += major != KRBAP_S_COMPLETE;
+    krbap_buffer_free(&km, &out);
+  }
+  cg_dump("AP-REP processing", s, "krbap", n);
+  for (size_t i = 0; i < t; i++) {
+    gss_buffer_desc in = {krep.krbap[i].length, krep.krbap[i].value}, out = GSS_C_EMPTY_BUFFER;
+    if (i >= W) CG_ON();
+    OM_uint32 major = gss_init_sec_context(&minor, s->mit_init_cred, &mctx[i], s->mit_name,
+                                           (gss_OID)gss_mech_krb5, REQ_FLAGS, 0,
+                                           GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &out, NULL, NULL);
+    if (i >= W) CG_OFF();
+    bad += major != GSS_S_COMPLETE;
+    gss_release_buffer(&m, &out);
+  }
+  cg_dump("AP-REP processing", s, "MIT", n);
+
+  /* get_mic / verify_mic of 64 B on pairs without mutual authentication (keys of the
+   * session enctype), initiator signs, acceptor verifies */
+  krbap_cred *knone = krbap_acceptor(s, "none:");
+  struct pair pk = {1, 1, 0, 0, 0, 0}, pm = {0, 0, 0, 0, 0, 0};
+  establish(s, &pk, mnone, knone, 0);
+  establish(s, &pm, mnone, knone, 0);
+  set_rcache_env(NULL, NULL);
+  unsigned char text[64];
+  for (size_t i = 0; i < sizeof text; i++) text[i] = (unsigned char)(i * 7 + 1);
+  const struct blob msg = {sizeof text, text, 0};
+  struct blob *tok = xcalloc(t, sizeof *tok);
+  for (int lib = 0; lib < 2; lib++) {
+    struct pair *p = lib ? &pm : &pk;
+    const char *name = lib ? "MIT" : "krbap";
+    for (size_t i = 0; i < t; i++) {
+      if (i >= W) CG_ON();
+      int r = op_get_mic(p, 0, &msg, &tok[i]);
+      if (i >= W) CG_OFF();
+      bad += r != 0;
+    }
+    cg_dump("get_mic 64 B", s, name, n);
+    for (size_t i = 0; i < t; i++) {
+      if (i >= W) CG_ON();
+      int r = op_verify_mic(p, 1, &msg, &tok[i]);
+      if (i >= W) CG_OFF();
+      bad += r != 0;
+    }
+    cg_dump("verify_mic 64 B", s, name, n);
+    for (size_t i = 0; i < t; i++) blob_free(&tok[i]);
+  }
+  check(bad == 0, "%s: --callgrind items ran without failures (%zu failed)", s->enctype, bad);
+  free(tok);
+  pair_free(&pk);
+  pair_free(&pm);
+  krbap_release_cred(&km, &knone);
+  gss_release_cred(&m, &mnone);
+  mit_ctxs_free(mctx, t);
+  krbap_ctxs_free(kctx, t);
+  free(mctx);
+  free(kctx);
+  tokens_free(&mtok);
+  tokens_free(&ktok);
+  tokens_free(&krep);
+  tokens_free(&mrep);
+}
+
 int main(int argc, char **argv) {
   int rounds = 3;
+  size_t callgrind_n = 0;
   const char *csv_path = NULL, *raw_path = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--smoke") == 0)
@@ -1436,8 +1628,10 @@ int main(int argc, char **argv) {
       csv_path = argv[++i];
     else if (strcmp(argv[i], "--raw") == 0 && i + 1 < argc)
       raw_path = argv[++i];
+    else if (strcmp(argv[i], "--callgrind") == 0 && i + 1 < argc)
+      callgrind_n = strtoul(argv[++i], NULL, 10);
     else {
-      fprintf(stderr, "usage: %s [--smoke] [--rounds N] [--csv FILE] [--raw BIN]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--smoke] [--rounds N] [--csv FILE] [--raw BIN] [--callgrind N]\n", argv[0]);
       return 2;
     }
   }
@@ -1483,7 +1677,15 @@ int main(int argc, char **argv) {
     if (kmaj) krbap_status("krbap_acquire_cred(initiate)", kmaj, kmin), die("krbap initiator");
   }
 
-  for (size_t i = 0; i < sizeof services / sizeof *services; i++) {
+  if (callgrind_n) {
+#ifndef KRBAP_BENCH_CALLGRIND
+    die("--callgrind: built without -DKRBAP_BENCH_CALLGRIND");
+#endif
+    smoke = 1;
+    for (size_t i = 0; i < sizeof services / sizeof *services; i++)
+      callgrind_service(&services[i], callgrind_n);
+  }
+  for (size_t i = 0; !callgrind_n && i < sizeof services / sizeof *services; i++) {
     fprintf(stderr, "krbap_bench: %s, %d round(s) of %zu tokens\n", services[i].enctype, rounds,
             z.accept);
     bench_service(&services[i], rounds, &z);
@@ -1492,7 +1694,7 @@ int main(int argc, char **argv) {
 
   FILE *csv = NULL;
   if (csv_path && !(csv = fopen(csv_path, "w"))) die("%s: %s", csv_path, strerror(errno));
-  print_table(csv, rounds);
+  if (!callgrind_n) print_table(csv, rounds);
   if (csv) fclose(csv);
   if (raw_bin) {
     printf("raw-limit: krbap's Wrap/unwrap throughput over the raw AES-256-CTS + HMAC of the "

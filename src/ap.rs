@@ -397,17 +397,19 @@ pub fn build_ap_req(
     authenticator: &Authenticator,
     ap_options: u32,
 ) -> Vec<u8> {
-    let cipher = session_key.encrypt(usage::AP_REQ_AUTH, &authenticator.to_der());
-    ApReq {
+    // The plaintext holds the subkey: wiped after use.
+    let plain = zeroize::Zeroizing::new(authenticator.to_der());
+    let enctype = session_key.enctype();
+    let cipher_len = plain.len() + enctype.ciphertext_overhead();
+    // Encrypted straight into the AP-REQ (no copy of the ticket or the ciphertext).
+    crate::asn1::encode_ap_req_with(
         ap_options,
-        ticket: ticket.clone(),
-        authenticator: EncryptedData {
-            etype: session_key.enctype().number(),
-            kvno: None,
-            cipher,
-        },
-    }
-    .to_der()
+        ticket,
+        enctype.number(),
+        None,
+        cipher_len,
+        |out| session_key.encrypt_parts_append(usage::AP_REQ_AUTH, &[&plain], out),
+    )
 }
 
 /// A KRB-ERROR for a failed AP-REQ (RFC 4120 §5.9.1), as an acceptor sends it back.

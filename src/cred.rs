@@ -8,6 +8,7 @@
 
 use crate::ap::{ServiceKey, DEFAULT_CLOCK_SKEW};
 use crate::asn1::flags as kflags;
+use crate::asn1::{Der, Ticket};
 use crate::ccache::{self, Ccache, Credential};
 use crate::config::Profile;
 use crate::crypto::{Enctype, Key};
@@ -328,10 +329,19 @@ impl AcceptorCredential {
     }
 }
 
+/// How often (milliseconds) an initiator compares its cached ccache with the file: a
+/// `stat` per init cost more than a tenth of it. A ticket the cached copy lacks (or holds
+/// only expired) makes it look at once, so a `kinit` or a ticket stored by another process
+/// is seen by the next init that needs it; a ticket removed from the file (`kdestroy`)
+/// may still be used for up to this long, as it could be by a context made just before.
+pub const CCACHE_RECHECK_MS: u64 = 1000;
+
 enum TicketSource {
     Ccache {
         path: PathBuf,
         cached: Mutex<Option<(Option<FileStamp>, Arc<Ccache>)>>,
+        /// When the file was last compared with `cached` ([`monotonic_ms`] + 1; 0 = never).
+        checked_at: AtomicU64,
     },
     /// Tickets held in memory only; tickets fetched from the KDC are added here.
     Explicit(Mutex<Vec<Credential>>),
@@ -349,7 +359,52 @@ pub struct InitiatorCredential {
     /// The KDC client, made on first use (one per credential).
     kdc: Mutex<Option<KdcClient>>,
     pub clock: Clock,
+    /// Service tickets of the cached ccache already decoded, with their session keys
+    /// (whose derived keys stay cached): by index in that ccache, dropped with it.
+    prepared: Mutex<Option<Prepared>>,
 }
+
+/// A service ticket ready for AP-REQs: the ccache entry, its Ticket decoded and its
+/// session key. Shared by the contexts made with it while the ccache is unchanged, so
+/// that an init neither decodes the ticket nor derives the authenticator's keys again.
+pub struct ServiceTicket {
+    pub cred: Credential,
+    pub ticket: Ticket,
+    pub session_key: Key,
+}
+
+impl ServiceTicket {
+    /// Decodes the entry's ticket and session key (a defective one is the credential's
+    /// fault: GSS_S_DEFECTIVE_CREDENTIAL).
+    pub fn prepare(cred: Credential) -> Result<ServiceTicket> {
+        let ticket = Ticket::from_der(&cred.ticket).map_err(|e| {
+            Error::new(
+                major::DEFECTIVE_CREDENTIAL,
+                e.minor,
+                format!("ticket in ccache: {}", e.detail),
+            )
+        })?;
+        let session_key = crate::ap::key_from_asn1(&cred.key)
+            .map_err(|e| Error::new(major::DEFECTIVE_CREDENTIAL, e.minor, e.detail))?;
+        Ok(ServiceTicket {
+            cred,
+            ticket,
+            session_key,
+        })
+    }
+}
+
+/// The ccache copy whose entries were prepared, and those entries by index.
+type Prepared = (Arc<Ccache>, Vec<(usize, Arc<ServiceTicket>)>);
+
+/// Where a ticket was found: an entry of the cached ccache, or a copy.
+enum Located {
+    Cache(Arc<Ccache>, usize),
+    Owned(Box<Credential>),
+}
+
+/// At most this many prepared tickets per credential (distinct services of one ccache).
+const PREPARED_MAX: usize = 16;
 
 impl std::fmt::Debug for InitiatorCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -414,6 +469,7 @@ impl InitiatorCredential {
             client_keytab,
             kdc: Mutex::new(None),
             clock: Clock::default(),
+            prepared: Mutex::new(None),
         }
     }
 
@@ -478,6 +534,7 @@ impl InitiatorCredential {
             TicketSource::Ccache {
                 cached: Mutex::new(Some((Some(read_stamp), Arc::new(cc)))),
                 path,
+                checked_at: AtomicU64::new(monotonic_ms() + 1),
             },
             keytab,
         ))
@@ -521,6 +578,7 @@ impl InitiatorCredential {
             TicketSource::Ccache {
                 path: ccache_path.to_path_buf(),
                 cached: Mutex::new(None),
+                checked_at: AtomicU64::new(0),
             },
             Some(kt_path.to_path_buf()),
         );
@@ -557,8 +615,13 @@ impl InitiatorCredential {
             TicketSource::Explicit(creds) => {
                 creds.lock().unwrap_or_else(|p| p.into_inner()).clone()
             }
-            TicketSource::Ccache { path, cached } => self
-                .current_ccache(path, cached)?
+            TicketSource::Ccache {
+                path,
+                cached,
+                checked_at,
+            } => self
+                .current_ccache(path, cached, checked_at, false)?
+                .0
                 .credentials
                 .iter()
                 .filter(|c| !c.is_config_entry())
@@ -603,27 +666,91 @@ impl InitiatorCredential {
     /// A valid service ticket for `target` already held (ccache re-read when it changed);
     /// no KDC is contacted.
     pub fn find_ticket(&self, target: &Name, now: i64) -> Result<Credential> {
-        let server = self.target_principal(target);
-        let creds = self.credentials()?;
-        let found = match &self.source {
-            TicketSource::Explicit(_) => None,
-            TicketSource::Ccache { path, cached } => {
-                let cc = self.current_ccache(path, cached)?;
-                cc.find(Some(&self.client), &server, now).cloned()
+        Ok(match self.locate(target, now)? {
+            Located::Cache(cc, i) => cc.credentials[i].clone(),
+            Located::Owned(c) => *c,
+        })
+    }
+
+    /// [`InitiatorCredential::get_ticket`], decoded and ready for an AP-REQ; an entry of
+    /// the unchanged ccache is decoded once and shared.
+    pub fn service_ticket(&self, target: &Name, now: i64) -> Result<Arc<ServiceTicket>> {
+        let (cc, i) = match self.locate(target, now) {
+            Ok(Located::Cache(cc, i)) => (cc, i),
+            Ok(Located::Owned(c)) => return Ok(Arc::new(ServiceTicket::prepare(*c)?)),
+            Err(_) => {
+                return Ok(Arc::new(ServiceTicket::prepare(
+                    self.get_ticket(target, now)?,
+                )?))
             }
         };
-        let found = found.or_else(|| {
-            // A host-based name matches its principal in any realm (e.g. a ticket stored
-            // under a realm krb5.conf does not map the host to).
+        let mut memo = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((held, list)) = memo.as_ref() {
+            if Arc::ptr_eq(held, &cc) {
+                if let Some((_, st)) = list.iter().find(|(j, _)| *j == i) {
+                    return Ok(st.clone());
+                }
+            }
+        }
+        let st = Arc::new(ServiceTicket::prepare(cc.credentials[i].clone())?);
+        match memo.as_mut() {
+            Some((held, list)) if Arc::ptr_eq(held, &cc) => {
+                if list.len() < PREPARED_MAX {
+                    list.push((i, st.clone()));
+                }
+            }
+            _ => *memo = Some((cc, vec![(i, st.clone())])),
+        }
+        Ok(st)
+    }
+
+    fn locate(&self, target: &Name, now: i64) -> Result<Located> {
+        let server = self.target_principal(target);
+        // A host-based name matches its principal in any realm (e.g. a ticket stored
+        // under a realm krb5.conf does not map the host to).
+        let any_realm = |creds: &[Credential]| {
             creds
-                .into_iter()
-                .filter(|c| {
-                    target.matches(&c.server)
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    !c.is_config_entry()
+                        && target.matches(&c.server)
                         && (target.any_realm || c.server.realm == server.realm)
                         && c.endtime as i64 >= now
                 })
-                .max_by_key(|c| c.endtime)
-        });
+                .max_by_key(|(_, c)| c.endtime)
+                .map(|(i, _)| i)
+        };
+        let found = match &self.source {
+            TicketSource::Explicit(creds) => {
+                let creds = creds.lock().unwrap_or_else(|p| p.into_inner());
+                any_realm(&creds).map(|i| Located::Owned(Box::new(creds[i].clone())))
+            }
+            TicketSource::Ccache {
+                path,
+                cached,
+                checked_at,
+            } => {
+                // The copy checked within the last second; if it lacks the ticket, the file
+                // as it is now.
+                let mut found = None;
+                for force in [false, true] {
+                    let (cc, fresh) = self.current_ccache(path, cached, checked_at, force)?;
+                    let at = cc
+                        .find(Some(&self.client), &server, now)
+                        .and_then(|f| cc.credentials.iter().position(|c| std::ptr::eq(c, f)))
+                        .or_else(|| any_realm(&cc.credentials));
+                    if let Some(i) = at {
+                        found = Some(Located::Cache(cc, i));
+                        break;
+                    }
+                    if fresh {
+                        break;
+                    }
+                }
+                found
+            }
+        };
         found.ok_or_else(|| {
             Error::new(
                 major::NO_CRED,
@@ -753,7 +880,7 @@ impl InitiatorCredential {
                 creds.retain(|c| !c.server.matches(&tgt.server));
                 creds.push(tgt.clone());
             }
-            TicketSource::Ccache { path, cached } => {
+            TicketSource::Ccache { path, cached, .. } => {
                 let mut cc = Ccache::new(self.client.clone());
                 cc.store(tgt.clone());
                 let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
@@ -791,7 +918,7 @@ impl InitiatorCredential {
                     }
                 }
             }
-            TicketSource::Ccache { path, cached } => {
+            TicketSource::Ccache { path, cached, .. } => {
                 let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
                 if let Ok((ccache::AppendOutcome::Stored(cc), st)) =
                     ccache::append_with_stamp(path, &self.client, creds)
@@ -816,14 +943,18 @@ impl InitiatorCredential {
 
     /// The KDC client, made from the default configuration on first use.
     fn kdc(&self) -> Result<KdcClient> {
+        self.using_kdc(KdcClient::clone)
+    }
+
+    /// `f` on the KDC client (made on first use), borrowed under its lock.
+    fn using_kdc<T>(&self, f: impl FnOnce(&KdcClient) -> T) -> Result<T> {
         let mut guard = self.kdc.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = guard.as_ref() {
-            return Ok(k.clone());
+        if guard.is_none() {
+            let k = KdcClient::from_default_config()
+                .map_err(|e| Error::new(major::FAILURE, e.minor, e.detail))?;
+            *guard = Some(k);
         }
-        let k = KdcClient::from_default_config()
-            .map_err(|e| Error::new(major::FAILURE, e.minor, e.detail))?;
-        *guard = Some(k.clone());
-        Ok(k)
+        Ok(f(guard.as_ref().expect("just set")))
     }
 
     /// The target's principal. A host-based name takes the realm `[domain_realm]` maps
@@ -835,9 +966,10 @@ impl InitiatorCredential {
                 .then(|| p.name.components.get(1))
                 .flatten();
             let mapped = host.and_then(|h| {
-                let kdc = self.kdc().ok()?;
-                kdc.profile()
-                    .realm_of_host(std::str::from_utf8(h).ok()?)
+                let host = std::str::from_utf8(h).ok()?;
+                // The KDC client's profile, borrowed (not cloned) for the lookup.
+                self.using_kdc(|k| k.profile().realm_of_host(host))
+                    .ok()?
                     .map(String::into_bytes)
             });
             p.realm = mapped.unwrap_or_else(|| self.client.realm.clone());
@@ -845,16 +977,30 @@ impl InitiatorCredential {
         p
     }
 
+    /// The cached ccache, compared with the file (a `stat`) when [`CCACHE_RECHECK_MS`]
+    /// passed since the last look or `force`, and re-read when it changed. The flag: the
+    /// file was looked at in this call.
     fn current_ccache(
         &self,
         path: &Path,
         cached: &Mutex<Option<(Option<FileStamp>, Arc<Ccache>)>>,
-    ) -> Result<Arc<Ccache>> {
-        let st = stamp(path);
+        checked_at: &AtomicU64,
+        force: bool,
+    ) -> Result<(Arc<Ccache>, bool)> {
+        let now_ms = monotonic_ms() + 1;
+        let last = checked_at.load(Ordering::Relaxed);
+        let due = force || last == 0 || now_ms.saturating_sub(last) >= CCACHE_RECHECK_MS;
         let mut guard = cached.lock().unwrap_or_else(|p| p.into_inner());
+        if !due {
+            if let Some((_, cc)) = guard.as_ref() {
+                return Ok((cc.clone(), false));
+            }
+        }
+        let st = stamp(path);
+        checked_at.store(now_ms, Ordering::Relaxed);
         if let Some((s, cc)) = guard.as_ref() {
             if *s == st {
-                return Ok(cc.clone());
+                return Ok((cc.clone(), true));
             }
         }
         let (cc, read) = Ccache::load_with_stamp(path)
@@ -863,7 +1009,7 @@ impl InitiatorCredential {
         // The stamp of the file read (not of the earlier stat): a change in between is seen
         // on the next call.
         *guard = Some((Some(read), cc.clone()));
-        Ok(cc)
+        Ok((cc, true))
     }
 }
 

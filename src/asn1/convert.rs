@@ -390,8 +390,29 @@ der_fast_encode!(
 
 der_fast_then_wire!(
     EncTicketPart => super::fast::enc_ticket_part,
-    Authenticator => super::fast::authenticator,
-    ApReq => super::fast::ap_req,
+);
+
+/// The initiator's messages: encoded by hand (`fast.rs`, the same bytes as the rasn path,
+/// tested), decoded fast first as above.
+macro_rules! der_fast_both {
+    ($($t:ty => $enc:path, $dec:path),* $(,)?) => {$(
+        impl Der for $t {
+            fn to_der(&self) -> Vec<u8> {
+                $enc(self)
+            }
+            fn from_der(bytes: &[u8]) -> Result<Self, DecodeError> {
+                match $dec(bytes) {
+                    Some(v) => Ok(v),
+                    None => decode(bytes),
+                }
+            }
+        }
+    )*};
+}
+
+der_fast_both!(
+    Authenticator => super::fast::encode_authenticator, super::fast::authenticator,
+    ApReq => super::fast::encode_ap_req, super::fast::ap_req,
 );
 
 pub(super) const SEQ: u8 = 0x30;

@@ -361,7 +361,12 @@ fn cons(out: &mut Vec<u8>, ident: u8, f: impl FnOnce(&mut Vec<u8>)) {
         let skip = bytes.iter().take_while(|&&b| b == 0).count();
         let long = &bytes[skip..];
         out[start - 1] = 0x80 | long.len() as u8;
-        out.splice(start..start, long.iter().copied());
+        // Shift the contents right by the extra length octets (one memmove; callers
+        // reserve room for them, so no reallocation).
+        let end = out.len();
+        out.resize(end + long.len(), 0);
+        out.copy_within(start..end, start + long.len());
+        out[start..start + long.len()].copy_from_slice(long);
     }
 }
 
@@ -414,6 +419,142 @@ pub(super) fn encode_enc_ap_rep_part(v: &EncApRepPart) -> Vec<u8> {
         })
     });
     out
+}
+
+fn put_name(out: &mut Vec<u8>, n: &PrincipalName) {
+    cons(out, SEQUENCE, |o| {
+        cons(o, ctx(0), |o| put_int(o, i64::from(n.name_type)));
+        cons(o, ctx(1), |o| {
+            cons(o, SEQUENCE, |o| {
+                for c in &n.components {
+                    put_octets(o, GENERAL_STRING, c);
+                }
+            })
+        });
+    });
+}
+
+/// EncryptedData whose cipher `cipher` appends (kvno unsigned, as the rasn path).
+fn put_enc(out: &mut Vec<u8>, etype: i32, kvno: Option<u32>, cipher: impl FnOnce(&mut Vec<u8>)) {
+    cons(out, SEQUENCE, |o| {
+        cons(o, ctx(0), |o| put_int(o, i64::from(etype)));
+        if let Some(kvno) = kvno {
+            cons(o, ctx(1), |o| put_int(o, i64::from(kvno)));
+        }
+        cons(o, ctx(2), |o| cons(o, OCTET_STRING, cipher));
+    });
+}
+
+/// Ticket (tkt-vno 5).
+fn put_ticket(out: &mut Vec<u8>, t: &Ticket) {
+    cons(out, app(1), |o| {
+        cons(o, SEQUENCE, |o| {
+            cons(o, ctx(0), |o| put_int(o, 5));
+            cons(o, ctx(1), |o| put_octets(o, GENERAL_STRING, &t.realm));
+            cons(o, ctx(2), |o| put_name(o, &t.sname));
+            cons(o, ctx(3), |o| {
+                let e = &t.enc_part;
+                put_enc(o, e.etype, e.kvno, |o| o.extend_from_slice(&e.cipher))
+            });
+        })
+    });
+}
+
+/// Authenticator (authenticator-vno 5); cusec signed and seq-number unsigned, as the
+/// rasn path (and MIT). The buffer holds the subkey: the caller wipes it.
+pub(super) fn encode_authenticator(v: &Authenticator) -> Vec<u8> {
+    let ad_len: usize = v
+        .authorization_data
+        .iter()
+        .flatten()
+        .map(|e| e.ad_data.len() + 16)
+        .sum();
+    let name_len: usize = v.cname.components.iter().map(|c| c.len() + 4).sum();
+    let mut out = Vec::with_capacity(
+        128 + v.crealm.len()
+            + name_len
+            + v.cksum.as_ref().map_or(0, |c| c.checksum.len())
+            + v.subkey.as_ref().map_or(0, |k| k.keyvalue.len())
+            + ad_len,
+    );
+    cons(&mut out, app(2), |o| {
+        cons(o, SEQUENCE, |o| {
+            cons(o, ctx(0), |o| put_int(o, 5));
+            cons(o, ctx(1), |o| put_octets(o, GENERAL_STRING, &v.crealm));
+            cons(o, ctx(2), |o| put_name(o, &v.cname));
+            if let Some(c) = &v.cksum {
+                cons(o, ctx(3), |o| {
+                    cons(o, SEQUENCE, |o| {
+                        cons(o, ctx(0), |o| put_int(o, i64::from(c.cksumtype)));
+                        cons(o, ctx(1), |o| put_octets(o, OCTET_STRING, &c.checksum));
+                    })
+                });
+            }
+            cons(o, ctx(4), |o| put_int(o, i64::from(v.cusec as i32)));
+            cons(o, ctx(5), |o| {
+                put_octets(o, GENERALIZED_TIME, &time::encode(v.ctime))
+            });
+            if let Some(k) = &v.subkey {
+                cons(o, ctx(6), |o| put_key(o, k));
+            }
+            if let Some(seq) = v.seq_number {
+                cons(o, ctx(7), |o| put_int(o, i64::from(seq)));
+            }
+            if let Some(ad) = &v.authorization_data {
+                cons(o, ctx(8), |o| {
+                    cons(o, SEQUENCE, |o| {
+                        for e in ad {
+                            cons(o, SEQUENCE, |o| {
+                                cons(o, ctx(0), |o| put_int(o, i64::from(e.ad_type)));
+                                cons(o, ctx(1), |o| put_octets(o, OCTET_STRING, &e.ad_data));
+                            });
+                        }
+                    })
+                });
+            }
+        })
+    });
+    out
+}
+
+/// AP-REQ (pvno 5, msg-type 14) around `ticket`, with the authenticator's ciphertext
+/// appended in place by `cipher` (no intermediate EncryptedData or ticket copy).
+pub(crate) fn encode_ap_req_with(
+    ap_options: u32,
+    ticket: &Ticket,
+    etype: i32,
+    kvno: Option<u32>,
+    cipher_len: usize,
+    cipher: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    let t = &ticket.enc_part.cipher;
+    let names: usize = ticket.sname.components.iter().map(|c| c.len() + 4).sum();
+    let mut out = Vec::with_capacity(96 + ticket.realm.len() + names + t.len() + cipher_len);
+    cons(&mut out, app(14), |o| {
+        cons(o, SEQUENCE, |o| {
+            cons(o, ctx(0), |o| put_int(o, 5));
+            cons(o, ctx(1), |o| put_int(o, i64::from(msg_type::AP_REQ)));
+            cons(o, ctx(2), |o| {
+                let b = ap_options.to_be_bytes();
+                o.extend_from_slice(&[BIT_STRING, 5, 0, b[0], b[1], b[2], b[3]]);
+            });
+            cons(o, ctx(3), |o| put_ticket(o, ticket));
+            cons(o, ctx(4), |o| put_enc(o, etype, kvno, cipher));
+        })
+    });
+    out
+}
+
+pub(super) fn encode_ap_req(v: &ApReq) -> Vec<u8> {
+    let a = &v.authenticator;
+    encode_ap_req_with(
+        v.ap_options,
+        &v.ticket,
+        a.etype,
+        a.kvno,
+        a.cipher.len(),
+        |o| o.extend_from_slice(&a.cipher),
+    )
 }
 
 /// AP-REP (pvno 5, msg-type 15); kvno encoded unsigned, as the rasn path.
@@ -662,6 +803,100 @@ mod tests {
                 },
             };
             assert_eq!(encode_ap_rep(&ap), super::super::convert::encode(&ap));
+        }
+    }
+
+    #[test]
+    fn request_encoders_equal_rasn() {
+        // MIT's AP-REQs and Authenticators re-encode to their own bytes
+        let mut fixtures = 0;
+        for v in values(app(14)) {
+            if let Ok(p) = decode::<ApReq>(&v) {
+                assert_eq!(encode_ap_req(&p), v);
+                fixtures += 1;
+            }
+        }
+        for v in values(app(2)) {
+            if let Ok(p) = decode::<Authenticator>(&v) {
+                assert_eq!(encode_authenticator(&p), v);
+                fixtures += 1;
+            }
+        }
+        assert!(fixtures >= 10, "{fixtures}");
+        // and every shape encodes as rasn encodes it: edge integers, absent and present
+        // options, empty and long strings, short- and long-form lengths
+        let mut st = 11u64;
+        let edge = [
+            0u32,
+            1,
+            0x7f,
+            0x80,
+            0xff,
+            0x7fff_ffff,
+            0x8000_0000,
+            u32::MAX,
+        ];
+        let pick = |st: &mut u64| {
+            if next(st).is_multiple_of(3) {
+                edge[(next(st) % 8) as usize]
+            } else {
+                next(st) as u32
+            }
+        };
+        let lens = [0usize, 1, 16, 127, 128, 255, 256, 1000, 70_000];
+        for i in 0..1500 {
+            let name = PrincipalName {
+                name_type: pick(&mut st) as i32,
+                components: (0..i % 4)
+                    .map(|c| vec![b'a' + c as u8; lens[(i + c) % 5]])
+                    .collect(),
+            };
+            let a = Authenticator {
+                crealm: vec![b'R'; lens[i % 6]],
+                cname: name.clone(),
+                cksum: (!i.is_multiple_of(3)).then(|| Checksum {
+                    cksumtype: pick(&mut st) as i32,
+                    checksum: vec![0x11; lens[(i / 3) % 8]],
+                }),
+                cusec: pick(&mut st),
+                ctime: (next(&mut st) % 4_000_000_000) as i64,
+                subkey: (!i.is_multiple_of(4)).then(|| EncryptionKey {
+                    keytype: pick(&mut st) as i32,
+                    keyvalue: Zeroizing::new(vec![0x5a; [16, 32, 128][i % 3]]),
+                }),
+                seq_number: (!i.is_multiple_of(5)).then(|| pick(&mut st)),
+                authorization_data: (i.is_multiple_of(2)).then(|| {
+                    (0..i % 3)
+                        .map(|k| AuthorizationDataEntry {
+                            ad_type: pick(&mut st) as i32,
+                            ad_data: vec![0x77; lens[(i + k) % 7]],
+                        })
+                        .collect()
+                }),
+            };
+            assert_eq!(
+                encode_authenticator(&a),
+                super::super::convert::encode(&a),
+                "{a:?}"
+            );
+            let req = ApReq {
+                ap_options: pick(&mut st),
+                ticket: Ticket {
+                    realm: vec![b'T'; lens[(i + 1) % 6]],
+                    sname: name,
+                    enc_part: EncryptedData {
+                        etype: pick(&mut st) as i32,
+                        kvno: (i % 3 == 1).then(|| pick(&mut st)),
+                        cipher: vec![0xc3; lens[i % 9]],
+                    },
+                },
+                authenticator: EncryptedData {
+                    etype: pick(&mut st) as i32,
+                    kvno: (i.is_multiple_of(7)).then(|| pick(&mut st)),
+                    cipher: vec![0xa5; lens[(i + 2) % 9]],
+                },
+            };
+            assert_eq!(encode_ap_req(&req), super::super::convert::encode(&req));
         }
     }
 

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 mod convert;
 mod fast;
+pub(crate) use fast::encode_ap_req_with;
 pub mod kdc;
 pub(crate) mod time;
 mod tlv;

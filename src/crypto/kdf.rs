@@ -2,14 +2,16 @@
 //! RFC 8009 §3 (AES-SHA2 enctypes), the per-usage keys Kc/Ke/Ki, and string-to-key
 //! (RFC 3962 §4, RFC 8009 §4).
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, OnceLock};
 
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::cts::{AesKey, BLOCK};
+use super::keyed_mac::KeyedMac;
 use super::nfold::nfold;
 use super::{CryptoError, Enctype};
 
@@ -78,16 +80,50 @@ fn folded_constant(usage: u32, purpose: KeyPurpose) -> [u8; BLOCK] {
     }
 }
 
-/// A derived HMAC key (Ki or Kc), at most 32 bytes, zeroized on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
+/// A derived HMAC key (Ki or Kc), at most 32 bytes, wiped on drop. From its second use on
+/// it also keeps its keyed HMAC state (the key's ipad and opad blocks already compressed,
+/// see [`KeyedMac`]): a key used many times (a context's MIC and Wrap keys, a service
+/// key's ticket usage) saves two compressions per MAC, while a key used once (most of an
+/// accepted context's session-key usages) keeps an accepted context small (the SHA-384
+/// state is 128 bytes).
 pub(crate) struct MacKey {
+    keyed: OnceLock<Box<KeyedMac>>,
     bytes: [u8; 32],
-    len: usize,
+    len: u8,
+    hash: MacHash,
+    used: AtomicBool,
 }
 
 impl MacKey {
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+    fn new(enctype: Enctype, bytes: &[u8]) -> MacKey {
+        let mut key = MacKey {
+            keyed: OnceLock::new(),
+            bytes: [0u8; 32],
+            len: bytes.len() as u8,
+            hash: MacHash::of(enctype),
+            used: AtomicBool::new(false),
+        };
+        key.bytes[..bytes.len()].copy_from_slice(bytes);
+        key
+    }
+
+    /// HMAC(key, concat(parts)), truncated to `out.len()`.
+    pub(crate) fn mac(&self, parts: &[&[u8]], out: &mut [u8]) {
+        if let Some(keyed) = self.keyed.get() {
+            return keyed.mac(parts, out);
+        }
+        let keyed = KeyedMac::new(self.hash, &self.bytes[..usize::from(self.len)]);
+        keyed.mac(parts, out);
+        if self.used.swap(true, Ordering::Relaxed) {
+            // A second use: keep the state (a concurrent set drops, and wipes, this one).
+            let _ = self.keyed.set(Box::new(keyed));
+        }
+    }
+}
+
+impl Drop for MacKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
     }
 }
 
@@ -114,12 +150,9 @@ impl MacHash {
         }
     }
 
-    /// HMAC(key, concat(parts)), truncated to `out.len()` (at most the hash length).
-    ///
-    /// The HMAC state is built per call from the raw key rather than cached: the
-    /// hmac 0.12 / sha1 / sha2 0.10 types cannot be zeroized, and a cached state would
-    /// leave a key-equivalent in memory after the Key is dropped. The cost is two
-    /// extra compression-function calls per operation (~0.1 us for SHA-1).
+    /// HMAC(key, concat(parts)), truncated to `out.len()` (at most the hash length), for
+    /// one-off keys (key derivation, string-to-key). Derived keys that are used again are
+    /// [`MacKey`]s: their keyed state is cached and wiped (the hmac crate's cannot be).
     pub(crate) fn mac(self, key: &[u8], parts: &[&[u8]], out: &mut [u8]) {
         fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]], out: &mut [u8]) {
             // HMAC accepts keys of every length, so this cannot fail.
@@ -237,22 +270,17 @@ pub(crate) fn derive_enc(
             derive_mac_with(enctype, base, aes.as_ref(), usage, KeyPurpose::Integrity)
         }
         hash => {
-            let mut ki = MacKey {
-                bytes: [0u8; 32],
-                len: mac_key_len(enctype),
-            };
+            let mut ki = Zeroizing::new([0u8; 32]);
+            let ki = &mut ki[..mac_key_len(enctype)];
             kdf_hmac_sha2_pair(
                 hash,
                 base,
                 [
                     (&usage_constant(usage, KeyPurpose::Encryption), ke),
-                    (
-                        &usage_constant(usage, KeyPurpose::Integrity),
-                        &mut ki.bytes[..ki.len],
-                    ),
+                    (&usage_constant(usage, KeyPurpose::Integrity), ki),
                 ],
             );
-            ki
+            MacKey::new(enctype, ki)
         }
     };
     Ok(EncKeys {
@@ -312,19 +340,10 @@ fn derive_mac_with(
     usage: u32,
     purpose: KeyPurpose,
 ) -> MacKey {
-    let mut key = MacKey {
-        bytes: [0u8; 32],
-        len: mac_key_len(enctype),
-    };
-    derive_into(
-        enctype,
-        base,
-        aes,
-        usage,
-        purpose,
-        &mut key.bytes[..key.len],
-    );
-    key
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    let bytes = &mut bytes[..mac_key_len(enctype)];
+    derive_into(enctype, base, aes, usage, purpose, bytes);
+    MacKey::new(enctype, bytes)
 }
 
 /// string-to-key. RFC 3962 §4: tkey = PBKDF2-HMAC-SHA1(password, salt, iterations),

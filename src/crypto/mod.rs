@@ -17,6 +17,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 mod cts;
 mod kdf;
+mod keyed_mac;
 mod nfold;
 mod rng;
 
@@ -398,13 +399,13 @@ impl Key {
         let body = &mut out[start..];
         let is_sha1 = matches!(hash, MacHash::Sha1);
         if is_sha1 {
-            hash.mac(keys.ki.as_bytes(), &[body], mac);
+            keys.ki.mac(&[body], mac);
         }
         if let Some((head, rest)) = body.split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>() {
             keys.ke.encrypt_cs3(head, rest);
         }
         if !is_sha1 {
-            hash.mac(keys.ki.as_bytes(), &[&ZERO_IV, body], mac);
+            keys.ki.mac(&[&ZERO_IV, body], mac);
         }
         out.extend_from_slice(mac);
     }
@@ -427,12 +428,12 @@ impl Key {
             MacHash::Sha1 => {
                 // RFC 3961 §5.3: the MAC covers the plaintext (confounder included).
                 keys.ke.decrypt_cs3(head, rest);
-                hash.mac(keys.ki.as_bytes(), &[head, rest], mac);
+                keys.ki.mac(&[head, rest], mac);
                 ct_eq(mac, received_mac)
             }
             _ => {
                 // RFC 8009 §5: the MAC covers IV | ciphertext; check before decrypting.
-                hash.mac(keys.ki.as_bytes(), &[&ZERO_IV, head, rest], mac);
+                keys.ki.mac(&[&ZERO_IV, head, rest], mac);
                 let ok = ct_eq(mac, received_mac);
                 if ok {
                     keys.ke.decrypt_cs3(head, rest);
@@ -513,8 +514,7 @@ impl Key {
     }
     /// RFC 3961 §5.3 get_mic: HMAC(Kc, data) truncated to the enctype's MAC length.
     fn checksum_parts_into(&self, usage: u32, parts: &[&[u8]], out: &mut [u8]) {
-        let kc = self.checksum_key(usage);
-        MacHash::of(self.enctype()).mac(kc.as_bytes(), parts, out);
+        self.checksum_key(usage).mac(parts, out);
     }
     pub fn checksum(&self, usage: u32, data: &[u8]) -> Vec<u8> {
         self.checksum_parts(usage, &[data])
@@ -628,10 +628,18 @@ mod tests {
         for enctype in Enctype::ALL {
             let key = Key::random(enctype);
             for u in [1u32, 11, 25] {
+                // The cached keyed states MAC as the freshly derived key bytes do.
+                let hash = MacHash::of(enctype);
+                let msg: &[&[u8]] = &[b"cached derived keys", &[7u8; 100]];
+                let (mut want, mut got) = ([0u8; 48], [0u8; 48]);
                 let kc = key.derived_key_bytes(u, KeyPurpose::Checksum);
-                assert_eq!(key.checksum_key(u).as_bytes(), kc.as_slice());
+                hash.mac(&kc, msg, &mut want);
+                key.checksum_key(u).mac(msg, &mut got);
+                assert_eq!(got, want);
                 let ki = key.derived_key_bytes(u, KeyPurpose::Integrity);
-                assert_eq!(key.enc_keys(u).ki.as_bytes(), ki.as_slice());
+                hash.mac(&ki, msg, &mut want);
+                key.enc_keys(u).ki.mac(msg, &mut got);
+                assert_eq!(got, want);
             }
         }
     }

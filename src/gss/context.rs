@@ -316,16 +316,9 @@ impl SecurityContext {
         options: &InitOptions,
     ) -> Result<(SecurityContext, Vec<u8>)> {
         let (now, usec) = cred.clock.now();
-        let tkt = cred.get_ticket(target, now)?;
-        let ticket = Ticket::from_der(&tkt.ticket).map_err(|e| {
-            Error::new(
-                major::DEFECTIVE_CREDENTIAL,
-                e.minor,
-                format!("ticket in ccache: {}", e.detail),
-            )
-        })?;
-        let session_key = ap::key_from_asn1(&tkt.key)
-            .map_err(|e| Error::new(major::DEFECTIVE_CREDENTIAL, e.minor, e.detail))?;
+        let prepared = cred.service_ticket(target, now)?;
+        let (tkt, ticket) = (&prepared.cred, &prepared.ticket);
+        let session_key = prepared.session_key.clone();
         let subkey = Key::random(session_key.enctype());
         let seq = initial_seq();
         let mutual = options.req_flags & ctx_flags::MUTUAL != 0;
@@ -393,7 +386,7 @@ impl SecurityContext {
         } else {
             0
         };
-        let ap_req = ap::build_ap_req(&ticket, &session_key, &authenticator, ap_options);
+        let ap_req = ap::build_ap_req(ticket, &session_key, &authenticator, ap_options);
         let token = frame(TOK_AP_REQ, &ap_req);
         let mut ctx = SecurityContext {
             initiator: true,
