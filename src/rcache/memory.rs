@@ -23,7 +23,8 @@
 //! 16 / 0.71 ≈ 22.5 bytes per entry). A new generation starts at 50 % of the smaller of the
 //! two generations before it and grows when it must: erring low, so that a falling rate does
 //! not leave tables underfilled (a generation with no older one to go by, the cache's first,
-//! starts at the smallest size and doubles while under 64 KiB, so that starting costs little
+//! starts at the smallest size and doubles while under 64 KiB and the tables within half the
+//! cap, so that starting costs little
 //! rehashing). On top of that comes the expired part of the oldest
 //! generation (at most W / skew = 1/8). A dropped generation's table is kept as its shard's
 //! spare and reused, zeroed, by the next new generation of its size class. A store allocates
@@ -649,10 +650,18 @@ impl MemoryReplayCache {
     /// given back.
     fn grow(&self, s: &mut Shard, at: usize) -> Option<Table> {
         let g = &s.gens[at];
-        let len = if g.no_size_hint && g.table.bytes() < FAST_GROWTH_BYTES {
-            size_class(g.table.buckets.len * 2)
+        let next = size_class(g.table.buckets.len + 1);
+        // Doubling (little rehashing while a cache starts) only while the tables stay within
+        // half the cap: doubled tables are half empty, and a small cap filled that way was
+        // reached with a third of it unused (every shard doubled, one shard then at 95 %).
+        let doubled = size_class(g.table.buckets.len * 2);
+        let len = if g.no_size_hint
+            && g.table.bytes() < FAST_GROWTH_BYTES
+            && self.bytes.load(Ordering::Relaxed) + table_bytes(doubled) <= self.max_bytes() / 2
+        {
+            doubled
         } else {
-            size_class(g.table.buckets.len + 1)
+            next
         };
         if !self.reserve_or_free_spare(s, table_bytes(len)) {
             return None;
@@ -880,8 +889,10 @@ mod tests {
         let e = full.expect("the cap is reached");
         assert_eq!(e.minor, minor::RC_MALLOC);
         assert!(e.detail.contains(&cap.to_string()) && e.detail.contains(MAX_BYTES_ENV));
+        // At most 24 bytes per entry when the cap is reached (11 700-12 500 entries seen:
+        // tables double only while within half the cap, then grow by one size class).
         assert!(
-            stored.len() > cap / 32,
+            stored.len() > cap / 24,
             "only {} entries in {cap} bytes",
             stored.len()
         );
