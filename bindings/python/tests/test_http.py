@@ -619,3 +619,29 @@ def test_auth_classes_against_krbap_http_server(c_server_url: str, mech: krbap.M
     r2 = httpx.get(c_server_url, auth=hauth, timeout=30)
     assert r2.status_code == 200 and user_and_mech(r2.text)[0] == CLIENT
     assert hauth.verified is True
+
+
+def test_asgi_offloads_accepts_with_an_io_replay_cache(
+    http_keytab: str, tmp_path: Any
+) -> None:
+    # A file2: (or redis:) cache does I/O, so the ASGI middleware accepts in a worker thread:
+    # the application sees the client, and the same token again is refused by the cache.
+    seen: list[str] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["krbap.client_name"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    rcache = f"file2:{tmp_path / 'asgi.rcache2'}"
+    with krbap.AcceptorCredential(http_keytab, replay_cache=rcache) as cred:
+        mw = krbap.asgi.NegotiateMiddleware(inner, cred)
+        assert mw.offload
+        assert not krbap.asgi.NegotiateMiddleware(inner, cred, offload=False).offload
+        with krbap.InitiatorContext("HTTP@localhost", mech=krbap.Mech.KRB5) as ictx:
+            value = khttp.authorization(ictx.step())
+        header = [(b"authorization", value.encode("latin-1"))]
+        status, _, body = asgi_call(mw, header)
+        assert status == 200 and body == b"ok" and len(seen) == 1
+        status, _, _ = asgi_call(mw, header)
+        assert status == 401 and len(seen) == 1

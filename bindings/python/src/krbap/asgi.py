@@ -12,12 +12,15 @@ set to the client's principal and ``scope["krbap.context"]`` the accepted contex
 response carries the acceptor's ``WWW-Authenticate: Negotiate <token>`` (mutual
 authentication). A multi-leg SPNEGO exchange is kept per connection (``scope["client"]``)
 in :class:`krbap.http.PendingContexts`. Other scopes (lifespan,
-websocket) pass through untouched. An accept takes some microseconds of CPU (no I/O with
-the default memory replay cache), so it runs on the event loop.
+websocket) pass through untouched. An accept takes some microseconds of CPU with the
+memory replay cache (or none), so it then runs on the event loop; with a cache that does I/O
+(``file2:``, ``redis:``) it runs in a worker thread (the GIL is released during the call), so
+a slow disk or Redis never stalls the loop. ``offload=True/False`` overrides that choice.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, MutableMapping
 from typing import Any, Callable, Optional
 
@@ -47,24 +50,28 @@ class NegotiateMiddleware:
         credential: AcceptorCredential,
         *,
         pending: Optional[PendingContexts] = None,
+        offload: Optional[bool] = None,
     ) -> None:
         if not isinstance(credential, AcceptorCredential):
             raise TypeError("credential must be a krbap.AcceptorCredential")
         self.app = app
         self.credential = credential
         self.pending = PendingContexts() if pending is None else pending
+        if offload is None:
+            offload = not credential.replay_cache_name.startswith(("memory:", "none:"))
+        self.offload = offload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        outcome = negotiate(
-            self.credential,
-            _authorization(scope),
-            pending=self.pending,
-            connection=tuple(client) if client else None,
-        )
+        args = (self.credential, _authorization(scope))
+        kwargs = {"pending": self.pending, "connection": tuple(client) if client else None}
+        if self.offload:
+            outcome = await asyncio.to_thread(negotiate, *args, **kwargs)
+        else:
+            outcome = negotiate(*args, **kwargs)
         if outcome.context is None:
             host = client[0] if client else None
             path = scope.get("path")
