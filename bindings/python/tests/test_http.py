@@ -621,9 +621,7 @@ def test_auth_classes_against_krbap_http_server(c_server_url: str, mech: krbap.M
     assert hauth.verified is True
 
 
-def test_asgi_offloads_accepts_with_an_io_replay_cache(
-    http_keytab: str, tmp_path: Any
-) -> None:
+def test_asgi_offloads_accepts_with_an_io_replay_cache(http_keytab: str, tmp_path: Any) -> None:
     # A file2: (or redis:) cache does I/O, so the ASGI middleware accepts in a worker thread:
     # the application sees the client, and the same token again is refused by the cache.
     seen: list[str] = []

@@ -21,6 +21,7 @@ a slow disk or Redis never stalls the loop. ``offload=True/False`` overrides tha
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, MutableMapping
 from typing import Any, Callable, Optional
 
@@ -66,12 +67,14 @@ class NegotiateMiddleware:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        args = (self.credential, _authorization(scope))
-        kwargs = {"pending": self.pending, "connection": tuple(client) if client else None}
-        if self.offload:
-            outcome = await asyncio.to_thread(negotiate, *args, **kwargs)
-        else:
-            outcome = negotiate(*args, **kwargs)
+        decide = functools.partial(
+            negotiate,
+            self.credential,
+            _authorization(scope),
+            pending=self.pending,
+            connection=tuple(client) if client else None,
+        )
+        outcome = await asyncio.to_thread(decide) if self.offload else decide()
         if outcome.context is None:
             host = client[0] if client else None
             path = scope.get("path")
