@@ -29,6 +29,16 @@ esac
 passed=0
 failed=0
 failures=()
+failed_checks=() # the failing checks of each suite and their first detail lines, for the end
+
+# failed_lines NAME LOG: a suite's FAIL lines with up to 8 of their indented detail lines,
+# so that the end of a CI log (often all one sees of it) says what failed and why.
+failed_lines() {
+    echo "$1:"
+    awk '/^(FAIL|not ok)[ :]/ { n = 8; print "    " $0; next }
+         n > 0 && /^[ \t]/ { n--; print "    " $0; next }
+         { n = 0 }' "$2" | head -n 60
+}
 
 pass() { passed=$((passed + 1)); }
 fail() {
@@ -64,6 +74,7 @@ count_run() {
     failed=$((failed + f))
     if [ "$f" -gt 0 ]; then
         failures+=("$name ($f failed)")
+        failed_checks+=("$(failed_lines "$name" "$log")")
         echo "  FAIL $name: $p passed, $f failed"
     elif [ "$status" -ne 0 ]; then
         fail "$name (exit status $status)"
@@ -326,6 +337,10 @@ stage "done"
 if [ ${#failures[@]} -gt 0 ]; then
     echo "Failures:"
     printf '  %s\n' "${failures[@]}"
+    if [ ${#failed_checks[@]} -gt 0 ]; then
+        echo "Failed checks:"
+        printf '%s\n' "${failed_checks[@]}" | sed 's/^/  /'
+    fi
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
