@@ -129,13 +129,20 @@ pub struct VerifiedApReq {
 
 /// Converts an EncryptionKey to a crypto Key (unsupported enctype -> KRB5_BAD_ENCTYPE).
 pub fn key_from_asn1(k: &EncryptionKey) -> Result<Key> {
+    key_from_asn1_with(k, Key::new)
+}
+
+fn key_from_asn1_with(
+    k: &EncryptionKey,
+    new: fn(Enctype, &[u8]) -> std::result::Result<Key, crate::crypto::CryptoError>,
+) -> Result<Key> {
     let enctype = Enctype::from_number(k.keytype).ok_or_else(|| {
         Error::minor(
             minor::BAD_ENCTYPE,
             format!("unsupported enctype {}", k.keytype),
         )
     })?;
-    Ok(Key::new(enctype, &k.keyvalue)?)
+    Ok(new(enctype, &k.keyvalue)?)
 }
 
 /// An EncryptionKey carrying a copy of `key`'s bytes.
@@ -194,7 +201,9 @@ fn decode_ticket_plaintext(plain: &[u8]) -> Result<(EncTicketPart, Key)> {
             format!("ticket decrypted but does not decode: {e}"),
         )
     })?;
-    let session_key = key_from_asn1(&part.key)?;
+    // Used for the authenticator and the AP-REP, then dropped (the context keeps a
+    // caching copy when the session key protects its messages): no derived-key cache.
+    let session_key = key_from_asn1_with(&part.key, Key::new_uncached)?;
     Ok((part, session_key))
 }
 

@@ -220,6 +220,15 @@ type Slot<T> = OnceLock<Box<(u32, T)>>;
 struct KeyInner {
     enctype: Enctype,
     bytes: Zeroizing<[u8; 32]>,
+    /// Allocated on the first derivation: an accepted context holds two subkeys that a
+    /// server which only authenticates (HTTP Negotiate) never derives from.
+    slots: OnceLock<Box<Slots>>,
+    /// False for a key used once or twice and dropped (a ticket's session key on
+    /// accept): each derivation is made for its call, with no cache to allocate.
+    cache: bool,
+}
+
+struct Slots {
     /// Ke (expanded) and Ki per usage.
     enc_keys: [Slot<EncKeys>; ENC_SLOTS],
     /// Kc per usage.
@@ -263,6 +272,23 @@ const MAX_MAC_LEN: usize = 24;
 impl Key {
     /// A key from its bytes (length must equal `enctype.key_len()`).
     pub fn new(enctype: Enctype, bytes: &[u8]) -> Result<Key, CryptoError> {
+        Key::with_cache(enctype, bytes, true)
+    }
+    /// A key whose derived keys are not cached ([`Key::cached`] makes a caching copy).
+    pub fn new_uncached(enctype: Enctype, bytes: &[u8]) -> Result<Key, CryptoError> {
+        Key::with_cache(enctype, bytes, false)
+    }
+    /// This key, caching its derived keys: itself, or a copy of an uncached key.
+    pub fn cached(&self) -> Key {
+        if self.inner.cache {
+            return self.clone();
+        }
+        match Key::new(self.enctype(), self.bytes()) {
+            Ok(key) => key,
+            Err(_) => unreachable!("a Key always has a valid length"),
+        }
+    }
+    fn with_cache(enctype: Enctype, bytes: &[u8], cache: bool) -> Result<Key, CryptoError> {
         if bytes.len() != enctype.key_len() {
             return Err(CryptoError::BadKeySize);
         }
@@ -272,8 +298,8 @@ impl Key {
             inner: Arc::new(KeyInner {
                 enctype,
                 bytes: key,
-                enc_keys: std::array::from_fn(|_| OnceLock::new()),
-                checksum_keys: std::array::from_fn(|_| OnceLock::new()),
+                slots: OnceLock::new(),
+                cache,
             }),
         })
     }
@@ -321,12 +347,24 @@ impl Key {
         }
     }
 
+    fn slots(&self) -> &Slots {
+        self.inner.slots.get_or_init(|| {
+            Box::new(Slots {
+                enc_keys: std::array::from_fn(|_| OnceLock::new()),
+                checksum_keys: std::array::from_fn(|_| OnceLock::new()),
+            })
+        })
+    }
+
     fn enc_keys(&self, usage: u32) -> Derived<'_, EncKeys> {
         let derive = || match kdf::derive_enc(self.enctype(), self.bytes(), usage) {
             Ok(k) => k,
             Err(_) => unreachable!("a Key always has a valid length"),
         };
-        cached(&self.inner.enc_keys, usage, derive)
+        if !self.inner.cache {
+            return Derived::Owned(derive());
+        }
+        cached(&self.slots().enc_keys, usage, derive)
     }
 
     fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
@@ -334,7 +372,10 @@ impl Key {
             Ok(k) => k,
             Err(_) => unreachable!("a Key always has a valid length"),
         };
-        cached(&self.inner.checksum_keys, usage, derive)
+        if !self.inner.cache {
+            return Derived::Owned(derive());
+        }
+        cached(&self.slots().checksum_keys, usage, derive)
     }
 
     /// RFC 3961 encrypt: confounder || plaintext, CBC-CS3, truncated HMAC appended.
@@ -592,6 +633,40 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uncached_keys_derive_per_call_and_interoperate() {
+        for enctype in Enctype::ALL {
+            let key = Key::random(enctype);
+            let once = Key::new_uncached(enctype, key.bytes()).unwrap();
+            assert!(matches!(
+                once.enc_keys(usage::AP_REQ_AUTH),
+                Derived::Owned(_)
+            ));
+            assert!(matches!(
+                once.checksum_key(usage::ACCEPTOR_SIGN),
+                Derived::Owned(_)
+            ));
+            assert!(once.inner.slots.get().is_none(), "no cache table allocated");
+            let copy = once.cached();
+            assert!(matches!(
+                copy.enc_keys(usage::AP_REQ_AUTH),
+                Derived::Cached(_)
+            ));
+            assert!(
+                std::ptr::eq(&*key.cached().inner, &*key.inner),
+                "already caching"
+            );
+            // Same bytes, same derivations: each decrypts what the others encrypt.
+            for (enc, dec) in [(&key, &once), (&once, &copy), (&copy, &key)] {
+                let c = enc.encrypt(usage::AP_REP_ENCPART, b"session key check");
+                assert_eq!(
+                    dec.decrypt(usage::AP_REP_ENCPART, &c).unwrap(),
+                    b"session key check"
+                );
+            }
+        }
+    }
 
     #[test]
     fn derived_keys_are_cached_per_usage_and_shared_by_clones() {

@@ -121,8 +121,9 @@ pub struct SecurityContext {
     /// The ticket's PAC, parsed and verified (shared with C handles).
     pac: Option<Arc<Pac>>,
     /// Why the ticket's PAC could not be located or parsed (AllowUnverified only).
-    pac_failure: Option<Error>,
-    delegated: Option<DelegatedCredential>,
+    pac_failure: Option<Box<Error>>,
+    /// Boxed, as the rarely set fields above: most contexts hold neither.
+    delegated: Option<Box<DelegatedCredential>>,
     clock_fixed: Option<i64>,
 }
 
@@ -638,6 +639,8 @@ impl SecurityContext {
                 .clone()
                 .unwrap_or_default(),
         );
+        // Kept per context: no spare capacity from the decoder's growth.
+        authz_raw.0.shrink_to_fit();
         let mut pac_entry = None;
         if let (Some(_), Some(at)) = (&v.pac.pac, v.pac.location) {
             if at.entries == 1 {
@@ -648,7 +651,7 @@ impl SecurityContext {
             }
         }
         let initiator_seq = v.authenticator.seq_number.unwrap_or(0);
-        let initiator_key = v.subkey.clone().unwrap_or_else(|| v.session_key.clone());
+        let initiator_key = v.subkey.clone().unwrap_or_else(|| v.session_key.cached());
         let (protection, reply) = if v.ap_options & kflags::AP_MUTUAL_REQUIRED != 0 {
             let enctype = acceptor_subkey_enctype(&v.authenticator, initiator_key.enctype());
             let acceptor_subkey = Key::random(enctype);
@@ -696,8 +699,8 @@ impl SecurityContext {
             pac_entry,
             authz: Default::default(),
             pac: v.pac.pac.map(Arc::new),
-            pac_failure: v.pac.failure,
-            delegated,
+            pac_failure: v.pac.failure.map(Box::new),
+            delegated: delegated.map(Box::new),
             clock_fixed: None,
         };
         Ok((ctx, reply))
@@ -788,7 +791,7 @@ impl SecurityContext {
         match &self.pac {
             Some(p) => p.check_contents().map(|_| Some(p)),
             None => match &self.pac_failure {
-                Some(e) => Err(e.clone()),
+                Some(e) => Err((**e).clone()),
                 None => Ok(None),
             },
         }
@@ -803,10 +806,10 @@ impl SecurityContext {
         self.pac_result().err()
     }
     pub fn delegated_credential(&self) -> Option<&DelegatedCredential> {
-        self.delegated.as_ref()
+        self.delegated.as_deref()
     }
     pub fn take_delegated_credential(&mut self) -> Option<DelegatedCredential> {
-        self.delegated.take()
+        self.delegated.take().map(|d| *d)
     }
 
     /// The context's notion of now: its fixed time if one was set, else the system clock.

@@ -253,7 +253,7 @@ pub struct Pac {
     /// Server, KDC, ticket and full signatures.
     signatures: [Option<signature::SignatureLayout>; 4],
     verified: u32,
-    failure: Option<Error>,
+    failure: Option<Box<Error>>,
     /// The other buffers, decoded on first use (an accept verifies signatures and
     /// CLIENT_INFO; the NDR of LOGON_INFO waits until someone reads the PAC).
     contents: OnceLock<Box<Result<Contents>>>,
@@ -491,7 +491,7 @@ impl Pac {
     }
     /// Why verification failed, for a PAC kept under [`PacPolicy::AllowUnverified`].
     pub fn failure(&self) -> Option<&Error> {
-        self.failure.as_ref()
+        self.failure.as_deref()
     }
 
     pub fn logon_info(&self) -> Option<LogonInfo<'_>> {
@@ -817,7 +817,7 @@ pub fn check_ticket(
     };
     match signature::verify(&pac, &input) {
         Ok(mask) => pac.verified = mask,
-        Err(e) if allow => pac.failure = Some(e),
+        Err(e) if allow => pac.failure = Some(Box::new(e)),
         Err(e) => return Err(e),
     }
     // The content is decoded on first use, unless the acceptor depends on the PAC.
