@@ -23,6 +23,7 @@ use crate::asn1::{AuthorizationDataEntry, EncryptionKey, HostAddress};
 use crate::byte_reader::ByteReader;
 use crate::error::{minor, Error, Result};
 use crate::file_lock::{open_locked, FileStamp, LockKind, LockedFile};
+use crate::file_name::FileKind;
 use crate::principal::{Principal, PrincipalName};
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
@@ -682,37 +683,19 @@ fn put_principal(out: &mut Vec<u8>, p: &Principal) {
 /// KEYRING:, KCM:, DIR:, MEMORY:, API: and unknown types give KRB5_CC_UNKNOWN_TYPE
 /// ("unsupported credential cache type").
 pub fn resolve_ccache_name(name: Option<&str>) -> Result<PathBuf> {
-    let from_env = std::env::var("KRB5CCNAME").ok().filter(|s| !s.is_empty());
-    let name = match name {
-        Some(n) => n.to_string(),
-        None => from_env
-            .or_else(|| crate::config::default_file_name("default_ccache_name"))
-            .unwrap_or_else(|| {
-                // SAFETY: geteuid has no preconditions and cannot fail.
-                let euid = unsafe { libc::geteuid() };
-                format!("FILE:/tmp/krb5cc_{euid}")
-            }),
+    const KIND: FileKind = FileKind {
+        what: "credential cache",
+        env: "KRB5CCNAME",
+        profile_key: "default_ccache_name",
+        file_types: &["FILE"],
+        unknown_type: minor::CC_UNKNOWN_TYPE,
+        bad_name: minor::CC_BADNAME,
     };
-    let path = match name.split_once(':') {
-        None => name.as_str(),
-        Some(_) if name.starts_with('/') => name.as_str(),
-        Some(("FILE", rest)) => rest,
-        Some((prefix, _)) => {
-            return Err(Error::minor(
-                minor::CC_UNKNOWN_TYPE,
-                format!(
-                "unsupported credential cache type {prefix:?} in {name:?} (only FILE is supported)"
-            ),
-            ))
-        }
-    };
-    if path.is_empty() {
-        return Err(Error::minor(
-            minor::CC_BADNAME,
-            format!("empty credential cache path in {name:?}"),
-        ));
-    }
-    Ok(PathBuf::from(path))
+    crate::file_name::resolve(name, &KIND, || {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let euid = unsafe { libc::geteuid() };
+        format!("FILE:/tmp/krb5cc_{euid}")
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use crate::byte_reader::{ByteOrder, ByteReader};
 use crate::error::{minor, Error, Result};
 use crate::file_lock::{open_locked, FileStamp, LockError, LockKind};
+use crate::file_name::FileKind;
 use crate::principal::{name_type, Principal, PrincipalName};
 use std::collections::HashMap;
 use std::fmt;
@@ -637,31 +638,15 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<FileSta
 /// `/etc/krb5.keytab` (MIT's order). Other types (MEMORY:, KEYRING:, ...) are refused with
 /// KRB5_KT_UNKNOWN_TYPE.
 pub fn resolve_keytab_name(name: Option<&str>) -> Result<PathBuf> {
-    let from_env = std::env::var("KRB5_KTNAME").ok().filter(|s| !s.is_empty());
-    let name = match name {
-        Some(n) => n.to_string(),
-        None => from_env
-            .or_else(|| crate::config::default_file_name("default_keytab_name"))
-            .unwrap_or_else(|| "FILE:/etc/krb5.keytab".to_string()),
+    const KIND: FileKind = FileKind {
+        what: "keytab",
+        env: "KRB5_KTNAME",
+        profile_key: "default_keytab_name",
+        file_types: &["FILE", "WRFILE"],
+        unknown_type: minor::KT_UNKNOWN_TYPE,
+        bad_name: minor::KT_BADNAME,
     };
-    let path = match name.split_once(':') {
-        None => name.as_str(),
-        Some(_) if name.starts_with('/') => name.as_str(),
-        Some((prefix, rest)) if prefix == "FILE" || prefix == "WRFILE" => rest,
-        Some((prefix, _)) => {
-            return Err(Error::minor(
-                minor::KT_UNKNOWN_TYPE,
-                format!("unsupported keytab type {prefix:?} in {name:?} (only FILE is supported)"),
-            ))
-        }
-    };
-    if path.is_empty() {
-        return Err(Error::minor(
-            minor::KT_BADNAME,
-            format!("empty keytab path in {name:?}"),
-        ));
-    }
-    Ok(PathBuf::from(path))
+    crate::file_name::resolve(name, &KIND, || "FILE:/etc/krb5.keytab".to_string())
 }
 
 #[cfg(test)]

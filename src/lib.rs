@@ -25,6 +25,7 @@ pub mod diagnose;
 pub mod error;
 pub mod ffi;
 pub mod file_lock;
+mod file_name;
 pub mod gss;
 pub mod http;
 pub mod kdc;
