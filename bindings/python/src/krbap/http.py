@@ -22,8 +22,8 @@ from typing import Callable, Optional
 
 from . import _ffi
 from . import status as _status
-from .context import AcceptorContext, ChannelBindings, Flags
-from .cred import AcceptorCredential
+from .context import AcceptorContext, ChannelBindings, Flags, InitiatorContext, Mech
+from .cred import AcceptorCredential, InitiatorCredential
 from .status import KrbapError, make_error
 
 log = logging.getLogger("krbap.http")
@@ -118,6 +118,46 @@ def initiator_flags(mutual: bool, delegate: bool) -> Flags:
     if delegate:
         flags |= Flags.DELEG
     return flags
+
+
+class NegotiateClient:
+    """What the HTTP client integrations (:mod:`krbap.requests_auth`,
+    :mod:`krbap.httpx_auth`) take, and the initiator context they make from it: toward
+    ``<service>@<host>`` (``hostname`` overrides the URL's host), from the default ccache or
+    ``credential``, SPNEGO by default (``mech=Mech.KRB5``: a raw Kerberos token)."""
+
+    def __init__(
+        self,
+        service: str = "HTTP",
+        *,
+        credential: Optional[InitiatorCredential] = None,
+        mutual: bool = True,
+        delegate: bool = False,
+        opportunistic: bool = False,
+        hostname: Optional[str] = None,
+        channel_bindings: Optional[ChannelBindings] = None,
+        mech: Mech = Mech.SPNEGO,
+    ) -> None:
+        self.service = service
+        self.credential = credential
+        self.mutual = mutual
+        self.delegate = delegate
+        self.opportunistic = opportunistic
+        self.hostname = hostname
+        self.channel_bindings = channel_bindings
+        self.mech = mech
+
+    def new_context(self, url_host: Optional[str]) -> InitiatorContext:
+        host = self.hostname or url_host
+        if not host:
+            raise ValueError("no host to authenticate to (the URL has none)")
+        return InitiatorContext(
+            f"{self.service}@{host}",
+            credential=self.credential,
+            flags=initiator_flags(self.mutual, self.delegate),
+            channel_bindings=self.channel_bindings,
+            mech=self.mech,
+        )
 
 
 class MutualAuthenticationError(KrbapError):
@@ -316,6 +356,7 @@ __all__ = [
     "MAX_LEGS",
     "MAX_TOKEN",
     "MutualAuthenticationError",
+    "NegotiateClient",
     "Outcome",
     "PendingContexts",
     "authorization",

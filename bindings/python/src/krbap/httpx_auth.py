@@ -16,52 +16,27 @@ from typing import Optional
 
 import httpx
 
-from .context import ChannelBindings, InitiatorContext, Mech
-from .cred import InitiatorCredential
+from .context import InitiatorContext
 from .http import (
     MAX_LEGS,
     MutualAuthenticationError,
+    NegotiateClient,
     authorization,
-    initiator_flags,
     negotiate_token,
     offers_negotiate,
 )
 
 
-class HTTPNegotiateAuth(httpx.Auth):
-    def __init__(
-        self,
-        service: str = "HTTP",
-        *,
-        credential: Optional[InitiatorCredential] = None,
-        mutual: bool = True,
-        delegate: bool = False,
-        opportunistic: bool = False,
-        hostname: Optional[str] = None,
-        channel_bindings: Optional[ChannelBindings] = None,
-        mech: Mech = Mech.SPNEGO,
-    ) -> None:
-        self.service = service
-        self.credential = credential
-        self.mutual = mutual
-        self.delegate = delegate
-        self.opportunistic = opportunistic
-        self.hostname = hostname
-        self.channel_bindings = channel_bindings
-        self.mech = mech
-        self.verified: Optional[bool] = None
-        """After a response: whether the server's final token completed the context (None:
-        no Negotiate authentication took place); with concurrent requests, the last
-        response's. Each request has its own context, so one instance may serve them all."""
+class HTTPNegotiateAuth(NegotiateClient, httpx.Auth):
+    """Options: :class:`krbap.http.NegotiateClient`."""
+
+    verified: Optional[bool] = None
+    """After a response: whether the server's final token completed the context (None:
+    no Negotiate authentication took place); with concurrent requests, the last
+    response's. Each request has its own context, so one instance may serve them all."""
 
     def _context(self, request: httpx.Request) -> InitiatorContext:
-        return InitiatorContext(
-            f"{self.service}@{self.hostname or request.url.host}",
-            credential=self.credential,
-            flags=initiator_flags(self.mutual, self.delegate),
-            channel_bindings=self.channel_bindings,
-            mech=self.mech,
-        )
+        return self.new_context(request.url.host)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         ctx: Optional[InitiatorContext] = None

@@ -25,60 +25,31 @@ from urllib.parse import urlparse
 import requests
 from requests.auth import AuthBase
 
-from .context import ChannelBindings, InitiatorContext, Mech
-from .cred import InitiatorCredential
+from .context import InitiatorContext
 from .http import (
     MAX_LEGS,
     MutualAuthenticationError,
+    NegotiateClient,
     authorization,
-    initiator_flags,
     negotiate_token,
     offers_negotiate,
 )
 
 
-class HTTPNegotiateAuth(AuthBase):
-    """``context``: the initiator context of the last authentication (its ``complete``
-    tells whether the server was verified), closed when the next one starts. Like a
-    ``requests.Session``, an instance serves one thread at a time (give each thread its
-    own)."""
+class HTTPNegotiateAuth(NegotiateClient, AuthBase):
+    """Options: :class:`krbap.http.NegotiateClient`. ``context``: the initiator context of
+    the last authentication (its ``complete`` tells whether the server was verified),
+    closed when the next one starts. Like a ``requests.Session``, an instance serves one
+    thread at a time (give each thread its own)."""
 
-    def __init__(
-        self,
-        service: str = "HTTP",
-        *,
-        credential: Optional[InitiatorCredential] = None,
-        mutual: bool = True,
-        delegate: bool = False,
-        opportunistic: bool = False,
-        hostname: Optional[str] = None,
-        channel_bindings: Optional[ChannelBindings] = None,
-        mech: Mech = Mech.SPNEGO,
-    ) -> None:
-        self.service = service
-        self.credential = credential
-        self.mutual = mutual
-        self.delegate = delegate
-        self.opportunistic = opportunistic
-        self.hostname = hostname
-        self.channel_bindings = channel_bindings
-        self.mech = mech
-        self.context: Optional[InitiatorContext] = None
-        self._sent: Optional[str] = None  # the Authorization value this object sent last
+    context: Optional[InitiatorContext] = None
+    _sent: Optional[str] = None  # the Authorization value this object sent last
 
     def _start(self, url: str) -> str:
-        host = self.hostname or urlparse(url).hostname
-        if not host:
-            raise ValueError(f"no host in {url!r}")
         if self.context is not None:
             self.context.close()
-        self.context = InitiatorContext(
-            f"{self.service}@{host}",
-            credential=self.credential,
-            flags=initiator_flags(self.mutual, self.delegate),
-            channel_bindings=self.channel_bindings,
-            mech=self.mech,
-        )
+        self.context = None
+        self.context = self.new_context(urlparse(url).hostname)
         self._sent = authorization(self.context.step())
         return self._sent
 
