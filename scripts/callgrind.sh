@@ -74,7 +74,7 @@ if ! cc -std=c11 -O2 -g -DKRBAP_BENCH_CALLGRIND -Wall -Wextra -Werror -Iinclude 
 fi
 
 echo "callgrind.sh: $calls calls per item under callgrind (a few minutes)" >&2
-if ! valgrind --tool=callgrind --collect-atstart=no --collect-systime=yes \
+if ! valgrind --tool=callgrind --collect-atstart=no --collect-systime=yes --compress-strings=no \
      --callgrind-out-file="$out/dumps/callgrind.out" "$bench" --callgrind "$calls" \
      >"$work/bench.out" 2>"$work/valgrind.log"; then
   tail -n 40 "$work/valgrind.log" >&2
