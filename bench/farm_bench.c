@@ -39,49 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "krbap.h"
+#define BENCH_NAME "farm_bench"
+#include "bench_common.h"
 
 #define SERVICE "test-aes256-sha1@localhost"
 #define MAX_ROUNDS 9
-
-static int smoke;
-static int checks_passed, checks_failed;
-
-static void check(int ok, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (ok) {
-    checks_passed++;
-    if (smoke) {
-      printf("ok    ");
-      vprintf(fmt, ap);
-      printf("\n");
-    }
-  } else {
-    checks_failed++;
-    printf("FAIL  ");
-    vprintf(fmt, ap);
-    printf("\n");
-  }
-  va_end(ap);
-}
-
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "farm_bench: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  printf("%d passed, %d failed\n", checks_passed, checks_failed + 1);
-  exit(1);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double rusage_s(const struct rusage *r) {
   return (double)r->ru_utime.tv_sec + (double)r->ru_utime.tv_usec / 1e6 +
@@ -111,15 +73,6 @@ static double redis_cpu_s(void) {
   if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
     die("%s: unexpected format", path);
   return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static void krbap_status(const char *what, uint32_t major, uint32_t minor) {
-  uint32_t m, ctx = 0;
-  krbap_buffer text = {0, NULL};
-  krbap_display_status(&m, minor, KRBAP_C_MECH_CODE, &ctx, &text);
-  fprintf(stderr, "farm_bench: %s: major 0x%08x: %.*s\n", what, (unsigned)major,
-          (int)text.length, text.value ? (const char *)text.value : "");
-  krbap_buffer_free(&m, &text);
 }
 
 /* ------------------------------------------------------------------------- tokens */

@@ -45,7 +45,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "krbap.h"
+#define BENCH_NAME "krbap_bench"
+#include "bench_common.h"
 
 /* --callgrind: instruction counts per call under `valgrind --tool=callgrind
  * --collect-atstart=no` (scripts/callgrind.sh). Collection is switched on around each
@@ -63,39 +64,6 @@
 
 /* ------------------------------------------------------------------ checks and errors */
 
-static int smoke;
-static int checks_passed, checks_failed;
-
-static void check(int ok, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (ok) {
-    checks_passed++;
-    if (smoke) {
-      printf("ok    ");
-      vprintf(fmt, ap);
-      printf("\n");
-    }
-  } else {
-    checks_failed++;
-    printf("FAIL  ");
-    vprintf(fmt, ap);
-    printf("\n");
-  }
-  va_end(ap);
-}
-
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "krbap_bench: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  printf("%d passed, %d failed\n", checks_passed, checks_failed + 1);
-  exit(1);
-}
-
 static void mit_status(const char *what, OM_uint32 major, OM_uint32 minor) {
   OM_uint32 m, ctx = 0;
   gss_buffer_desc s = GSS_C_EMPTY_BUFFER;
@@ -105,23 +73,6 @@ static void mit_status(const char *what, OM_uint32 major, OM_uint32 minor) {
     gss_release_buffer(&m, &s);
   }
   fprintf(stderr, "\n");
-}
-
-static void krbap_status(const char *what, uint32_t major, uint32_t minor) {
-  uint32_t m, ctx = 0;
-  krbap_buffer s = {0, NULL};
-  fprintf(stderr, "krbap %s: major 0x%x minor %d", what, major, (int)minor);
-  if (krbap_display_status(&m, minor, KRBAP_C_MECH_CODE, &ctx, &s) == 0) {
-    fprintf(stderr, " (%.*s)", (int)s.length, (const char *)s.value);
-    krbap_buffer_free(&m, &s);
-  }
-  fprintf(stderr, "\n");
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void *xcalloc(size_t n, size_t size) {
