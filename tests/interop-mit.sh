@@ -53,54 +53,21 @@ services="test@localhost test-aes256-sha1@localhost test-aes128-sha1@localhost
 
 # alice's ccache holds only the TGT kinit got: both initiators fetch service tickets themselves.
 
-# verdict NAME PROBLEMS CLIENT_LOG SERVER_LOG: pass when PROBLEMS is empty.
-verdict() {
-  if [ -z "$2" ]; then
-    pass "$1"
-  else
-    fail "$1" "$(printf '%s\n--- client:\n%s\n--- server:\n%s' "$2" "$(tail -n 15 "$3")" \
-      "$(tail -n 15 "$4")")"
-  fi
-}
-
 # exchange NAME SERVICE SERVER_CMD CLIENT_CMD: one connection; checks exit statuses, the
 # client's "Signature verified.", the server's view of the client and the session enctype.
 # CLIENT_CMD and SERVER_CMD are words with @PORT@, @SVC@ and @MSG@ placeholders.
 exchange() {
-  local name=$1 svc=$2 slog=$work/server.log clog=$work/client.log problems="" rc a a_val
-  local msg="hello from ${name// /_}"
-  local -a server_cmd client_cmd
-  local attempt
-  read -r -a server_cmd <<<"${3//@SVC@/$svc}"
-  for attempt in 1 2 3; do
-    if ! start_server "$slog" "${server_cmd[@]}"; then
-      fail "$name" "server did not start: $(tail -n 10 "$slog")"
-      return
-    fi
-    read -r -a client_cmd <<<"$4"
-    for a in "${!client_cmd[@]}"; do
-      a_val=${client_cmd[$a]//@PORT@/$PORT}
-      a_val=${a_val//@SVC@/$svc}
-      client_cmd[$a]=${a_val//@MSG@/$msg}
-    done
-    timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
-    rc=$?
-    refused_retry "$attempt" "$clog" && continue
-    finish_server
-    break
-  done
-  [ "$rc" = 0 ] || problems+="client exit status $rc; "
-  [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
-  grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "
-  grep -qF "Accepted connection: \"$client\"" "$slog" \
-    || problems+="server did not report client $client; "
-  grep -qF "Received message: \"$msg\"" "$slog" || problems+="server did not show the message; "
-  grep -q 'Warning' "$clog" "$slog" && problems+="a warning was printed; "
-  local want=${session_enctype[$svc]}
-  if [ -n "$want" ] && ! grep -qF "session key $want" "$slog" "$clog"; then
+  local name=$1 svc=$2 problems want
+  if ! gss_exchange "$svc" "$3" "$4" "hello from ${1// /_}" "$client"; then
+    fail "$name" "$EXCHANGE_PROBLEMS"
+    return
+  fi
+  problems=$EXCHANGE_PROBLEMS
+  want=${session_enctype[$svc]}
+  if [ -n "$want" ] && ! grep -qF "session key $want" "$EXCHANGE_SLOG" "$EXCHANGE_CLOG"; then
     problems+="session key is not $want; "
   fi
-  verdict "$name" "$problems" "$clog" "$slog"
+  verdict "$name" "$problems" "$EXCHANGE_CLOG" "$EXCHANGE_SLOG"
 }
 
 # --- 1. MIT gss-client -> krbap-server ------------------------------------------------------

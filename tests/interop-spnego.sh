@@ -42,50 +42,19 @@ client=alice@TEST.LOCAL
 services="test@localhost test-aes256-sha1@localhost test-aes128-sha1@localhost
   test-aes256-sha384@localhost test-aes128-sha256@localhost"
 
-verdict() {
-  if [ -z "$2" ]; then
-    pass "$1"
-  else
-    fail "$1" "$(printf '%s\n--- client:\n%s\n--- server:\n%s' "$2" "$(tail -n 15 "$3")" \
-      "$(tail -n 15 "$4")")"
-  fi
-}
-
 # exchange NAME SERVICE SERVER_CMD CLIENT_CMD [CLIENT_PATTERN [SERVER_PATTERN]]: one
 # connection; checks exit statuses, "Signature verified.", the server's view of the client,
 # and the given patterns (fixed strings) in the client's and the server's output.
 exchange() {
-  local name=$1 svc=$2 cpat=${5:-} spat=${6:-} slog=$work/server.log clog=$work/client.log
-  local problems="" rc a a_val attempt msg="hello over SPNEGO ${1// /_}"
-  local -a server_cmd client_cmd
-  read -r -a server_cmd <<<"${3//@SVC@/$svc}"
-  for attempt in 1 2 3; do
-    if ! start_server "$slog" "${server_cmd[@]}"; then
-      fail "$name" "server did not start: $(tail -n 10 "$slog")"
-      return
-    fi
-    read -r -a client_cmd <<<"$4"
-    for a in "${!client_cmd[@]}"; do
-      a_val=${client_cmd[$a]//@PORT@/$PORT}
-      a_val=${a_val//@SVC@/$svc}
-      client_cmd[$a]=${a_val//@MSG@/$msg}
-    done
-    timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
-    rc=$?
-    refused_retry "$attempt" "$clog" && continue
-    finish_server
-    break
-  done
-  [ "$rc" = 0 ] || problems+="client exit status $rc; "
-  [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
-  grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "
-  grep -qF "Accepted connection: \"$client\"" "$slog" \
-    || problems+="server did not report client $client; "
-  grep -qF "Received message: \"$msg\"" "$slog" || problems+="server did not show the message; "
-  grep -q 'Warning' "$clog" "$slog" && problems+="a warning was printed; "
-  if [ -n "$cpat" ] && ! grep -qF -- "$cpat" "$clog"; then problems+="client lacks '$cpat'; "; fi
-  if [ -n "$spat" ] && ! grep -qF -- "$spat" "$slog"; then problems+="server lacks '$spat'; "; fi
-  verdict "$name" "$problems" "$clog" "$slog"
+  local name=$1 cpat=${5:-} spat=${6:-} problems
+  if ! gss_exchange "$2" "$3" "$4" "hello over SPNEGO ${1// /_}" "$client"; then
+    fail "$name" "$EXCHANGE_PROBLEMS"
+    return
+  fi
+  problems=$EXCHANGE_PROBLEMS
+  if [ -n "$cpat" ] && ! grep -qF -- "$cpat" "$EXCHANGE_CLOG"; then problems+="client lacks '$cpat'; "; fi
+  if [ -n "$spat" ] && ! grep -qF -- "$spat" "$EXCHANGE_SLOG"; then problems+="server lacks '$spat'; "; fi
+  verdict "$name" "$problems" "$EXCHANGE_CLOG" "$EXCHANGE_SLOG"
 }
 
 krbap_server_saw_spnego="SPNEGO negotiated Kerberos 5"

@@ -115,3 +115,55 @@ build_example() {
     >"$work/$name.cc.log" 2>&1 || { cat "$work/$name.cc.log"; return 1; }
   echo "$bin"
 }
+
+# verdict NAME PROBLEMS CLIENT_LOG SERVER_LOG: pass when PROBLEMS is empty, else fail with
+# the problems and the end of both logs.
+verdict() {
+  if [ -z "$2" ]; then
+    pass "$1"
+  else
+    fail "$1" "$(printf '%s\n--- client:\n%s\n--- server:\n%s' "$2" "$(tail -n 15 "$3")" \
+      "$(tail -n 15 "$4")")"
+  fi
+}
+
+# gss_exchange SERVICE SERVER_CMD CLIENT_CMD MESSAGE CLIENT: one connection of a gss-sample
+# client to a gss-sample server (MIT's or krbap's), retried when the connection was refused
+# (refused_retry). The commands are words with @PORT@, @SVC@ and @MSG@ placeholders. Sets
+# EXCHANGE_PROBLEMS to what went wrong of what every such exchange must show (exit
+# statuses, the client's "Signature verified.", the server's view of CLIENT and of the
+# message, no warning), and EXCHANGE_CLOG / EXCHANGE_SLOG to the logs; returns 1 (after
+# fail) when the server did not start.
+gss_exchange() {
+  local svc=$1 msg=$4 client=$5 slog=$work/server.log clog=$work/client.log
+  local problems="" rc=1 a a_val attempt
+  local -a server_cmd client_cmd
+  EXCHANGE_CLOG=$clog EXCHANGE_SLOG=$slog
+  read -r -a server_cmd <<<"${2//@SVC@/$svc}"
+  for attempt in 1 2 3; do
+    if ! start_server "$slog" "${server_cmd[@]}"; then
+      EXCHANGE_PROBLEMS="server did not start: $(tail -n 10 "$slog")"
+      return 1
+    fi
+    read -r -a client_cmd <<<"$3"
+    for a in "${!client_cmd[@]}"; do
+      a_val=${client_cmd[$a]//@PORT@/$PORT}
+      a_val=${a_val//@SVC@/$svc}
+      client_cmd[$a]=${a_val//@MSG@/$msg}
+    done
+    timeout 30 "${client_cmd[@]}" >"$clog" 2>&1 </dev/null
+    rc=$?
+    refused_retry "$attempt" "$clog" && continue
+    finish_server
+    break
+  done
+  [ "$rc" = 0 ] || problems+="client exit status $rc; "
+  [ "$SERVER_RC" = 0 ] || problems+="server exit status $SERVER_RC; "
+  grep -q '^Signature verified\.' "$clog" || problems+="no 'Signature verified.' from the client; "
+  grep -qF "Accepted connection: \"$client\"" "$slog" \
+    || problems+="server did not report client $client; "
+  grep -qF "Received message: \"$msg\"" "$slog" || problems+="server did not show the message; "
+  grep -q 'Warning' "$clog" "$slog" && problems+="a warning was printed; "
+  EXCHANGE_PROBLEMS=$problems
+  return 0
+}
