@@ -181,31 +181,27 @@ static const char *fresh_rcache_dir(void) {
   return dir;
 }
 
-/* MIT acceptor credential for the service; the replay cache follows the environment
- * (KRB5RCACHETYPE unset: MIT's default, file2 under KRB5RCACHEDIR). */
-static gss_cred_id_t mit_acceptor(struct service *s) {
+/* MIT acceptor credential for the service, for krb5 or (what mod_auth_gssapi and
+ * gss-server use) SPNEGO; the replay cache follows the environment (KRB5RCACHETYPE unset:
+ * MIT's default, file2 under KRB5RCACHEDIR). */
+static gss_cred_id_t mit_acceptor_for(struct service *s, gss_OID_set mechs, const char *what) {
   OM_uint32 major, minor;
   gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-  major = gss_acquire_cred(&minor, s->mit_name, GSS_C_INDEFINITE, &krb5_mechs, GSS_C_ACCEPT,
-                           &cred, NULL, NULL);
+  major = gss_acquire_cred(&minor, s->mit_name, GSS_C_INDEFINITE, mechs, GSS_C_ACCEPT, &cred,
+                           NULL, NULL);
   if (major) {
-    mit_status("gss_acquire_cred(accept)", major, minor);
-    die("MIT acceptor credential for %s", s->host_name);
+    mit_status(what, major, minor);
+    die("MIT acceptor credential (%s) for %s", what, s->host_name);
   }
   return cred;
 }
 
-/* MIT acceptor credential for SPNEGO (what mod_auth_gssapi and gss-server use). */
+static gss_cred_id_t mit_acceptor(struct service *s) {
+  return mit_acceptor_for(s, &krb5_mechs, "gss_acquire_cred(accept)");
+}
+
 static gss_cred_id_t mit_spnego_acceptor(struct service *s) {
-  OM_uint32 major, minor;
-  gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-  major = gss_acquire_cred(&minor, s->mit_name, GSS_C_INDEFINITE, &spnego_mechs, GSS_C_ACCEPT,
-                           &cred, NULL, NULL);
-  if (major) {
-    mit_status("gss_acquire_cred(accept, SPNEGO)", major, minor);
-    die("MIT SPNEGO acceptor credential for %s", s->host_name);
-  }
-  return cred;
+  return mit_acceptor_for(s, &spnego_mechs, "gss_acquire_cred(accept, SPNEGO)");
 }
 
 static krbap_cred *krbap_acceptor(struct service *s, const char *rcache) {

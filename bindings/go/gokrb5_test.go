@@ -85,12 +85,7 @@ func gokrb5Token(t testing.TB, cl *client.Client, spn string, mutual bool) []byt
 // gokrb5's client (password and keytab logins, tickets from the MIT KDC) → the krbap
 // acceptor, every enctype: accepted, its replay refused.
 func TestGokrb5ClientToKrbapAcceptor(t *testing.T) {
-	krbap.NeedRealm(t)
-	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{Keytab: krbap.RealmEnv()["REALM_SERVICE_KEYTAB"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acc.Close()
+	acc := krbap.RealmAcceptor(t)
 	for login, cl := range gokrb5Clients(t) {
 		for _, s := range realmServices {
 			spn := s.service[:len(s.service)-len("@localhost")] + "/localhost"

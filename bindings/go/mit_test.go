@@ -244,12 +244,7 @@ func waitLogs(logs func() string, want string) string {
 // MIT's gss-client -d → the Go server: the forwarded TGT is stored in a ccache that
 // MIT's klist lists and MIT's kvno uses.
 func TestMITDelegationToGoServer(t *testing.T) {
-	krbap.NeedRealm(t)
-	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{Keytab: krbap.RealmEnv()["REALM_SERVICE_KEYTAB"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acc.Close()
+	acc := krbap.RealmAcceptor(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -94,17 +94,7 @@ var ntlmNegotiate = append([]byte("NTLMSSP\x00\x01\x00\x00\x00\x97\x82\x08\xe2")
 // krbap's SPNEGO initiator to krbap's acceptor, every enctype, mutual and not: the
 // mechanism on both sides, the rounds, Wrap both ways over the negotiated krb5 context.
 func TestSPNEGOGoToGo(t *testing.T) {
-	krbap.NeedRealm(t)
-	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{Keytab: krbap.RealmEnv()["REALM_SERVICE_KEYTAB"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acc.Close()
-	ini, err := krbap.NewInitiator(krbap.InitiatorConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ini.Close()
+	acc, ini := krbap.RealmAcceptor(t), krbap.RealmInitiator(t)
 	for _, s := range realmServices {
 		for _, mutual := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/mutual=%v", s.service, mutual), func(t *testing.T) {
@@ -178,17 +168,7 @@ func wrapBothWays(t *testing.T, a, b *krbap.Context) {
 // them; the Kerberos parts from this package's raw krb5 initiator, the mechListMIC from
 // its GetMIC over the MechTypeList (RFC 4178 §5), the acceptor's verified with VerifyMIC.
 func TestSPNEGOMultiRoundAccept(t *testing.T) {
-	krbap.NeedRealm(t)
-	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{Keytab: krbap.RealmEnv()["REALM_SERVICE_KEYTAB"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acc.Close()
-	ini, err := krbap.NewInitiator(krbap.InitiatorConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ini.Close()
+	acc, ini := krbap.RealmAcceptor(t), krbap.RealmInitiator(t)
 	cases := []struct {
 		name       string
 		mechs      []asn1.ObjectIdentifier
@@ -321,17 +301,7 @@ func TestSPNEGOMultiRoundAccept(t *testing.T) {
 // mechListMIC where one is required fails the context with a reject; the Context is
 // closed afterwards and the acceptor keeps working.
 func TestSPNEGOAcceptFailures(t *testing.T) {
-	krbap.NeedRealm(t)
-	acc, err := krbap.NewAcceptor(krbap.AcceptorConfig{Keytab: krbap.RealmEnv()["REALM_SERVICE_KEYTAB"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer acc.Close()
-	ini, err := krbap.NewInitiator(krbap.InitiatorConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ini.Close()
+	acc, ini := krbap.RealmAcceptor(t), krbap.RealmInitiator(t)
 	mitReject := []byte{0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02}
 
 	t.Run("ntlm-only", func(t *testing.T) {
