@@ -14,7 +14,7 @@ use aes::cipher::{
     Block, BlockBackend, BlockClosure, BlockDecrypt, BlockEncrypt, BlockSizeUser, KeyInit,
     ParBlocks,
 };
-use aes::{Aes128, Aes256};
+use aes::{Aes128, Aes128Enc, Aes256, Aes256Enc};
 
 use super::CryptoError;
 
@@ -29,6 +29,38 @@ pub(crate) enum AesKey {
     Aes256(Aes256),
 }
 
+/// An AES key expanded for encryption only: the base key of a DK derivation (RFC 3961
+/// §5.1 only encrypts), which need not compute the decryption schedule as [`AesKey`] does.
+// Short-lived (one derivation, on the stack): the variants' size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum AesEncKey {
+    Aes128(Aes128Enc),
+    Aes256(Aes256Enc),
+}
+
+impl AesEncKey {
+    pub(crate) fn new(key: &[u8]) -> Result<AesEncKey, CryptoError> {
+        match key.len() {
+            16 => Ok(AesEncKey::Aes128(
+                Aes128Enc::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
+            )),
+            32 => Ok(AesEncKey::Aes256(
+                Aes256Enc::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
+            )),
+            _ => Err(CryptoError::BadKeySize),
+        }
+    }
+
+    /// One raw AES block encryption.
+    pub(crate) fn encrypt_block(&self, block: &mut [u8; BLOCK]) {
+        let b = Block::<Aes128>::from_mut_slice(block);
+        match self {
+            AesEncKey::Aes128(c) => c.encrypt_block(b),
+            AesEncKey::Aes256(c) => c.encrypt_block(b),
+        }
+    }
+}
+
 impl AesKey {
     pub(crate) fn new(key: &[u8]) -> Result<AesKey, CryptoError> {
         match key.len() {
@@ -39,15 +71,6 @@ impl AesKey {
                 Aes256::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
             )),
             _ => Err(CryptoError::BadKeySize),
-        }
-    }
-
-    /// One raw AES block encryption (DR of RFC 3961 §5.1 uses it on one block).
-    pub(crate) fn encrypt_block(&self, block: &mut [u8; BLOCK]) {
-        let b = Block::<Aes128>::from_mut_slice(block);
-        match self {
-            AesKey::Aes128(c) => c.encrypt_block(b),
-            AesKey::Aes256(c) => c.encrypt_block(b),
         }
     }
 

@@ -10,7 +10,7 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::cts::{AesKey, BLOCK};
+use super::cts::{AesEncKey, AesKey, BLOCK};
 use super::keyed_mac::KeyedMac;
 use super::nfold::nfold;
 use super::{CryptoError, Enctype};
@@ -176,7 +176,7 @@ impl MacHash {
 /// DR(base, constant) of RFC 3961 §5.1 with the constant already folded to one block:
 /// K1 = E(base, folded), K(i+1) = E(base, Ki), output = first `out.len()` bytes of K1|K2.
 /// random-to-key is the identity for AES (RFC 3962 §6), so DK = DR.
-fn dk_aes(base: &AesKey, folded: &[u8; BLOCK], out: &mut [u8]) {
+fn dk_aes(base: &AesEncKey, folded: &[u8; BLOCK], out: &mut [u8]) {
     let mut block = *folded;
     for chunk in out.chunks_mut(BLOCK) {
         base.encrypt_block(&mut block);
@@ -217,7 +217,7 @@ pub(crate) fn derived_len(enctype: Enctype, purpose: KeyPurpose) -> usize {
 fn derive_into(
     enctype: Enctype,
     base: &[u8],
-    base_aes: Option<&AesKey>,
+    base_aes: Option<&AesEncKey>,
     usage: u32,
     purpose: KeyPurpose,
     out: &mut [u8],
@@ -228,9 +228,9 @@ fn derive_into(
     }
 }
 
-fn base_aes(enctype: Enctype, base: &[u8]) -> Result<Option<AesKey>, CryptoError> {
+fn base_aes(enctype: Enctype, base: &[u8]) -> Result<Option<AesEncKey>, CryptoError> {
     match MacHash::of(enctype) {
-        MacHash::Sha1 => AesKey::new(base).map(Some),
+        MacHash::Sha1 => AesEncKey::new(base).map(Some),
         _ => Ok(None),
     }
 }
@@ -336,7 +336,7 @@ pub(crate) fn derive_checksum_key(
 fn derive_mac_with(
     enctype: Enctype,
     base: &[u8],
-    aes: Option<&AesKey>,
+    aes: Option<&AesEncKey>,
     usage: u32,
     purpose: KeyPurpose,
 ) -> MacKey {
@@ -366,7 +366,7 @@ pub(crate) fn string_to_key(
     match MacHash::of(enctype) {
         MacHash::Sha1 => {
             pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, tkey);
-            let aes = AesKey::new(tkey)?;
+            let aes = AesEncKey::new(tkey)?;
             let mut folded = [0u8; BLOCK];
             folded.copy_from_slice(&nfold(KERBEROS, BLOCK));
             dk_aes(&aes, &folded, out);
