@@ -172,22 +172,28 @@ fn file2_long_run_stops_growing() {
         (size - 16) as f64 / 16.0 / live as f64
     );
     assert_eq!((size - 16) % 16, 0, "whole records");
-    // The file ends at the highest slot written, so it creeps up to the end of its last table;
-    // after three skews no further table is started.
-    let table_end = |len: u64| {
-        let (mut end, mut records) = (16u64, 1023u64);
+    // The file ends at the highest slot written, so it creeps up to the end of its last
+    // table. Slots are picked by a seeded hash, as MIT's are, so now and then a record finds
+    // its slot taken by a live record in every table and starts one more (about 1 run in 10
+    // here, at any skew): what must hold is that the growth stops, at most one table beyond
+    // those of the third skew and none after that one.
+    let tables = |len: u64| {
+        let (mut end, mut records, mut n) = (16u64, 1023u64, 0u32);
         while end < len {
             end += records * 16;
             records = if records == 1023 { 2048 } else { records * 2 };
+            n += 1;
         }
-        end
+        (n, end)
     };
+    let (at_three, _) = tables(sizes[2]);
     assert!(
-        sizes[3..].iter().all(|&s| table_end(s) == table_end(size)),
-        "a new table after 3 skews: {sizes:?}"
+        sizes[2..].iter().all(|&s| tables(s).0 <= at_three + 1),
+        "more than one new table after 3 skews: {sizes:?}"
     );
+    // Six tables (64 511 slots) hold the 15 000 live records; a seventh ends at 130 047.
     assert!(
-        size <= 16 + 16 * 8 * live,
+        size <= 16 + 16 * 9 * live,
         "{size} bytes for {live} live records"
     );
     let end = NOW + seconds as i64 - 1;
