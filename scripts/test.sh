@@ -3,7 +3,7 @@
 #   deps      scripts/install-deps.sh (apt-get, only what is missing)
 #   lint      cargo fmt --check; cargo clippy --all-targets -- -D warnings
 #   build     cargo build --release (libkrbap.so, libkrbap.a, the krbap CLI, the header)
-#   rust      cargo test --release (reuses the release build of the dependencies)
+#   rust      cargo test --profile test-release (release optimizations without fat LTO: Cargo.toml)
 #   header    the committed include/krbap.h equals the one the build generated
 #   c         every c-tests/*.c built against the shared library, the static library and
 #             as C++17, each run; the shared build under valgrind; an ASan+UBSan build
@@ -315,8 +315,8 @@ fi
 stage "cargo build --release"
 cargo build --release || fatal "cargo build --release failed"
 if [ "$mode" = full ]; then
-    stage "cargo test --release"
-    cargo test --release || fail "cargo test --release"
+    stage "cargo test --profile test-release"
+    cargo test --profile test-release || fail "cargo test --profile test-release"
     stage "header"
     gate "include/krbap.h is up to date" header_check
     stage "C tests (shared, valgrind, static, C++, ASan+UBSan)"
