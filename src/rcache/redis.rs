@@ -1288,7 +1288,9 @@ fn tls_certificates(tls: &RedisTls) -> Result<TlsCertificates> {
 ///
 /// rustls 0.23.48 deprecates ring's provider for its lack of post-quantum key exchange
 /// (X25519MLKEM768 is aws-lc-rs only); ring is chosen here to keep the build free of
-/// aws-lc's C toolchain (cmake), and the replay cache's entries are not long-lived secrets.
+/// aws-lc's C toolchain (cmake, nasm). What a recording of the traffic could one day reveal
+/// is the Redis password and hashes that expire within minutes; an application that wants
+/// the hybrid key exchange installs aws-lc-rs as the process default, which is then used.
 fn use_ring_unless_the_process_chose() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
