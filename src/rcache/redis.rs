@@ -156,7 +156,7 @@ impl RedisConfig {
         let Some((scheme, rest)) = name.split_once(':') else {
             return Err(parse_error("redis replay cache name has no type prefix"));
         };
-        match scheme {
+        let config = match scheme {
             "redis" => parse_tcp(rest, false),
             "rediss" => parse_tcp(rest, true),
             "redis+unix" => parse_unix(rest),
@@ -170,7 +170,17 @@ impl RedisConfig {
                 RC_TYPE_NOTFOUND,
                 format!("unknown replay cache type {scheme:?}"),
             )),
+        }?;
+        // Characters a name may carry raw (a path's '(' or ' ') are %-encoded in the
+        // canonical form, up to three times longer; it must parse back too.
+        let canonical = config.to_name(true).len();
+        if canonical > REDIS_MAX_NAME_LEN {
+            return Err(parse_error(format!(
+                "redis replay cache name of {canonical} bytes once %-encoded \
+                 (at most {REDIS_MAX_NAME_LEN})"
+            )));
         }
+        Ok(config)
     }
 
     /// The name in canonical form, every default written out, the password shown as `***`
@@ -1523,6 +1533,10 @@ mod tests {
         let long = format!("redis://h?prefix={}", "a".repeat(REDIS_MAX_PREFIX_LEN + 1));
         assert_eq!(bad(&long).minor, RC_PARSE);
         assert_eq!(bad(&"x".repeat(REDIS_MAX_NAME_LEN + 1)).minor, RC_PARSE);
+        // Short enough as given, too long once canonical (the fuzzer's find).
+        let raw = format!("rediss://h?ca=/{}", "(".repeat(2000));
+        assert!(raw.len() <= REDIS_MAX_NAME_LEN);
+        assert!(bad(&raw).detail.contains("once %-encoded"));
         let many = format!("redis+cluster://{}", vec!["h:1"; 65].join(","));
         assert_eq!(bad(&many).minor, RC_PARSE);
         assert_eq!(bad("rediss+cluster://h").minor, RC_TYPE_NOTFOUND);
