@@ -47,7 +47,8 @@
 //! certificate for a Redis with `tls-auth-clients`. The files are read and checked when the
 //! cache is opened (an unreadable or malformed file is `KRB5_RC_PARSE` naming it), kept in
 //! memory for reconnects. A certificate that does not verify, or a server that refuses the
-//! client's, fails closed like any other Redis failure, with a message that says so. TLS
+//! client's, is an error when the cache is set if the server answers then, and otherwise
+//! fails each accept closed like any other Redis failure, with a message that says so. TLS
 //! parameters in a `redis:` or `redis+unix:` name, and `rediss+cluster:` (Redis Cluster over
 //! TLS: untested here, so not offered), are refused with a clear error.
 
