@@ -1065,8 +1065,16 @@ static void api_misuse_rows(const unsigned char *conf, size_t conf_len) {
     row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
     major = krbap_cred_set_replay_cache(&minor, cred, "redis+unix:relative.sock");
     row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
-    major = krbap_cred_set_replay_cache(&minor, cred, "rediss://127.0.0.1");
+    major = krbap_cred_set_replay_cache(&minor, cred, "rediss+cluster://127.0.0.1");
     row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_TYPE_NOTFOUND);
+    major = krbap_cred_set_replay_cache(&minor, cred, "rediss://127.0.0.1?cert=/c.pem");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    major = krbap_cred_set_replay_cache(&minor, cred, "redis://127.0.0.1?ca=/ca.pem");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
+    /* The PEM files are read when the name is set, before any connection. */
+    major = krbap_cred_set_replay_cache(&minor, cred,
+                                        "rediss://127.0.0.1:1?ca=/nonexistent/krbap-ca.pem");
+    row_case(major, minor, KRBAP_S_FAILURE, KRB5_RC_PARSE);
     row_end();
 
     row_begin("redis replay cache nobody answers fails closed; its name hides the password");

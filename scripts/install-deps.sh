@@ -18,6 +18,7 @@ peer_packages=(
     apache2 libapache2-mod-auth-gssapi chromium       # HTTP Negotiate: the reference server and a real browser
     samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind   # a real AD domain controller (PAC tests)
     redis-server                                      # the farm-wide replay cache
+    openssl                                           # rediss: tests, a throwaway CA (tests/interop/redis.sh --tls)
 )
 
 is_installed() {

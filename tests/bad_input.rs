@@ -919,9 +919,46 @@ fn rcache_name_rows(m: &mut Matrix) {
         run,
     );
     m.row(
-        "rediss: and rediss+cluster: (TLS) not in this build",
-        names(&strs(&["rediss://h", "rediss+cluster://h:1,h:2"])),
+        "rediss+cluster: (Redis Cluster over TLS) not offered",
+        names(&strs(&[
+            "rediss+cluster://h:1,h:2",
+            "rediss+cluster://h?ca=/c.pem",
+        ])),
         Want::Exact(major::FAILURE, RC_TYPE_NOTFOUND),
+        run,
+    );
+    m.row(
+        "rediss name: cert without key (or key without cert), empty/relative/control path, \
+         repeated or unknown parameter, TLS parameter in a redis:/redis+unix:/redis+cluster: name",
+        names(&strs(&[
+            "rediss://h?cert=/c.pem",
+            "rediss://h?key=/k.pem",
+            "rediss://h?cert=/c.pem&key=",
+            "rediss://h?ca=",
+            "rediss://h?ca=ca.pem",
+            "rediss://h?ca=/a%0Ab",
+            "rediss://h?ca=%00",
+            "rediss://h?ca=/a&ca=/b",
+            "rediss://h?insecure=1",
+            "rediss://h?tls_verify=no",
+            "rediss://",
+            "rediss:h",
+            "redis://h?ca=/c.pem",
+            "redis+unix:///s?cert=/c.pem&key=/k.pem",
+            "redis+cluster://h:1?ca=/c.pem",
+        ])),
+        parse,
+        run,
+    );
+    m.row(
+        "rediss name: a PEM file that cannot be read (none, a directory), checked before any \
+         connection",
+        names(&strs(&[
+            "rediss://127.0.0.1:1?ca=/nonexistent/krbap-ca.pem",
+            "rediss://127.0.0.1:1?ca=/",
+            "rediss://127.0.0.1:1?cert=/nonexistent/c.pem&key=/nonexistent/k.pem",
+        ])),
+        parse,
         run,
     );
 }

@@ -2,8 +2,8 @@
 //! test on a free loopback port by tests/interop/redis.sh, no persistence, stopped by pid):
 //! one decision shared by several caches and threads, full accepts, the C entry points
 //! (KRB5RCACHENAME and fork() are in tests/rcache_redis_process.rs),
-//! failing closed (server stopped, restarted, slow), configuration errors, a unix socket
-//! and a Redis Cluster. The farm of krbap-server processes is tests/redis-farm.sh.
+//! failing closed (server stopped, restarted, slow), configuration errors, a unix socket,
+//! a Redis Cluster, and TLS (`rediss:`: CA, host name and client certificate checks). The farm of krbap-server processes is tests/redis-farm.sh.
 
 mod common;
 
@@ -35,6 +35,15 @@ struct Redis {
     port: u16,
     cluster_ports: Vec<u16>,
     sock: Option<String>,
+    tls: Option<Tls>,
+}
+
+/// The PEM files of a `--tls` server's throwaway CA (tests/interop/redis.sh).
+struct Tls {
+    ca: String,
+    cert: String,
+    key: String,
+    other_ca: String,
 }
 
 fn script() -> PathBuf {
@@ -85,11 +94,18 @@ impl Redis {
             .map(|s| s.split(' ').map(|p| p.parse().unwrap()).collect())
             .unwrap_or_default();
         let sock = Redis::env(&dir.0, "REDIS_SOCK");
+        let tls = Redis::env(&dir.0, "REDIS_TLS_CA").map(|ca| Tls {
+            ca,
+            cert: Redis::env(&dir.0, "REDIS_TLS_CERT").unwrap(),
+            key: Redis::env(&dir.0, "REDIS_TLS_KEY").unwrap(),
+            other_ca: Redis::env(&dir.0, "REDIS_TLS_OTHER_CA").unwrap(),
+        });
         Redis {
             dir,
             port,
             cluster_ports,
             sock,
+            tls,
         }
     }
 
@@ -456,7 +472,7 @@ fn bad_configuration_is_an_error_when_set() {
             "\"bogus\"",
         ),
         (
-            format!("rediss://:right@127.0.0.1:{p}"),
+            format!("rediss+cluster://:right@127.0.0.1:{p}"),
             RC_TYPE_NOTFOUND,
             "TLS",
         ),
@@ -610,4 +626,340 @@ fn redis_cluster_spreads_keys_and_follows_redirections() {
     }
     // Its share of the slots at least (all of them once the others see the cluster down).
     assert!(failed > 0, "no store failed with a third of the slots gone");
+}
+
+// --- TLS (rediss:) ---
+
+fn tls(r: &Redis) -> &Tls {
+    r.tls.as_ref().expect("a --tls server")
+}
+
+/// A `redis:` cache made without the check `ReplayCache::from_name` does when the cache is
+/// set: what an acceptor has when its Redis was down then, or changed since.
+fn unprobed(name: &str) -> ReplayCache {
+    let config = krbap::rcache::RedisConfig::parse(name).unwrap();
+    ReplayCache::Redis(Box::new(
+        krbap::rcache::RedisReplayCache::from_config(config).unwrap(),
+    ))
+}
+
+#[test]
+fn tls_one_decision_for_two_caches() {
+    let r = Redis::start("redis-tls-share", &["--tls", "--password", "tls pw"]);
+    let t = tls(&r);
+    let name = format!(
+        "rediss://:tls%20pw@127.0.0.1:{}/1?prefix=tls:&ca={}",
+        r.port, t.ca
+    );
+    // By IP address and by host name (the certificate names both).
+    let by_name = format!(
+        "rediss://:tls%20pw@localhost:{}/1?prefix=tls:&ca={}",
+        r.port, t.ca
+    );
+    let caches = [open(&name), open(&by_name)];
+    for i in 0..50 {
+        store(&caches[i as usize % 2], 20, i).unwrap();
+        assert_replay(store(&caches[(i as usize + 1) % 2], 20, i));
+        assert_replay(store(&caches[i as usize % 2], 20, i));
+    }
+    assert_eq!(r.cli(&["-n", "1", "DBSIZE"]), "50");
+    // Pooled over TLS too: one connection each (plus the check when set).
+    for c in &caches {
+        let ReplayCache::Redis(rc) = c else {
+            unreachable!()
+        };
+        assert!(rc.connections_opened() <= 2, "{}", rc.connections_opened());
+    }
+    let shown = caches[0].name();
+    assert_eq!(
+        shown,
+        format!(
+            "rediss://:***@127.0.0.1:{}/1?prefix=tls:&timeout_ms=500&ca={}",
+            r.port, t.ca
+        )
+    );
+    // A client certificate the server does not require is presented and accepted.
+    let with_cert = open(&format!(
+        "rediss://:tls%20pw@127.0.0.1:{}/1?prefix=tls:&ca={}&cert={}&key={}",
+        r.port, t.ca, t.cert, t.key
+    ));
+    assert_replay(store(&with_cert, 20, 0));
+    store(&with_cert, 20, 1000).unwrap();
+}
+
+#[test]
+fn tls_accepts_share_one_decision() {
+    let r = Redis::start("redis-tls-accept", &["--tls"]);
+    let name = format!(
+        "rediss://127.0.0.1:{}?prefix=tlsaccept:&ca={}",
+        r.port,
+        tls(&r).ca
+    );
+    let (a, b) = (acceptor(&name), acceptor(&name));
+    let ic = initiator();
+    for _ in 0..10 {
+        let tok = token(&ic);
+        let (ctx, rep) = SecurityContext::accept(&a, &tok, None).unwrap();
+        assert!(rep.is_some());
+        assert_eq!(ctx.client().to_string(), "alice@TEST.LOCAL");
+        for other in [&b, &a] {
+            let f = SecurityContext::accept(other, &tok, None).unwrap_err();
+            assert_eq!(f.error.minor, minor::AP_ERR_REPEAT, "{:?}", f.error);
+            assert!(
+                f.error
+                    .detail
+                    .contains(&format!("127.0.0.1:{} db 0 over TLS", r.port)),
+                "{}",
+                f.error.detail
+            );
+        }
+    }
+    assert_eq!(r.cli(&["DBSIZE"]), "10");
+}
+
+#[test]
+fn tls_client_certificate_required() {
+    let r = Redis::start("redis-tls-mtls", &["--tls", "--tls-auth-clients", "yes"]);
+    let t = tls(&r);
+    let without = format!("rediss://127.0.0.1:{}?ca={}", r.port, t.ca);
+    // Seen when the cache is set...
+    let e = ReplayCache::from_name(&without).unwrap_err();
+    assert_eq!(
+        (e.major, e.minor),
+        (major::FAILURE, minor::RC_IO_PERM),
+        "{e:?}"
+    );
+    assert!(
+        e.detail.contains("requires a client certificate") && e.detail.contains("cert="),
+        "{}",
+        e.detail
+    );
+    // ...and at each accept by a cache set before (fails closed).
+    let cache = unprobed(&without);
+    let ac = AcceptorCredential::from_keys(None, vec![service_key()]);
+    ac.set_replay_cache(unprobed(&without));
+    let tok = token(&initiator());
+    let f = SecurityContext::accept(&ac, &tok, None).unwrap_err();
+    assert_eq!(f.error.minor, minor::RC_IO_PERM, "{:?}", f.error);
+    assert!(
+        f.error
+            .detail
+            .contains(&format!("127.0.0.1:{} db 0 over TLS", r.port))
+            && f.error.detail.contains("requires a client certificate")
+            && f.error.detail.contains("the accept is refused"),
+        "{}",
+        f.error.detail
+    );
+    let e = store(&cache, 21, 0).unwrap_err();
+    assert_eq!(e.minor, minor::RC_IO_PERM, "{e:?}");
+    // With the client certificate.
+    let with = format!(
+        "rediss://127.0.0.1:{}?ca={}&cert={}&key={}",
+        r.port, t.ca, t.cert, t.key
+    );
+    ac.set_replay_cache(open(&with));
+    SecurityContext::accept(&ac, &tok, None).unwrap();
+    assert_eq!(
+        SecurityContext::accept(&ac, &tok, None)
+            .unwrap_err()
+            .error
+            .minor,
+        minor::AP_ERR_REPEAT
+    );
+}
+
+#[test]
+fn tls_server_certificate_must_verify() {
+    let r = Redis::start("redis-tls-verify", &["--tls"]);
+    let t = tls(&r);
+    let p = r.port;
+    let cases = [
+        // A CA that did not sign the server's certificate.
+        (
+            format!("rediss://127.0.0.1:{p}?ca={}", t.other_ca),
+            vec!["did not verify", "UnknownIssuer", &t.other_ca],
+        ),
+        // The system's roots do not know the throwaway CA.
+        (
+            format!("rediss://127.0.0.1:{p}"),
+            vec!["did not verify", "system's CA certificates"],
+        ),
+        // The right CA, but a name the certificate does not have (127.0.0.2 reaches it).
+        (
+            format!("rediss://127.0.0.2:{p}?ca={}", t.ca),
+            vec![
+                "did not verify",
+                "not valid for name \"127.0.0.2\"",
+                "127.0.0.1",
+            ],
+        ),
+    ];
+    for (name, texts) in &cases {
+        // When the cache is set.
+        let e = ReplayCache::from_name(name).unwrap_err();
+        assert_eq!(
+            (e.major, e.minor),
+            (major::FAILURE, minor::RC_IO),
+            "{name}: {e:?}"
+        );
+        for text in texts {
+            assert!(e.detail.contains(text), "{name}: {}", e.detail);
+        }
+        // At an accept, by a cache set while the server was not yet (or differently)
+        // configured: refused, never accepted without a decision.
+        let ac = AcceptorCredential::from_keys(None, vec![service_key()]);
+        ac.set_replay_cache(unprobed(name));
+        let f = SecurityContext::accept(&ac, &token(&initiator()), None).unwrap_err();
+        assert_eq!(f.error.minor, minor::RC_IO, "{name}: {:?}", f.error);
+        assert!(
+            f.error.detail.contains("over TLS")
+                && f.error
+                    .detail
+                    .contains("the server's TLS certificate did not verify")
+                && f.error.detail.contains("the accept is refused"),
+            "{name}: {}",
+            f.error.detail
+        );
+    }
+    // A rediss: name for a port without TLS: Redis waits for the end of a line that never
+    // comes, so the handshake times out (fails closed, as a server that does not answer).
+    let plain = Redis::start("redis-tls-plain", &[]);
+    let cache = open(&format!(
+        "rediss://127.0.0.1:{}?ca={}&timeout_ms=200",
+        plain.port, t.ca
+    ));
+    let e = store(&cache, 23, 0).unwrap_err();
+    assert_eq!(e.minor, minor::RC_IO, "{e:?}");
+    assert!(
+        e.detail.contains("over TLS") && e.detail.contains("within 200 ms"),
+        "{}",
+        e.detail
+    );
+}
+
+#[test]
+fn tls_fails_closed_while_redis_is_down_and_resumes_after_restart() {
+    let r = Redis::start("redis-tls-down", &["--tls"]);
+    let name = format!(
+        "rediss://127.0.0.1:{}?timeout_ms=1000&ca={}",
+        r.port,
+        tls(&r).ca
+    );
+    let cache = open(&name);
+    store(&cache, 22, 1).unwrap();
+    r.down();
+    for i in 0..3 {
+        let e = store(&cache, 22, 100 + i).unwrap_err();
+        assert_eq!((e.major, e.minor), (major::FAILURE, minor::RC_IO), "{e:?}");
+        assert!(
+            e.detail
+                .contains(&format!("127.0.0.1:{} db 0 over TLS", r.port))
+                && e.detail.contains("refused"),
+            "{}",
+            e.detail
+        );
+    }
+    r.up();
+    store(&cache, 22, 2).unwrap();
+    assert_replay(store(&cache, 22, 2));
+    // A restart between two accepts: the dead pooled TLS connection is replaced at once.
+    r.down();
+    r.up();
+    store(&cache, 22, 3).unwrap();
+    assert_replay(store(&cache, 22, 3));
+    // Nobody listening when the cache is set: not an error then, accepts fail closed.
+    r.down();
+    let later = open(&name);
+    assert_eq!(store(&later, 22, 4).unwrap_err().minor, minor::RC_IO);
+    r.up();
+    store(&later, 22, 4).unwrap();
+}
+
+#[test]
+fn tls_bad_names_and_files() {
+    let r = Redis::start("redis-tls-names", &["--tls"]);
+    let t = tls(&r);
+    let p = r.port;
+    let junk = r.dir.path("junk.pem");
+    std::fs::write(&junk, "not a PEM file\n").unwrap();
+    let junk = junk.to_str().unwrap().to_string();
+    let missing = r.dir.path("missing.pem").to_str().unwrap().to_string();
+    let other_key = r.dir.path("server.key").to_str().unwrap().to_string();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("rediss://127.0.0.1:{p}?cert={}", t.cert),
+            "cert= without key=",
+        ),
+        (
+            format!("rediss://127.0.0.1:{p}?key={}", t.key),
+            "key= without cert=",
+        ),
+        (format!("rediss://127.0.0.1:{p}?ca="), "empty ca="),
+        (format!("rediss://127.0.0.1:{p}?ca=ca.crt"), "absolute path"),
+        (
+            format!("rediss://127.0.0.1:{p}?ca={}&ca={}", t.ca, t.ca),
+            "given twice",
+        ),
+        (
+            format!("rediss://127.0.0.1:{p}?insecure=1"),
+            "unknown parameter \"insecure\"",
+        ),
+        (
+            format!("redis://127.0.0.1:{p}?ca={}", t.ca),
+            "only a rediss:// name",
+        ),
+        (
+            format!("redis+unix:///tmp/r.sock?cert={}", t.cert),
+            "only a rediss:// name",
+        ),
+        (
+            format!("rediss://127.0.0.1:{p}?ca={missing}"),
+            "cannot be read",
+        ),
+        (
+            format!("rediss://127.0.0.1:{p}?ca={}", r.dir.0.display()),
+            "cannot be read",
+        ),
+        (
+            format!("rediss://127.0.0.1:{p}?ca={junk}"),
+            "holds no certificate",
+        ),
+        (
+            format!("rediss://127.0.0.1:{p}?ca={}", t.key),
+            "holds no certificate",
+        ),
+        (
+            format!(
+                "rediss://127.0.0.1:{p}?ca={}&cert={}&key={}",
+                t.ca, t.cert, t.cert
+            ),
+            "holds no private key",
+        ),
+        (
+            format!(
+                "rediss://127.0.0.1:{p}?ca={}&cert={}&key={other_key}",
+                t.ca, t.cert
+            ),
+            "cannot be used together",
+        ),
+    ];
+    for (name, text) in &cases {
+        let e = ReplayCache::from_name(name).unwrap_err();
+        assert_eq!(
+            (e.major, e.minor),
+            (major::FAILURE, RC_PARSE),
+            "{name}: {e:?}"
+        );
+        assert!(e.detail.contains(text), "{name}: {}", e.detail);
+    }
+    // The file problems name the file.
+    for (file, name) in [
+        (&missing, format!("rediss://127.0.0.1:{p}?ca={missing}")),
+        (&junk, format!("rediss://127.0.0.1:{p}?ca={junk}")),
+    ] {
+        let e = ReplayCache::from_name(&name).unwrap_err();
+        assert!(e.detail.contains(file.as_str()), "{}", e.detail);
+    }
+    let e = ReplayCache::from_name(&format!("rediss+cluster://127.0.0.1:{p}")).unwrap_err();
+    assert_eq!(e.minor, RC_TYPE_NOTFOUND, "{e:?}");
 }

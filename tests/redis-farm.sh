@@ -19,6 +19,9 @@
 #      krbap-server when it sets the replay cache, with the reason
 #   7. the same farm on a three-node Redis Cluster (redis+cluster://): tokens accepted once,
 #      keys on every node
+#   8. the same farm over TLS (rediss://, a throwaway CA, client certificates required):
+#      one token accepted once and refused twice, 200 tokens each accepted once; a CA that
+#      did not sign the server's certificate stops krbap-server naming the verification
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -36,6 +39,7 @@ farm_cleanup() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done  # the krbap-servers themselves
   tests/interop/redis.sh stop "$work/redis" >/dev/null 2>&1
   tests/interop/redis.sh stop "$work/cluster" >/dev/null 2>&1
+  tests/interop/redis.sh stop "$work/tls" >/dev/null 2>&1
   interop_cleanup
 }
 trap farm_cleanup EXIT
@@ -291,6 +295,43 @@ if out=$(tests/interop/redis.sh cluster "$work/cluster" 3 2>&1); then
   fi
 else
   fail "farm on a Redis Cluster" "redis.sh cluster: $out"
+fi
+
+# --- 8. the farm over TLS --------------------------------------------------------------------------
+if out=$(tests/interop/redis.sh start "$work/tls" --tls --tls-auth-clients yes 2>&1); then
+  # shellcheck disable=SC1091  # written by redis.sh
+  . "$work/tls/env"
+  trc="rediss://127.0.0.1:$REDIS_TLS_PORT/0?prefix=tfarm:&timeout_ms=1000"
+  trc+="&ca=$REDIS_TLS_CA&cert=$REDIS_TLS_CERT&key=$REDIS_TLS_KEY"
+  ok=1
+  for n in 7 8 9; do farm_server "$n" "$trc" || ok=0; done
+  if [ "$ok" = 1 ]; then
+    tls_ports="${PORTS[7]},${PORTS[8]},${PORTS[9]}"
+    tokens tls-one 1
+    "${peer[@]}" fire "$work/tls-one.tokens" "$work/tls-one.results" "$tls_ports" --clients 1 \
+      >/dev/null 2>&1
+    problems=""
+    [ "$(grep -c ' AP-REP$' "$work/tls-one.results")" = 1 ] || problems+="not one AP-REP; "
+    [ "$(grep -c ' KRB-ERROR 34$' "$work/tls-one.results")" = 2 ] || problems+="not two KRB_AP_ERR_REPEAT; "
+    tokens tls 200
+    "${peer[@]}" fire "$work/tls.tokens" "$work/tls.results" "$tls_ports" --clients 6 >/dev/null 2>&1
+    out=$("${peer[@]}" verdict "$work/tls.results" 200) || problems+="$out; "
+    keys=$(tests/interop/redis.sh cli "$work/tls" DBSIZE)
+    [ "$keys" = 201 ] || problems+="$keys keys in Redis, not 201; "
+    if [ -z "$problems" ]; then
+      pass "3 servers on a TLS Redis (rediss://, client certificates required): one token accepted once and refused twice; $out"
+    else
+      fail "farm over TLS" "$problems$(head -n 3 "$work/tls-one.results")"
+    fi
+  else
+    fail "farm over TLS" "a server did not start: $(tail -n 5 "$work/server-7.log")"
+  fi
+  bad_config "TLS, a CA that did not sign the server's certificate: krbap-server stops, naming the verification" \
+    "rediss://127.0.0.1:$REDIS_TLS_PORT/0?ca=$REDIS_TLS_OTHER_CA&cert=$REDIS_TLS_CERT&key=$REDIS_TLS_KEY" \
+    "Replay cache I/O operation failed" "the server's TLS certificate did not verify" \
+    "UnknownIssuer" "127.0.0.1:$REDIS_TLS_PORT db 0 over TLS"
+else
+  fail "farm over TLS" "redis.sh start --tls: $out"
 fi
 
 summary

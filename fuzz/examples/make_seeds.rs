@@ -233,6 +233,9 @@ fn main() {
         "redis+unix:/tmp/r.sock",
         "redis+cluster://:pw@10.0.0.1:7000,10.0.0.2,[fe80::1]:7002/?prefix=c:",
         "rediss://h:6380",
+        "rediss://app:s%40cret@redis.example.com:6380/2?prefix=farm:&timeout_ms=250&ca=/etc/ssl/redis-ca.pem",
+        "rediss://[::1]:6380?cert=/etc/krbap/client%20cert.pem&key=/etc/krbap/client.key&ca=/etc/ssl/ca.pem",
+        "rediss://127.0.0.1?cert=/c.pem",
     ]
     .iter()
     .enumerate()

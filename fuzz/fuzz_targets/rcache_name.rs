@@ -1,7 +1,8 @@
-//! Replay-cache names of the `redis:` family (`RedisConfig::parse`: `redis://`,
+//! Replay-cache names of the `redis:` family (`RedisConfig::parse`: `redis://`, `rediss://`,
 //! `redis+unix:`, `redis+cluster://`): never a panic, and a name that parses has a canonical
 //! form that parses back to the same configuration, whose password-hiding form never shows
-//! the password. Only the parser runs: `ReplayCache::from_name` would contact the server.
+//! the password. Only the parser runs: `ReplayCache::from_name` would read the PEM files of
+//! a `rediss:` name and contact the server.
 #![no_main]
 
 use krbap::rcache::RedisConfig;
@@ -25,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
         let hidden = RedisConfig::parse(&shown).expect("the shown name parses");
         assert_eq!(hidden.password.as_deref().map(String::as_str), Some("***"));
         assert!(hidden.server == config.server && hidden.prefix == config.prefix);
+        assert!(hidden.tls == config.tls);
     }
     let _ = config.server_text();
 });

@@ -301,11 +301,13 @@ pub extern "C" fn krbap_cred_set_clock_skew(
 /// "file2:/path" (MIT's format, shareable with MIT servers) or "dfl:" (MIT's default
 /// file). NULL selects what KRB5RCACHENAME / KRB5RCACHETYPE say, as MIT does.
 /// "redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]" (also
-/// "redis+unix:///socket?db=N&user=U&password=W", "redis+cluster://host:port,host:port")
+/// "redis+unix:///socket?db=N&user=U&password=W", "redis+cluster://host:port,host:port",
+/// and over TLS "rediss://host:port?ca=/ca.pem[&cert=/client.pem&key=/client.key]")
 /// shares one replay cache among the processes and hosts of a server farm; the server is
 /// contacted now, so a wrong password or database is reported here (KRB5_RC_IO_PERM,
-/// KRB5_RC_IO), while a server that cannot be reached yet is not: accepts then fail
-/// closed (KRB5_RC_IO) until it answers.
+/// KRB5_RC_IO), as are a rediss: name's unreadable or malformed PEM files (KRB5_RC_PARSE)
+/// and a server certificate that does not verify (KRB5_RC_IO), while a server that cannot
+/// be reached yet is not: accepts then fail closed (KRB5_RC_IO) until it answers.
 #[no_mangle]
 pub extern "C" fn krbap_cred_set_replay_cache(
     minor_status: *mut u32,

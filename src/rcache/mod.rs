@@ -17,7 +17,7 @@
 //! replay error, name resolution).
 //!
 //! And a fourth, [`ReplayCache::Redis`]: one cache for a whole server farm in Redis
-//! (`redis://`, `redis+unix:`, `redis+cluster://`), in `redis.rs`.
+//! (`redis://`, `rediss://` over TLS, `redis+unix:`, `redis+cluster://`), in `redis.rs`.
 
 mod file2;
 mod memory;

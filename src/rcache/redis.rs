@@ -32,13 +32,25 @@
 //!
 //! ```text
 //! redis://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N]
+//! rediss://[[user]:password@]host[:port][/db][?prefix=P&timeout_ms=N&ca=PEM&cert=PEM&key=PEM]
 //! redis+unix:///path/to/redis.sock[?db=N&user=U&password=W&prefix=P&timeout_ms=N]
 //! redis+cluster://[[user]:password@]host[:port][,host[:port]]...[/][?prefix=P&timeout_ms=N]
 //! ```
 //!
 //! `redis+cluster:` is Redis Cluster through the client crate (slot map, MOVED/ASK); keys are
-//! spread over the slots by their hash. `rediss:` (TLS) is refused with a clear error: this
-//! build has no TLS stack (tunnel it, or use a unix socket on the host).
+//! spread over the slots by their hash.
+//!
+//! `rediss:` is `redis:` over TLS (rustls, TLS 1.2/1.3, ring): the server's certificate must
+//! chain to `ca` (a PEM file of CA certificates; without it, the system's roots) and name the
+//! host of the name (a DNS name, or an IP address in its subjectAltName); there is no switch
+//! to turn verification off. `cert` and `key` (PEM, both or neither) are the client's
+//! certificate for a Redis with `tls-auth-clients`. The files are read and checked when the
+//! cache is opened (an unreadable or malformed file is `KRB5_RC_PARSE` naming it), kept in
+//! memory for reconnects. A certificate that does not verify, or a server that refuses the
+//! client's, is an error when the cache is set if the server answers then, and otherwise
+//! fails each accept closed like any other Redis failure, with a message that says so. TLS
+//! parameters in a `redis:` or `redis+unix:` name, and `rediss+cluster:` (Redis Cluster over
+//! TLS: untested here, so not offered), are refused with a clear error.
 
 use super::*;
 
@@ -50,8 +62,8 @@ use std::time::Duration;
 use ::redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use ::redis::io::tcp::TcpSettings;
 use ::redis::{
-    Client, Connection, ConnectionAddr, ConnectionInfo, ErrorKind, IntoConnectionInfo,
-    RedisConnectionInfo, RedisError, Value,
+    Client, ClientTlsConfig, Connection, ConnectionAddr, ConnectionInfo, ErrorKind,
+    IntoConnectionInfo, RedisConnectionInfo, RedisError, TlsCertificates, Value,
 };
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -95,11 +107,22 @@ pub enum RedisServer {
     Cluster { nodes: Vec<(String, u16)> },
 }
 
+/// The TLS part of a `rediss:` name: paths of PEM files, read when the cache is opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RedisTls {
+    /// The CA certificate(s) to trust; `None`: the system's roots.
+    pub ca: Option<String>,
+    /// The client's certificate (chain) and private key, for Redis' `tls-auth-clients`.
+    pub client: Option<(String, String)>,
+}
+
 /// A parsed `redis:` replay-cache name. `Debug` and [`RedisConfig::name`] never show the
 /// password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisConfig {
     pub server: RedisServer,
+    /// `Some` for `rediss:` (only with [`RedisServer::Tcp`]).
+    pub tls: Option<RedisTls>,
     /// ACL user (Redis 6+); `None` with a password is the `default` user (`AUTH password`).
     pub username: Option<String>,
     pub password: Option<Zeroizing<String>>,
@@ -114,10 +137,11 @@ fn parse_error(detail: impl Into<String>) -> Error {
 }
 
 impl RedisConfig {
-    /// Parses a `redis:`, `redis+unix:` or `redis+cluster:` name (see the module). Any
-    /// malformed part, unknown or repeated parameter, or value out of range is
-    /// `KRB5_RC_PARSE` with a message naming it; `rediss:` is `KRB5_RC_TYPE_NOTFOUND`.
-    /// Pure: no I/O.
+    /// Parses a `redis:`, `rediss:`, `redis+unix:` or `redis+cluster:` name (see the
+    /// module). Any malformed part, unknown or repeated parameter, or value out of range is
+    /// `KRB5_RC_PARSE` with a message naming it; `rediss+cluster:` is
+    /// `KRB5_RC_TYPE_NOTFOUND`. Pure: no I/O (the PEM files are read by
+    /// [`RedisReplayCache::from_config`]).
     pub fn parse(name: &str) -> Result<RedisConfig> {
         if name.len() > REDIS_MAX_NAME_LEN {
             return Err(parse_error(format!(
@@ -133,22 +157,31 @@ impl RedisConfig {
         let Some((scheme, rest)) = name.split_once(':') else {
             return Err(parse_error("redis replay cache name has no type prefix"));
         };
-        match scheme {
-            "redis" => parse_tcp(rest),
+        let config = match scheme {
+            "redis" => parse_tcp(rest, false),
+            "rediss" => parse_tcp(rest, true),
             "redis+unix" => parse_unix(rest),
             "redis+cluster" => parse_cluster(rest),
-            "rediss" | "rediss+cluster" => Err(Error::minor(
+            "rediss+cluster" => Err(Error::minor(
                 RC_TYPE_NOTFOUND,
-                format!(
-                    "{scheme}: (Redis over TLS) is not supported by this build of krbap: \
-                     use redis: through a TLS tunnel, or redis+unix: on the Redis host"
-                ),
+                "rediss+cluster: (Redis Cluster over TLS) is not supported by krbap: \
+                 use rediss: to one Redis, or redis+cluster: on a trusted network or tunnel",
             )),
             _ => Err(Error::minor(
                 RC_TYPE_NOTFOUND,
                 format!("unknown replay cache type {scheme:?}"),
             )),
+        }?;
+        // Characters a name may carry raw (a path's '(' or ' ') are %-encoded in the
+        // canonical form, up to three times longer; it must parse back too.
+        let canonical = config.to_name(true).len();
+        if canonical > REDIS_MAX_NAME_LEN {
+            return Err(parse_error(format!(
+                "redis replay cache name of {canonical} bytes once %-encoded \
+                 (at most {REDIS_MAX_NAME_LEN})"
+            )));
         }
+        Ok(config)
     }
 
     /// The name in canonical form, every default written out, the password shown as `***`
@@ -177,11 +210,31 @@ impl RedisConfig {
             self.timeout_ms
         );
         match &self.server {
-            RedisServer::Tcp { host, port } => format!(
-                "redis://{userinfo}{}/{}?{common}",
-                host_port(host, *port),
-                self.db
-            ),
+            RedisServer::Tcp { host, port } => {
+                let mut name = format!(
+                    "{}://{userinfo}{}/{}?{common}",
+                    if self.tls.is_some() {
+                        "rediss"
+                    } else {
+                        "redis"
+                    },
+                    host_port(host, *port),
+                    self.db
+                );
+                if let Some(tls) = &self.tls {
+                    if let Some(ca) = &tls.ca {
+                        name.push_str(&format!("&ca={}", encode(ca, PATH_SAFE)));
+                    }
+                    if let Some((cert, key)) = &tls.client {
+                        name.push_str(&format!(
+                            "&cert={}&key={}",
+                            encode(cert, PATH_SAFE),
+                            encode(key, PATH_SAFE)
+                        ));
+                    }
+                }
+                name
+            }
             RedisServer::Cluster { nodes } => {
                 let nodes: Vec<String> = nodes.iter().map(|(h, p)| host_port(h, *p)).collect();
                 format!("redis+cluster://{userinfo}{}/?{common}", nodes.join(","))
@@ -207,11 +260,16 @@ impl RedisConfig {
         }
     }
 
-    /// The server as messages name it: `127.0.0.1:6379 db 0`, `unix socket /run/r.sock db 1`,
-    /// `cluster 10.0.0.1:7000,10.0.0.2:7000`.
+    /// The server as messages name it: `127.0.0.1:6379 db 0`, `127.0.0.1:6380 db 0 over TLS`,
+    /// `unix socket /run/r.sock db 1`, `cluster 10.0.0.1:7000,10.0.0.2:7000`.
     pub fn server_text(&self) -> String {
         match &self.server {
-            RedisServer::Tcp { host, port } => format!("{} db {}", host_port(host, *port), self.db),
+            RedisServer::Tcp { host, port } => format!(
+                "{} db {}{}",
+                host_port(host, *port),
+                self.db,
+                if self.tls.is_some() { " over TLS" } else { "" }
+            ),
             RedisServer::Unix { path } => format!("unix socket {path} db {}", self.db),
             RedisServer::Cluster { nodes } => {
                 let nodes: Vec<String> = nodes.iter().map(|(h, p)| host_port(h, *p)).collect();
@@ -394,6 +452,11 @@ fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// The parameters of a `rediss:` name only.
+const TLS_PARAMETERS: &[&str] = &["ca", "cert", "key"];
+/// Longest path of a PEM file in a `rediss:` name, in bytes (Linux' PATH_MAX with the NUL).
+const MAX_PEM_PATH_LEN: usize = 4095;
+
 /// `k=v&k=v`: each key at most once and one of `known`; values %-decoded.
 fn parse_query(query: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
@@ -409,6 +472,12 @@ fn parse_query(query: Option<&str>, known: &[&str]) -> Result<Vec<(String, Strin
                 "parameter {pair:?} of a redis replay cache name has no '='"
             )));
         };
+        if TLS_PARAMETERS.contains(&k) && !known.contains(&k) {
+            return Err(parse_error(format!(
+                "parameter {k:?} of a redis replay cache name is for TLS: only a rediss:// \
+                 name has it (rediss://host:port?ca=...; not redis:, redis+unix: or redis+cluster:)"
+            )));
+        }
         if !known.contains(&k) {
             return Err(parse_error(format!(
                 "unknown parameter {k:?} in a redis replay cache name (known here: {})",
@@ -429,6 +498,7 @@ fn parse_query(query: Option<&str>, known: &[&str]) -> Result<Vec<(String, Strin
 fn base_config(server: RedisServer, params: &[(String, String)]) -> Result<RedisConfig> {
     let mut c = RedisConfig {
         server,
+        tls: None,
         username: None,
         password: None,
         db: 0,
@@ -486,21 +556,63 @@ fn split_userinfo(authority: &str) -> Result<(Option<&str>, &str)> {
     }
 }
 
-fn parse_tcp(rest: &str) -> Result<RedisConfig> {
-    let (authority, path, query) = split_url(rest, "redis")?;
+fn parse_tcp(rest: &str, tls: bool) -> Result<RedisConfig> {
+    let scheme = if tls { "rediss" } else { "redis" };
+    let (authority, path, query) = split_url(rest, scheme)?;
     let (userinfo, hostport) = split_userinfo(&authority)?;
     let (host, port) = parse_host_port(hostport)?;
     let db = match path.as_str() {
         "" | "/" => 0,
         p => parse_decimal(&p[1..], "database", MAX_DB)?,
     };
-    let params = parse_query(query.as_deref(), &["prefix", "timeout_ms"])?;
+    let known: &[&str] = if tls {
+        &["prefix", "timeout_ms", "ca", "cert", "key"]
+    } else {
+        &["prefix", "timeout_ms"]
+    };
+    let params = parse_query(query.as_deref(), known)?;
     let mut c = base_config(RedisServer::Tcp { host, port }, &params)?;
     c.db = db;
+    if tls {
+        c.tls = Some(parse_tls(&params)?);
+    }
     if let Some(u) = userinfo {
         (c.username, c.password) = parse_userinfo(u)?;
     }
     Ok(c)
+}
+
+/// `ca`, `cert`, `key` of a `rediss:` name: absolute paths; `cert` and `key` together.
+fn parse_tls(params: &[(String, String)]) -> Result<RedisTls> {
+    let path = |k: &str| -> Result<Option<String>> {
+        let Some((_, v)) = params.iter().find(|(seen, _)| seen == k) else {
+            return Ok(None);
+        };
+        if v.is_empty() {
+            return Err(parse_error(format!(
+                "empty {k}= in a rediss replay cache name (the path of a PEM file)"
+            )));
+        }
+        if !v.starts_with('/') || v.len() > MAX_PEM_PATH_LEN || v.chars().any(char::is_control) {
+            return Err(parse_error(format!(
+                "{k}= of a rediss replay cache name must be an absolute path of at most \
+                 {MAX_PEM_PATH_LEN} bytes without control characters: {v:?}"
+            )));
+        }
+        Ok(Some(v.clone()))
+    };
+    let (ca, cert, key) = (path("ca")?, path("cert")?, path("key")?);
+    let client = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        (Some(_), None) => return Err(parse_error(
+            "rediss replay cache name has cert= without key= (a client certificate needs its key)",
+        )),
+        (None, Some(_)) => return Err(parse_error(
+            "rediss replay cache name has key= without cert= (a client key needs its certificate)",
+        )),
+    };
+    Ok(RedisTls { ca, client })
 }
 
 fn parse_cluster(rest: &str) -> Result<RedisConfig> {
@@ -721,9 +833,16 @@ impl RedisReplayCache {
         }
     }
 
-    /// The cache for a parsed configuration, without contacting the server.
+    /// The cache for a parsed configuration, without contacting the server. The PEM files
+    /// of a `rediss:` name are read and checked here: a file that cannot be read, holds no
+    /// certificate (or key), or a key that does not go with its certificate is
+    /// `KRB5_RC_PARSE` naming the file.
     pub fn from_config(config: RedisConfig) -> Result<RedisReplayCache> {
-        let connector = build_connector(&config).map_err(|e| {
+        let certificates = match &config.tls {
+            Some(tls) => Some(tls_certificates(tls)?),
+            None => None,
+        };
+        let connector = build_connector(&config, certificates).map_err(|e| {
             parse_error(format!(
                 "redis replay cache {}: the client rejects the configuration: {e}",
                 config.server_text()
@@ -855,6 +974,14 @@ impl RedisReplayCache {
         let code = e.code().unwrap_or("");
         let is_auth =
             e.kind() == ErrorKind::AuthenticationFailed || matches!(code, "NOAUTH" | "WRONGPASS");
+        if let Some(tls) = tls_error(e) {
+            return ConnectFailure {
+                failure: self.tls_failure(tls, during),
+                // The server answered: its certificate, or its verdict on ours, is the
+                // configuration's problem.
+                is_transport: false,
+            };
+        }
         let (minor, cause) = if e.is_timeout() {
             (
                 minor::RC_IO,
@@ -896,6 +1023,79 @@ impl RedisReplayCache {
         }
     }
 
+    /// A TLS failure in words an operator can act on (rustls' own text included).
+    fn tls_failure(&self, e: &rustls::Error, during: &str) -> Failure {
+        use rustls::AlertDescription as Alert;
+        let tls = self.config.tls.clone().unwrap_or_default();
+        let host = match &self.config.server {
+            RedisServer::Tcp { host, .. } => host.as_str(),
+            _ => "the server",
+        };
+        match e {
+            rustls::Error::InvalidCertificate(why) => {
+                let trusted = match &tls.ca {
+                    Some(ca) => format!("the CA certificates of {ca}"),
+                    None => "the system's CA certificates (no ca=)".to_string(),
+                };
+                Failure {
+                    minor: minor::RC_IO,
+                    cause: format!(
+                        "{during}: the server's TLS certificate did not verify ({why}); \
+                         it must chain to {trusted} and name {host}"
+                    ),
+                }
+            }
+            rustls::Error::AlertReceived(alert) => {
+                let about_client_certificate = matches!(
+                    alert,
+                    Alert::CertificateRequired
+                        | Alert::BadCertificate
+                        | Alert::UnsupportedCertificate
+                        | Alert::CertificateRevoked
+                        | Alert::CertificateExpired
+                        | Alert::CertificateUnknown
+                        | Alert::UnknownCA
+                        | Alert::AccessDenied
+                        | Alert::HandshakeFailure
+                );
+                let cause = match (&tls.client, about_client_certificate) {
+                    (None, true) => format!(
+                        "{during}: the server ended the TLS handshake ({alert:?}): it requires \
+                         a client certificate (tls-auth-clients), and the name gives none \
+                         (cert= and key=)"
+                    ),
+                    (Some((cert, _)), true) => format!(
+                        "{during}: the server ended the TLS handshake ({alert:?}): it did not \
+                         accept the client certificate {cert}"
+                    ),
+                    (_, false) => {
+                        format!("{during}: the server ended the TLS handshake ({alert:?})")
+                    }
+                };
+                Failure {
+                    minor: if about_client_certificate {
+                        minor::RC_IO_PERM
+                    } else {
+                        minor::RC_IO
+                    },
+                    cause,
+                }
+            }
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+                Failure {
+                    minor: minor::RC_IO,
+                    cause: format!(
+                        "{during}: TLS failed: {e} (is this Redis' TLS port, tls-port?)"
+                    ),
+                }
+            }
+            e => Failure {
+                minor: minor::RC_IO,
+                cause: format!("{during}: TLS failed: {e}"),
+            },
+        }
+    }
+
     fn error(&self, f: Failure) -> Error {
         Error::minor(
             f.minor,
@@ -933,12 +1133,33 @@ fn connection_info(
         .set_redis_settings(redis))
 }
 
-fn build_connector(config: &RedisConfig) -> std::result::Result<Connector, RedisError> {
+fn build_connector(
+    config: &RedisConfig,
+    certificates: Option<TlsCertificates>,
+) -> std::result::Result<Connector, RedisError> {
     match &config.server {
-        RedisServer::Tcp { host, port } => Ok(Connector::Single(Client::open(connection_info(
-            ConnectionAddr::Tcp(host.clone(), *port),
-            config,
-        )?)?)),
+        RedisServer::Tcp { host, port } => match certificates {
+            None => Ok(Connector::Single(Client::open(connection_info(
+                ConnectionAddr::Tcp(host.clone(), *port),
+                config,
+            )?)?)),
+            Some(certificates) => {
+                let info = connection_info(
+                    ConnectionAddr::TcpTls {
+                        host: host.clone(),
+                        port: *port,
+                        // Verify the certificate and the host name: there is no other mode.
+                        insecure: false,
+                        tls_params: None,
+                    },
+                    config,
+                )?;
+                Ok(Connector::Single(Client::build_with_tls(
+                    info,
+                    certificates,
+                )?))
+            }
+        },
         RedisServer::Unix { path } => Ok(Connector::Single(Client::open(connection_info(
             ConnectionAddr::Unix(PathBuf::from(path)),
             config,
@@ -962,6 +1183,162 @@ fn build_connector(config: &RedisConfig) -> std::result::Result<Connector, Redis
             Ok(Connector::Cluster(builder.build()?))
         }
     }
+}
+
+/// Largest PEM file a `rediss:` name may point at.
+const MAX_PEM_FILE_LEN: u64 = 1 << 20;
+
+fn pem_error(what: &str, path: &str, why: impl fmt::Display) -> Error {
+    parse_error(format!("rediss replay cache: the {what} file {path} {why}"))
+}
+
+/// The bytes of a PEM file, at most [`MAX_PEM_FILE_LEN`]; zeroized when dropped (a key).
+fn read_pem(what: &str, path: &str) -> Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| pem_error(what, path, format_args!("cannot be read: {e}"));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Sized up front: a growing buffer would leave copies of a key behind when it moves.
+    let len = file.metadata().map_err(unreadable)?.len();
+    let mut pem = Zeroizing::new(Vec::with_capacity(len.min(MAX_PEM_FILE_LEN) as usize + 1));
+    file.take(MAX_PEM_FILE_LEN + 1)
+        .read_to_end(&mut pem)
+        .map_err(unreadable)?;
+    if pem.len() as u64 > MAX_PEM_FILE_LEN {
+        return Err(pem_error(
+            what,
+            path,
+            format_args!("is larger than {MAX_PEM_FILE_LEN} bytes"),
+        ));
+    }
+    Ok(pem)
+}
+
+/// Reads and checks the PEM files of a `rediss:` name, as rustls will use them: every CA
+/// certificate a trust anchor, the client's chain and key loadable by the provider and
+/// matching. The client crate gets the checked bytes (it builds its TLS configuration per
+/// connection from them).
+fn tls_certificates(tls: &RedisTls) -> Result<TlsCertificates> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certificates =
+        |what: &str, path: &str, pem: &[u8]| -> Result<Vec<CertificateDer<'static>>> {
+            let certs = CertificateDer::pem_slice_iter(pem)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| pem_error(what, path, format_args!("is not valid PEM: {e}")))?;
+            if certs.is_empty() {
+                return Err(pem_error(
+                    what,
+                    path,
+                    "holds no certificate (-----BEGIN CERTIFICATE-----)",
+                ));
+            }
+            Ok(certs)
+        };
+    use_ring_unless_the_process_chose();
+    let mut roots = rustls::RootCertStore::empty();
+    let root_cert = match &tls.ca {
+        None => None,
+        Some(path) => {
+            let pem = read_pem("ca", path)?;
+            for (i, cert) in certificates("ca", path, &pem)?.into_iter().enumerate() {
+                roots.add(cert).map_err(|e| {
+                    pem_error(
+                        "ca",
+                        path,
+                        format_args!(
+                            "has a certificate (number {}) that cannot be a trust anchor: {e}",
+                            i + 1
+                        ),
+                    )
+                })?;
+            }
+            Some(pem.to_vec())
+        }
+    };
+    let client_tls = match &tls.client {
+        None => None,
+        Some((cert_path, key_path)) => {
+            let cert_pem = read_pem("cert", cert_path)?;
+            let chain = certificates("cert", cert_path, &cert_pem)?;
+            let key_pem = read_pem("key", key_path)?;
+            let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+                let why = match e {
+                    rustls::pki_types::pem::Error::NoItemsFound => "holds no private key \
+                        (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY)"
+                        .to_string(),
+                    e => format!("is not a valid PEM private key: {e}"),
+                };
+                pem_error("key", key_path, why)
+            })?;
+            // The provider the client crate will use (its ClientConfig::builder()).
+            rustls::ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| {
+                    parse_error(format!(
+                    "rediss replay cache: the client certificate {cert_path} and key {key_path} \
+                     cannot be used together: {e}"
+                ))
+                })?;
+            Some(ClientTlsConfig {
+                client_cert: cert_pem.to_vec(),
+                client_key: key_pem.to_vec(),
+            })
+        }
+    };
+    Ok(TlsCertificates {
+        client_tls,
+        root_cert,
+    })
+}
+
+/// rustls takes its crypto from the process' default provider; this build compiles in
+/// only ring, which rustls would pick by itself, but an application linking krbap with its
+/// own rustls may have both providers (then rustls picks none and would panic) or may have
+/// chosen one already (then it stays). Once per process, never failing.
+///
+/// rustls 0.23.48 deprecates ring's provider for its lack of post-quantum key exchange
+/// (X25519MLKEM768 is aws-lc-rs only); ring is chosen here to keep the build free of
+/// aws-lc's C toolchain (cmake, nasm). What a recording of the traffic could one day reveal
+/// is the Redis password and hashes that expire within minutes; an application that wants
+/// the hybrid key exchange installs aws-lc-rs as the process default, which is then used.
+fn use_ring_unless_the_process_chose() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Err: another thread installed one meanwhile; that one is used.
+            #[allow(deprecated)]
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    });
+}
+
+/// The TLS error under a client error, if any. rustls reports through an `io::Error`
+/// wrapping its own; the client crate keeps either in an `Arc<dyn Error>`, which its
+/// `source()` returns as such (and `io::Error::source()` skips the error it wraps), so each
+/// layer is opened by hand.
+fn tls_error(e: &RedisError) -> Option<&rustls::Error> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    fn direct<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let io = err.downcast_ref::<std::io::Error>()?;
+        io.get_ref()?.downcast_ref::<rustls::Error>()
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = direct(err) {
+            return Some(tls);
+        }
+        if let Some(shared) = err.downcast_ref::<Shared>() {
+            if let Some(tls) = direct(&**shared) {
+                return Some(tls);
+            }
+        }
+        next = err.source();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -1045,6 +1422,42 @@ mod tests {
     }
 
     #[test]
+    fn tls_names() {
+        let c = ok("rediss://app:pw@redis.example.com:6380/1?ca=/etc/ssl/redis%20ca.pem");
+        assert_eq!(
+            c.tls,
+            Some(RedisTls {
+                ca: Some("/etc/ssl/redis ca.pem".into()),
+                client: None
+            })
+        );
+        assert_eq!(
+            c.name(),
+            "rediss://app:***@redis.example.com:6380/1?prefix=krbap:rc:&timeout_ms=500\
+             &ca=/etc/ssl/redis%20ca.pem"
+        );
+        assert_eq!(c.server_text(), "redis.example.com:6380 db 1 over TLS");
+        let c = ok("rediss://h?key=/k.pem&cert=/c.pem");
+        assert_eq!(
+            c.tls,
+            Some(RedisTls {
+                ca: None,
+                client: Some(("/c.pem".into(), "/k.pem".into()))
+            })
+        );
+        assert!(
+            c.name().ends_with("&cert=/c.pem&key=/k.pem"),
+            "{}",
+            c.name()
+        );
+        assert_eq!(ok("rediss://h").tls, Some(RedisTls::default()));
+        assert_eq!(ok("redis://h").tls, None);
+        assert_eq!(ok("redis://h").server_text(), "h:6379 db 0");
+        assert!(bad("rediss://h?cert=/c").detail.contains("without key="));
+        assert!(bad("redis://h?ca=/c").detail.contains("rediss://"));
+    }
+
+    #[test]
     fn canonical_names_parse_back() {
         for name in [
             "redis://127.0.0.1",
@@ -1052,6 +1465,9 @@ mod tests {
             "redis://:x@[2001:db8::7]:6380",
             "redis+unix:///var/run/r%3Fs.sock?password=z&db=4",
             "redis+cluster://:pw@a:1,b:2,c?prefix=",
+            "rediss://h",
+            "rediss://u:p@h:6380/2?ca=/etc/r%20a%26b.pem&cert=/c.pem&key=/k%3F.pem",
+            "rediss://[::1]:1?cert=/c&key=/k",
         ] {
             let c = ok(name);
             assert_eq!(ok(&c.to_name(true)), c, "{name}");
@@ -1096,6 +1512,21 @@ mod tests {
             "redis+unix:///s?timeout_ms=5&timeout_ms=6",
             "redis+cluster://a:1,,b:2",
             "redis+cluster://a:1/3",
+            "redis://h?ca=/c.pem",
+            "redis+unix:///s?key=/k.pem",
+            "redis+cluster://h?cert=/c.pem",
+            "rediss:",
+            "rediss://",
+            "rediss://h?cert=/c.pem",
+            "rediss://h?key=/k.pem",
+            "rediss://h?ca=",
+            "rediss://h?ca=c.pem",
+            "rediss://h?ca=%00",
+            "rediss://h?ca=/a%0Ab",
+            "rediss://h?ca=/a&ca=/b",
+            "rediss://h?insecure=1",
+            "rediss://h?tls=no",
+            "rediss://h?cert=/c&key=",
         ] {
             let e = bad(name);
             assert_eq!(e.minor, RC_PARSE, "{name}: {e:?}");
@@ -1103,9 +1534,12 @@ mod tests {
         let long = format!("redis://h?prefix={}", "a".repeat(REDIS_MAX_PREFIX_LEN + 1));
         assert_eq!(bad(&long).minor, RC_PARSE);
         assert_eq!(bad(&"x".repeat(REDIS_MAX_NAME_LEN + 1)).minor, RC_PARSE);
+        // Short enough as given, too long once canonical (the fuzzer's find).
+        let raw = format!("rediss://h?ca=/{}", "(".repeat(2000));
+        assert!(raw.len() <= REDIS_MAX_NAME_LEN);
+        assert!(bad(&raw).detail.contains("once %-encoded"));
         let many = format!("redis+cluster://{}", vec!["h:1"; 65].join(","));
         assert_eq!(bad(&many).minor, RC_PARSE);
-        assert_eq!(bad("rediss://h").minor, RC_TYPE_NOTFOUND);
         assert_eq!(bad("rediss+cluster://h").minor, RC_TYPE_NOTFOUND);
         assert!(bad("redis://h?bogus=1").detail.contains("\"bogus\""));
     }

@@ -3,9 +3,14 @@
 # redis-server on free loopback ports, no persistence (--save '' --appendonly no), all
 # files in DIR, stopped by pid.
 #
-#   redis.sh start DIR [--password PW] [--unix]
+#   redis.sh start DIR [--password PW] [--unix] [--tls [--tls-auth-clients yes|optional|no]]
 #                        one server; --password: requirepass PW; --unix: also a socket
 #                        DIR/redis.sock. DEBUG is enabled for local clients (DEBUG SLEEP).
+#                        --tls: TLS only (--port 0 --tls-port P), listening on 127.0.0.1
+#                        and 127.0.0.2, with a throwaway CA made by openssl in DIR: ca.crt,
+#                        server.crt (for 127.0.0.1 and localhost only), client.crt/.key (a
+#                        client certificate), other-ca.crt (a CA that signed nothing);
+#                        client certificates optional unless --tls-auth-clients says.
 #   redis.sh cluster DIR N [--password PW]
 #                        a Redis Cluster of N >= 3 masters (no replicas), slots spread by
 #                        redis-cli --cluster create; returns when cluster_state is ok
@@ -17,7 +22,9 @@
 #
 # start/cluster write DIR/env (export lines; `. DIR/env`):
 #   REDIS_PORT, REDIS_PASSWORD (may be empty), REDIS_SOCK (with --unix),
-#   REDIS_CLUSTER_PORTS ("p1 p2 ..." for cluster). Progress goes to stderr.
+#   REDIS_CLUSTER_PORTS ("p1 p2 ..." for cluster), with --tls REDIS_TLS_PORT (= REDIS_PORT),
+#   REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY (the client's), REDIS_TLS_OTHER_CA.
+#   Progress goes to stderr.
 # The packages are installed when missing (as root, non-interactive), as realm.sh does.
 set -euo pipefail
 
@@ -26,13 +33,14 @@ die() { say "error: $*"; exit 1; }
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 install_packages() {
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null \
+    && command -v openssl >/dev/null && return 0
   [ "$(id -u)" = 0 ] || die "redis-server is missing; run as root to install it"
   say "installing redis-server"
   local log; log=$(mktemp "${TMPDIR:-/tmp}/redis-apt.XXXXXX")
   if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=600 \
          && DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 \
-              --no-install-recommends redis-server redis-tools; } </dev/null >"$log" 2>&1; then
+              --no-install-recommends redis-server redis-tools openssl; } </dev/null >"$log" 2>&1; then
     tail -n 30 "$log" >&2; rm -f "$log"; die "apt-get failed"
   fi
   rm -f "$log"
@@ -49,7 +57,34 @@ cli_port() {
   local port=$1; shift
   local -a auth=()
   [ -n "${PASSWORD:-}" ] && auth=(-a "$PASSWORD" --no-auth-warning)
+  [ -n "${TLS:-}" ] && auth+=(--tls --cacert "$DIR/ca.crt" --cert "$DIR/client.crt"
+                                --key "$DIR/client.key")
   redis-cli -h 127.0.0.1 -p "$port" "${auth[@]}" "$@"
+}
+
+# make_certs: a throwaway CA (P-256) and the certificates of --tls in DIR, valid 2 days.
+make_certs() {
+  local d=$DIR
+  ossl() { openssl "$@" >>"$d/openssl.log" 2>&1 || { tail -n 20 "$d/openssl.log" >&2; die "openssl $1 failed"; }; }
+  local ca
+  for ca in ca other-ca; do
+    ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=krbap test $ca" -keyout "$d/$ca.key" -out "$d/$ca.crt" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+  done
+  # name SUBJECT EXTENSIONS: a key and a certificate signed by ca.
+  issue() {
+    ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+      -keyout "$d/$1.key" -out "$d/$1.csr"
+    printf '%s\n' "$3" >"$d/$1.ext"
+    ossl x509 -req -in "$d/$1.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+      -days 2 -extfile "$d/$1.ext" -out "$d/$1.crt"
+  }
+  issue server "krbap test redis" \
+    "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth"
+  issue client "krbap test client" "extendedKeyUsage=clientAuth"
+  chmod 600 "$d"/*.key
 }
 
 # pid_if_ours PORT: the pid in DIR/pid-PORT when it is a redis-server on that port.
@@ -58,7 +93,8 @@ pid_if_ours() {
   [ -s "$f" ] || return 1
   pid=$(tr -cd '0-9' <"$f")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "redis-server.*:$1\b\|redis-server .*--port $1\b" \
+  tr '\0' ' ' <"/proc/$pid/cmdline" \
+    | grep -q "redis-server.*:$1\b\|redis-server .*--port $1\b\|redis-server .*--tls-port $1\b" \
     || return 1
   echo "$pid"
 }
@@ -92,7 +128,14 @@ new_server() {
     port_busy $((port + 10000)) && continue
     [ -e "$DIR/cmd-$port" ] && continue
     {
-      printf '%s\n' redis-server --bind 127.0.0.1 --port "$port" --dir "$DIR" \
+      if [ -n "${TLS:-}" ]; then
+        printf '%s\n' redis-server --bind 127.0.0.1 127.0.0.2 --port 0 --tls-port "$port" \
+          --tls-cert-file "$DIR/server.crt" --tls-key-file "$DIR/server.key" \
+          --tls-ca-cert-file "$DIR/ca.crt" --tls-auth-clients "$TLS"
+      else
+        printf '%s\n' redis-server --bind 127.0.0.1 --port "$port"
+      fi
+      printf '%s\n' --dir "$DIR" \
         --save '' --appendonly no --daemonize no --protected-mode yes \
         --enable-debug-command local --logfile '' --loglevel warning
       [ -n "${PASSWORD:-}" ] && printf '%s\n' --requirepass "$PASSWORD"
@@ -129,6 +172,13 @@ write_env() {
     printf 'export REDIS_PASSWORD=%q\n' "${PASSWORD:-}"
     [ -n "${SOCK:-}" ] && printf 'export REDIS_SOCK=%q\n' "$SOCK"
     [ -n "${CLUSTER_PORTS:-}" ] && printf 'export REDIS_CLUSTER_PORTS=%q\n' "$CLUSTER_PORTS"
+    if [ -n "${TLS:-}" ]; then
+      printf 'export REDIS_TLS_PORT=%q\n' "$(head -n 1 "$DIR/ports")"
+      printf 'export REDIS_TLS_CA=%q\n' "$DIR/ca.crt"
+      printf 'export REDIS_TLS_CERT=%q\n' "$DIR/client.crt"
+      printf 'export REDIS_TLS_KEY=%q\n' "$DIR/client.key"
+      printf 'export REDIS_TLS_OTHER_CA=%q\n' "$DIR/other-ca.crt"
+    fi
     true
   } >"$DIR/env"
 }
@@ -139,23 +189,33 @@ DIR=${2:-}
 shift 2
 DIR=$(mkdir -p "$DIR" && cd "$DIR" && pwd)
 PASSWORD=$(cat "$DIR/password" 2>/dev/null || true)
+TLS=$(cat "$DIR/tls" 2>/dev/null || true)  # the --tls-auth-clients of a --tls server
 
 case $cmd in
   start)
     install_packages
     stop_all
-    rm -f "$DIR"/cmd-* "$DIR"/pid-* "$DIR/ports" "$DIR/env" "$DIR/password" "$DIR/redis.sock"
-    PASSWORD="" SOCK="" unix=0
+    rm -f "$DIR"/cmd-* "$DIR"/pid-* "$DIR/ports" "$DIR/env" "$DIR/password" "$DIR/redis.sock" \
+      "$DIR/tls"
+    PASSWORD="" SOCK="" unix=0 TLS="" auth_clients=optional
     while [ $# -gt 0 ]; do
       case $1 in
         --password) PASSWORD=${2:?}; shift ;;
         --unix) unix=1 ;;
+        --tls) TLS=optional ;;
+        --tls-auth-clients) auth_clients=${2:?}; shift ;;
         *) die "start: unknown option $1" ;;
       esac
       shift
     done
     printf '%s' "$PASSWORD" >"$DIR/password"
     chmod 600 "$DIR/password"
+    if [ -n "$TLS" ]; then
+      case $auth_clients in yes|optional|no) ;; *) die "--tls-auth-clients yes|optional|no" ;; esac
+      TLS=$auth_clients
+      make_certs
+      printf '%s' "$TLS" >"$DIR/tls"
+    fi
     extra=()
     if [ "$unix" = 1 ]; then
       SOCK=$DIR/redis.sock
@@ -179,7 +239,9 @@ case $cmd in
       shift
     done
     stop_all
-    rm -f "$DIR"/cmd-* "$DIR"/pid-* "$DIR/ports" "$DIR/env" "$DIR/password" "$DIR"/nodes-*.conf
+    rm -f "$DIR"/cmd-* "$DIR"/pid-* "$DIR/ports" "$DIR/env" "$DIR/password" "$DIR"/nodes-*.conf \
+      "$DIR/tls"
+    TLS=""
     printf '%s' "$PASSWORD" >"$DIR/password"
     chmod 600 "$DIR/password"
     CLUSTER_PORTS=""
