@@ -692,9 +692,15 @@ fn forged_replies_checked() {
 fn response_too_big_retries_over_tcp() {
     // UDP answers KRB_ERR_RESPONSE_TOO_BIG; TCP on the same port answers KDC_ERR_POLICY,
     // so the error seen proves the retry went over TCP.
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let udp = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    // A free TCP port whose UDP twin is free too (another test may hold that UDP port).
+    let (l, port, udp) = (0..100)
+        .find_map(|_| {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = l.local_addr().unwrap().port();
+            let udp = UdpSocket::bind(("127.0.0.1", port)).ok()?;
+            Some((l, port, udp))
+        })
+        .expect("a TCP and UDP port pair");
     udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let err = |code: i32| {
         KrbError {
