@@ -120,7 +120,7 @@ go_test() {
     pass "$name: $np tests and subtests passed"
   else
     fail "$name: exit $rc, $np passed, $nf failed" \
-      "$(grep -E '^ *--- FAIL|_test.go:[0-9]+:|^panic|race|FAIL' "$log" | head -n 40)"
+      "$({ grep -E '^ *--- FAIL' "$log"; grep -E '_test.go:[0-9]+:|^panic|race|FAIL' "$log" | grep -v -- '--- FAIL'; } | head -n 40)"
   fi
 }
 start=$SECONDS
