@@ -17,6 +17,7 @@ use crate::error::{major, minor, Error, Result};
 use crate::pac::{PacCheck, TicketPac};
 use crate::principal::{Principal, PrincipalName};
 use crate::rcache::ReplayCache;
+use zeroize::Zeroize;
 
 /// Default maximum clock skew (MIT's `clockskew` default).
 pub const DEFAULT_CLOCK_SKEW: i64 = 300;
@@ -154,6 +155,25 @@ pub fn key_to_asn1(key: &Key) -> EncryptionKey {
 }
 
 fn decrypt_part(key: &Key, usage: u32, part: &EncryptedData, what: &str) -> Result<Vec<u8>> {
+    check_part_enctype(key, part, what)?;
+    key.decrypt(usage, &part.cipher)
+        .map_err(|e| integrity_error(e, what))
+}
+
+/// [`decrypt_part`] in the ciphertext's own buffer: the plaintext is `part.cipher[range]`
+/// (no copy of a kilobyte-sized ticket). The MAC at the end stays intact (the replay tag).
+fn decrypt_part_in_place(
+    key: &Key,
+    usage: u32,
+    part: &mut EncryptedData,
+    what: &str,
+) -> Result<std::ops::Range<usize>> {
+    check_part_enctype(key, part, what)?;
+    key.decrypt_in_place(usage, &mut part.cipher)
+        .map_err(|e| integrity_error(e, what))
+}
+
+fn check_part_enctype(key: &Key, part: &EncryptedData, what: &str) -> Result<()> {
     if part.etype != key.enctype().number() {
         return Err(Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
@@ -164,12 +184,14 @@ fn decrypt_part(key: &Key, usage: u32, part: &EncryptedData, what: &str) -> Resu
             ),
         ));
     }
-    key.decrypt(usage, &part.cipher).map_err(|e| {
-        let mut err: Error = e.into();
-        err.minor = minor::AP_ERR_BAD_INTEGRITY;
-        err.detail = format!("{what}: {e}");
-        err
-    })
+    Ok(())
+}
+
+fn integrity_error(e: crate::crypto::CryptoError, what: &str) -> Error {
+    let mut err: Error = e.into();
+    err.minor = minor::AP_ERR_BAD_INTEGRITY;
+    err.detail = format!("{what}: {e}");
+    err
 }
 
 /// Step 2 alone: finds the service key and decrypts the ticket (usage 2).
@@ -187,9 +209,21 @@ pub fn decrypt_ticket_with<'a>(
         realm: ticket.realm.clone(),
         name: ticket.sname.clone(),
     };
-    let sk = find_service_key(keys, &server, ticket.enc_part.etype, ticket.enc_part.kvno)?;
-    let plain = decrypt_part(&sk.key, usage::KDC_REP_TICKET, &ticket.enc_part, "ticket")?;
-    let (part, session_key) = decode_ticket_plaintext(&plain)?;
+    decrypt_ticket_in_place(&mut ticket.enc_part.clone(), &server, keys)
+}
+
+/// Decrypts a ticket's enc-part (for `server`) in its own buffer, and wipes the plaintext,
+/// which holds the session key, once decoded.
+fn decrypt_ticket_in_place<'a>(
+    enc_part: &mut EncryptedData,
+    server: &Principal,
+    keys: &'a [ServiceKey],
+) -> Result<(EncTicketPart, Key, &'a Key)> {
+    let sk = find_service_key(keys, server, enc_part.etype, enc_part.kvno)?;
+    let plain = decrypt_part_in_place(&sk.key, usage::KDC_REP_TICKET, enc_part, "ticket")?;
+    let decoded = decode_ticket_plaintext(&enc_part.cipher[plain.clone()]);
+    enc_part.cipher[plain].zeroize();
+    let (part, session_key) = decoded?;
     Ok((part, session_key, &sk.key))
 }
 
@@ -216,6 +250,33 @@ pub fn verify_ap_req(
     keys: &[ServiceKey],
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
+    let server = Principal {
+        realm: ap_req.ticket.realm.clone(),
+        name: ap_req.ticket.sname.clone(),
+    };
+    let mut req = ApReq {
+        ap_options: ap_req.ap_options,
+        ticket: Ticket {
+            enc_part: ap_req.ticket.enc_part.clone(),
+            ..Ticket::default()
+        },
+        authenticator: ap_req.authenticator.clone(),
+    };
+    let mut v = verify_ap_req_in_place(&mut req, &server, keys, policy)?;
+    v.server = server;
+    Ok(v)
+}
+
+/// [`verify_ap_req`] for the acceptor, which owns the AP-REQ: both parts are decrypted in
+/// their own buffers (their plaintexts wiped once decoded) and `server` is the ticket's
+/// server, taken out of `ap_req.ticket` by the caller. The result's `server` is left empty
+/// for the caller to fill.
+pub(crate) fn verify_ap_req_in_place(
+    ap_req: &mut ApReq,
+    server: &Principal,
+    keys: &[ServiceKey],
+    policy: &AcceptPolicy,
+) -> Result<VerifiedApReq> {
     if ap_req.ap_options & flags::AP_USE_SESSION_KEY != 0 {
         // User-to-user needs the acceptor's TGT session key, which a keytab acceptor lacks.
         return Err(Error::minor(
@@ -223,37 +284,49 @@ pub fn verify_ap_req(
             "user-to-user AP-REQ is not supported",
         ));
     }
-    let (ticket, session_key, service_key) = decrypt_ticket_with(&ap_req.ticket, keys)?;
-    let plain = decrypt_part(
+    let (ticket, session_key, service_key) =
+        decrypt_ticket_in_place(&mut ap_req.ticket.enc_part, server, keys)?;
+    let plain = decrypt_part_in_place(
         &session_key,
         usage::AP_REQ_AUTH,
-        &ap_req.authenticator,
+        &mut ap_req.authenticator,
         "authenticator",
     )?;
-    verify_decrypted(ap_req, ticket, session_key, service_key, &plain, policy)
+    let authenticator = decode_authenticator(&ap_req.authenticator.cipher[plain.clone()]);
+    // The plaintext may hold the initiator's subkey.
+    ap_req.authenticator.cipher[plain].zeroize();
+    verify_decrypted(
+        ap_req,
+        server,
+        ticket,
+        session_key,
+        service_key,
+        authenticator?,
+        policy,
+    )
 }
 
-/// The checks of [`verify_ap_req`] after both decryptions: `authenticator_plain` is the
-/// decrypted Authenticator DER, `ticket` and `session_key` the decrypted ticket,
-/// `service_key` the key that decrypted it.
-fn verify_decrypted(
-    ap_req: &ApReq,
-    ticket: EncTicketPart,
-    session_key: Key,
-    service_key: &Key,
-    authenticator_plain: &[u8],
-    policy: &AcceptPolicy,
-) -> Result<VerifiedApReq> {
-    let server = Principal {
-        realm: ap_req.ticket.realm.clone(),
-        name: ap_req.ticket.sname.clone(),
-    };
-    let authenticator = Authenticator::from_der(authenticator_plain).map_err(|e| {
+fn decode_authenticator(plain: &[u8]) -> Result<Authenticator> {
+    Authenticator::from_der(plain).map_err(|e| {
         Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!("authenticator decrypted but does not decode: {e}"),
         )
-    })?;
+    })
+}
+
+/// The checks of [`verify_ap_req`] after both decryptions: `authenticator` is the
+/// decoded Authenticator, `ticket` and `session_key` the decrypted ticket, `service_key`
+/// the key that decrypted it. The result's `server` is empty.
+fn verify_decrypted(
+    ap_req: &ApReq,
+    server: &Principal,
+    ticket: EncTicketPart,
+    session_key: Key,
+    service_key: &Key,
+    authenticator: Authenticator,
+    policy: &AcceptPolicy,
+) -> Result<VerifiedApReq> {
     if authenticator.crealm != ticket.crealm || !authenticator.cname.same_components(&ticket.cname)
     {
         return Err(Error::minor(
@@ -297,13 +370,13 @@ fn verify_decrypted(
         ));
     }
     // The PAC (MS-PAC): a forged or misplaced one fails here, before the replay cache.
-    let pac = crate::pac::check_ticket(&ticket, &server, service_key, &policy.pac)?;
+    let pac = crate::pac::check_ticket(&ticket, server, service_key, &policy.pac)?;
     // Last, so that only authenticators that passed every other check enter the cache.
     policy.replay_cache.check_and_store_authenticator(
         &ap_req.authenticator.cipher,
         session_key.enctype().mac_len(),
         &crate::rcache::AuthenticatorId {
-            server: &server,
+            server,
             client: &client,
             ctime: authenticator.ctime,
             cusec: authenticator.cusec,
@@ -318,7 +391,7 @@ fn verify_decrypted(
         .transpose()?;
     Ok(VerifiedApReq {
         ap_options: ap_req.ap_options,
-        server,
+        server: Principal::default(),
         client,
         ticket,
         session_key,
@@ -343,29 +416,40 @@ pub fn fuzz_verify_plaintexts(
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     let (ticket, session_key) = decode_ticket_plaintext(ticket_plain)?;
-    verify_decrypted(
+    let server = Principal {
+        realm: ap_req.ticket.realm.clone(),
+        name: ap_req.ticket.sname.clone(),
+    };
+    let mut v = verify_decrypted(
         ap_req,
+        &server,
         ticket,
         session_key,
         service_key,
-        authenticator_plain,
+        decode_authenticator(authenticator_plain)?,
         policy,
-    )
+    )?;
+    v.server = server;
+    Ok(v)
 }
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).
 pub fn build_ap_rep(session_key: &Key, rep: &EncApRepPart) -> Vec<u8> {
+    let mut out = Vec::new();
+    build_ap_rep_into(session_key, rep, &mut out);
+    out
+}
+
+/// [`build_ap_rep`] appended to `out`, encrypted straight into it.
+pub(crate) fn build_ap_rep_into(session_key: &Key, rep: &EncApRepPart, out: &mut Vec<u8>) {
     // The plaintext carries the acceptor subkey: wiped once encrypted.
     let plain = zeroize::Zeroizing::new(rep.to_der());
-    let cipher = session_key.encrypt(usage::AP_REP_ENCPART, &plain);
-    ApRep {
-        enc_part: EncryptedData {
-            etype: session_key.enctype().number(),
-            kvno: None,
-            cipher,
-        },
-    }
-    .to_der()
+    let enctype = session_key.enctype();
+    // Room for the ciphertext and the DER headers around it (no growth on the way).
+    out.reserve(plain.len() + enctype.ciphertext_overhead() + 32);
+    crate::asn1::encode_ap_rep_with(out, enctype.number(), None, |o| {
+        session_key.encrypt_parts_append(usage::AP_REP_ENCPART, &[&plain], o)
+    });
 }
 
 /// Step 6: decrypts KRB_AP_REP and checks that it echoes our ctime/cusec exactly.

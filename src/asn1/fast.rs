@@ -559,24 +559,35 @@ pub(super) fn encode_ap_req(v: &ApReq) -> Vec<u8> {
 
 /// AP-REP (pvno 5, msg-type 15); kvno encoded unsigned, as the rasn path.
 pub(super) fn encode_ap_rep(v: &ApRep) -> Vec<u8> {
-    let mut out = Vec::with_capacity(48 + v.enc_part.cipher.len());
-    cons(&mut out, app(15), |o| {
+    let e = &v.enc_part;
+    let mut out = Vec::with_capacity(48 + e.cipher.len());
+    encode_ap_rep_with(&mut out, e.etype, e.kvno, |o| {
+        o.extend_from_slice(&e.cipher)
+    });
+    out
+}
+
+/// AP-REP appended to `out`, with its ciphertext appended in place by `cipher` (the
+/// acceptor encrypts straight into its reply token).
+pub(crate) fn encode_ap_rep_with(
+    out: &mut Vec<u8>,
+    etype: i32,
+    kvno: Option<u32>,
+    cipher: impl FnOnce(&mut Vec<u8>),
+) {
+    cons(out, app(15), |o| {
         cons(o, SEQUENCE, |o| {
             cons(o, ctx(0), |o| put_int(o, 5));
             cons(o, ctx(1), |o| put_int(o, i64::from(msg_type::AP_REP)));
-            cons(o, ctx(2), |o| {
-                cons(o, SEQUENCE, |o| {
-                    let e = &v.enc_part;
-                    cons(o, ctx(0), |o| put_int(o, i64::from(e.etype)));
-                    if let Some(kvno) = e.kvno {
-                        cons(o, ctx(1), |o| put_int(o, i64::from(kvno)));
-                    }
-                    cons(o, ctx(2), |o| put_octets(o, OCTET_STRING, &e.cipher));
-                })
-            });
+            cons(o, ctx(2), |o| put_enc(o, etype, kvno, cipher));
         })
     });
-    out
+}
+
+/// A DER TLV (one-octet identifier) appended to `out`, its contents written by `f` (for
+/// framing outside this module, e.g. the GSS token header, RFC 2743 §3.1).
+pub(crate) fn encode_constructed(out: &mut Vec<u8>, ident: u8, f: impl FnOnce(&mut Vec<u8>)) {
+    cons(out, ident, f)
 }
 
 #[cfg(test)]

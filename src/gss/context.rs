@@ -20,7 +20,7 @@ use crate::gss::checksum::{
     ctx_flags, verify_bindings, ChannelBindings, GssChecksum, CKSUMTYPE_GSSAPI,
 };
 use crate::gss::name::Name;
-use crate::gss::token::{frame, unframe, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR};
+use crate::gss::token::{frame, frame_with, unframe, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR};
 use crate::gss::wrap::{MessageProtection, Unwrapped};
 use crate::pac::{Pac, PacCheck};
 use crate::principal::Principal;
@@ -147,11 +147,9 @@ fn initial_seq() -> u32 {
 
 /// The acceptor subkey's enctype: the initiator's first RFC 4537 preference that krbap
 /// supports, else the initiator subkey's (or session key's) enctype, as MIT chooses.
-fn acceptor_subkey_enctype(auth: &Authenticator, fallback: Enctype) -> Enctype {
-    let list = auth
-        .authorization_data
+fn acceptor_subkey_enctype(authenticator_ad: &AuthorizationData, fallback: Enctype) -> Enctype {
+    let list = authenticator_ad
         .iter()
-        .flatten()
         .filter(|e| e.ad_type == ad_type::IF_RELEVANT)
         .filter_map(|e| decode_authorization_data(&e.ad_data).ok())
         .flatten()
@@ -507,7 +505,7 @@ impl SecurityContext {
                 Error::defective_token(minor::G_WRONG_TOKID, "expected an AP-REQ token").into(),
             );
         }
-        let ap_req = ApReq::from_der(inner).map_err(Error::from)?;
+        let mut ap_req = ApReq::from_der(inner).map_err(Error::from)?;
         let (now, usec) = cred.clock.now();
         let error_token = |e: Error, server: Option<&Principal>| AcceptFailure {
             token: Some(frame(
@@ -516,9 +514,10 @@ impl SecurityContext {
             )),
             error: e,
         };
+        // Moved out of the AP-REQ: the verification reads the server from here.
         let server = Principal {
-            realm: ap_req.ticket.realm.clone(),
-            name: ap_req.ticket.sname.clone(),
+            realm: std::mem::take(&mut ap_req.ticket.realm),
+            name: std::mem::take(&mut ap_req.ticket.sname),
         };
         if let Some(n) = cred.name() {
             if !n.matches(&server) {
@@ -549,10 +548,11 @@ impl SecurityContext {
                 kdc_keys: &kdc_keys,
             },
         };
-        let v = ap::verify_ap_req(&ap_req, &keys, &policy)
+        let v = ap::verify_ap_req_in_place(&mut ap_req, &server, &keys, &policy)
             .map_err(|e| error_token(e, Some(&server)))?;
         let (mut ctx, reply) = Self::finish_accept(v, cred.clock_skew(), channel_bindings)
             .map_err(|e| error_token(e, Some(&server)))?;
+        ctx.server = server;
         ctx.clock_fixed = cred.clock.fixed();
         Ok((ctx, reply))
     }
@@ -636,7 +636,7 @@ impl SecurityContext {
             v.ticket.authorization_data.take().unwrap_or_default(),
             v.authenticator
                 .authorization_data
-                .clone()
+                .take()
                 .unwrap_or_default(),
         );
         // Kept per context: no spare capacity from the decoder's growth.
@@ -653,7 +653,7 @@ impl SecurityContext {
         let initiator_seq = v.authenticator.seq_number.unwrap_or(0);
         let initiator_key = v.subkey.clone().unwrap_or_else(|| v.session_key.cached());
         let (protection, reply) = if v.ap_options & kflags::AP_MUTUAL_REQUIRED != 0 {
-            let enctype = acceptor_subkey_enctype(&v.authenticator, initiator_key.enctype());
+            let enctype = acceptor_subkey_enctype(&authz_raw.1, initiator_key.enctype());
             let acceptor_subkey = Key::random(enctype);
             let seq = initial_seq();
             let rep = EncApRepPart {
@@ -662,7 +662,10 @@ impl SecurityContext {
                 subkey: Some(ap::key_to_asn1(&acceptor_subkey)),
                 seq_number: Some(seq),
             };
-            let token = frame(TOK_AP_REP, &ap::build_ap_rep(&v.session_key, &rep));
+            // Encrypted straight into the reply token.
+            let token = frame_with(TOK_AP_REP, 192, |o| {
+                ap::build_ap_rep_into(&v.session_key, &rep, o)
+            });
             let p = MessageProtection::new(
                 acceptor_subkey,
                 true,

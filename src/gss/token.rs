@@ -51,6 +51,22 @@ pub fn frame(tok_id: [u8; 2], inner: &[u8]) -> Vec<u8> {
     frame_parts(KRB5_MECH_OID, &[&tok_id, inner])
 }
 
+/// [`frame`] with the inner token appended in place by `f` (no copy of it); `capacity`
+/// is the expected inner length.
+pub(crate) fn frame_with(
+    tok_id: [u8; 2],
+    capacity: usize,
+    f: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + KRB5_MECH_OID.len() + capacity);
+    crate::asn1::encode_constructed(&mut out, APPLICATION_0, |o| {
+        o.extend_from_slice(KRB5_MECH_OID);
+        o.extend_from_slice(&tok_id);
+        f(o);
+    });
+    out
+}
+
 /// An RFC 2743 §3.1 InitialContextToken for any mechanism: `0x60 <length> <oid_tlv>`
 /// followed by `parts` (SPNEGO frames its NegTokenInit with this too).
 pub(crate) fn frame_parts(oid_tlv: &[u8], parts: &[&[u8]]) -> Vec<u8> {
