@@ -248,6 +248,60 @@ pub(crate) fn derive_bytes(
     Ok(out)
 }
 
+/// The base key's keyed HMAC state for KDF-HMAC-SHA2 (RFC 8009 §3), `None` for the SHA-1
+/// enctypes (DK encrypts with AES). Made once per key ([`crate::crypto::Key`] keeps it),
+/// each derivation then costs two compressions (one block in, one out) instead of four.
+pub(crate) fn kdf_base(enctype: Enctype, base: &[u8]) -> Option<KeyedMac> {
+    match MacHash::of(enctype) {
+        MacHash::Sha1 => None,
+        hash => Some(KeyedMac::new(hash, base)),
+    }
+}
+
+/// KDF-HMAC-SHA2(key, label, k) as [`kdf_hmac_sha2`], with the key's keyed state.
+fn kdf_keyed(keyed: &KeyedMac, label: &[u8], out: &mut [u8]) {
+    let k_bits = ((out.len() * 8) as u32).to_be_bytes();
+    keyed.mac(&[&1u32.to_be_bytes(), label, &[0u8], &k_bits], out);
+}
+
+/// Ke and Ki for an encryption usage; `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
+pub(crate) fn derive_enc_keyed(
+    enctype: Enctype,
+    base: &[u8],
+    keyed: Option<&KeyedMac>,
+    usage: u32,
+) -> Result<EncKeys, CryptoError> {
+    let Some(keyed) = keyed else {
+        return derive_enc(enctype, base, usage);
+    };
+    let mut ke = Zeroizing::new([0u8; 32]);
+    let ke = &mut ke[..enctype.key_len()];
+    let mut ki = Zeroizing::new([0u8; 32]);
+    let ki = &mut ki[..mac_key_len(enctype)];
+    kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Encryption), ke);
+    kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Integrity), ki);
+    Ok(EncKeys {
+        ke: AesKey::new(ke)?,
+        ki: MacKey::new(enctype, ki),
+    })
+}
+
+/// Kc for a checksum usage; `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
+pub(crate) fn derive_checksum_key_keyed(
+    enctype: Enctype,
+    base: &[u8],
+    keyed: Option<&KeyedMac>,
+    usage: u32,
+) -> Result<MacKey, CryptoError> {
+    let Some(keyed) = keyed else {
+        return derive_checksum_key(enctype, base, usage);
+    };
+    let mut kc = Zeroizing::new([0u8; 32]);
+    let kc = &mut kc[..mac_key_len(enctype)];
+    kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Checksum), kc);
+    Ok(MacKey::new(enctype, kc))
+}
+
 /// Ke and Ki for an encryption usage.
 pub(crate) fn derive_enc(
     enctype: Enctype,

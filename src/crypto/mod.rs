@@ -27,6 +27,7 @@ pub use nfold::nfold;
 pub(crate) use rng::fork_generation;
 
 use kdf::{EncKeys, MacHash, MacKey};
+use keyed_mac::KeyedMac;
 
 /// Key usage numbers (RFC 4120 §7.5.1, RFC 4121 §2).
 pub mod usage {
@@ -226,6 +227,10 @@ struct KeyInner {
     /// False for a key used once or twice and dropped (a ticket's session key on
     /// accept): each derivation is made for its call, with no cache to allocate.
     cache: bool,
+    /// The SHA-2 enctypes' keyed KDF state (RFC 8009 §3), made on the first derivation,
+    /// cached or not: an accept derives two usages from the ticket's session key, and a
+    /// context key four to six.
+    kdf: OnceLock<Box<KeyedMac>>,
 }
 
 struct Slots {
@@ -300,6 +305,7 @@ impl Key {
                 bytes: key,
                 slots: OnceLock::new(),
                 cache,
+                kdf: OnceLock::new(),
             }),
         })
     }
@@ -356,10 +362,22 @@ impl Key {
         })
     }
 
+    /// The keyed KDF state of a SHA-2 key ([`kdf::kdf_base`]); `None` for SHA-1.
+    fn kdf_base(&self) -> Option<&KeyedMac> {
+        if let Some(k) = self.inner.kdf.get() {
+            return Some(k);
+        }
+        let keyed = kdf::kdf_base(self.enctype(), self.bytes())?;
+        Some(self.inner.kdf.get_or_init(|| Box::new(keyed)))
+    }
+
     fn enc_keys(&self, usage: u32) -> Derived<'_, EncKeys> {
-        let derive = || match kdf::derive_enc(self.enctype(), self.bytes(), usage) {
-            Ok(k) => k,
-            Err(_) => unreachable!("a Key always has a valid length"),
+        let derive = || {
+            let keyed = self.kdf_base();
+            match kdf::derive_enc_keyed(self.enctype(), self.bytes(), keyed, usage) {
+                Ok(k) => k,
+                Err(_) => unreachable!("a Key always has a valid length"),
+            }
         };
         if !self.inner.cache {
             return Derived::Owned(derive());
@@ -368,9 +386,12 @@ impl Key {
     }
 
     fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
-        let derive = || match kdf::derive_checksum_key(self.enctype(), self.bytes(), usage) {
-            Ok(k) => k,
-            Err(_) => unreachable!("a Key always has a valid length"),
+        let derive = || {
+            let keyed = self.kdf_base();
+            match kdf::derive_checksum_key_keyed(self.enctype(), self.bytes(), keyed, usage) {
+                Ok(k) => k,
+                Err(_) => unreachable!("a Key always has a valid length"),
+            }
         };
         if !self.inner.cache {
             return Derived::Owned(derive());
