@@ -9,6 +9,7 @@
 //! the first block somewhere else (decrypt drops the confounder without a memmove).
 
 use aes::cipher::consts::U16;
+use aes::cipher::generic_array::GenericArray;
 use aes::cipher::typenum::Unsigned;
 use aes::cipher::{
     Block, BlockBackend, BlockClosure, BlockDecrypt, BlockEncrypt, BlockSizeUser, KeyInit,
@@ -41,13 +42,19 @@ pub(crate) enum AesEncKey {
 impl AesEncKey {
     pub(crate) fn new(key: &[u8]) -> Result<AesEncKey, CryptoError> {
         match key.len() {
-            16 => Ok(AesEncKey::Aes128(
-                Aes128Enc::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
-            )),
-            32 => Ok(AesEncKey::Aes256(
-                Aes256Enc::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
-            )),
+            16 | 32 => Ok(AesEncKey::expand(key)),
             _ => Err(CryptoError::BadKeySize),
+        }
+    }
+
+    /// [`AesEncKey::new`] for a key of a valid length (a [`crate::crypto::Key`]'s or a
+    /// derived key's): returned directly, not through a `Result`, so that the ~1 KB
+    /// schedule is built in the caller's place rather than copied out.
+    pub(crate) fn expand(key: &[u8]) -> AesEncKey {
+        match key.len() {
+            16 => AesEncKey::Aes128(Aes128Enc::new(GenericArray::from_slice(key))),
+            32 => AesEncKey::Aes256(Aes256Enc::new(GenericArray::from_slice(key))),
+            n => unreachable!("AES keys are 16 or 32 bytes, not {n}"),
         }
     }
 
@@ -64,13 +71,18 @@ impl AesEncKey {
 impl AesKey {
     pub(crate) fn new(key: &[u8]) -> Result<AesKey, CryptoError> {
         match key.len() {
-            16 => Ok(AesKey::Aes128(
-                Aes128::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
-            )),
-            32 => Ok(AesKey::Aes256(
-                Aes256::new_from_slice(key).map_err(|_| CryptoError::BadKeySize)?,
-            )),
+            16 | 32 => Ok(AesKey::expand(key)),
             _ => Err(CryptoError::BadKeySize),
+        }
+    }
+
+    /// [`AesKey::new`] for a key of a valid length, built in the caller's place (see
+    /// [`AesEncKey::expand`]).
+    pub(crate) fn expand(key: &[u8]) -> AesKey {
+        match key.len() {
+            16 => AesKey::Aes128(Aes128::new(GenericArray::from_slice(key))),
+            32 => AesKey::Aes256(Aes256::new(GenericArray::from_slice(key))),
+            n => unreachable!("AES keys are 16 or 32 bytes, not {n}"),
         }
     }
 

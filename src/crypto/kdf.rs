@@ -264,6 +264,32 @@ fn kdf_keyed(keyed: &KeyedMac, label: &[u8], out: &mut [u8]) {
     keyed.mac(&[&1u32.to_be_bytes(), label, &[0u8], &k_bits], out);
 }
 
+/// Ke's bytes (into `ke`, the key length) and Ki for an encryption usage of a key that
+/// does not cache them: the caller expands Ke where it uses it, so the schedule is not
+/// moved around. `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
+pub(crate) fn derive_enc_raw(
+    enctype: Enctype,
+    base: &[u8],
+    keyed: Option<&KeyedMac>,
+    usage: u32,
+    ke: &mut [u8],
+) -> MacKey {
+    let mut ki = Zeroizing::new([0u8; 32]);
+    let ki = &mut ki[..mac_key_len(enctype)];
+    match keyed {
+        Some(keyed) => {
+            kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Encryption), ke);
+            kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Integrity), ki);
+        }
+        None => {
+            let aes = AesEncKey::expand(base);
+            dk_aes(&aes, &folded_constant(usage, KeyPurpose::Encryption), ke);
+            dk_aes(&aes, &folded_constant(usage, KeyPurpose::Integrity), ki);
+        }
+    }
+    MacKey::new(enctype, ki)
+}
+
 /// Ke and Ki for an encryption usage; `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
 pub(crate) fn derive_enc_keyed(
     enctype: Enctype,

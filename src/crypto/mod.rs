@@ -26,6 +26,7 @@ pub use kdf::KeyPurpose;
 pub use nfold::nfold;
 pub(crate) use rng::fork_generation;
 
+use cts::AesKey;
 use kdf::{EncKeys, MacHash, MacKey};
 use keyed_mac::KeyedMac;
 
@@ -371,6 +372,21 @@ impl Key {
         Some(self.inner.kdf.get_or_init(|| Box::new(keyed)))
     }
 
+    /// Runs `f` with Ke (expanded) and Ki for `usage`: the cached ones, or, for a key
+    /// without cache, ones derived here and expanded in this frame (an accept's session
+    /// key: no ~1 KB schedule copied through return values).
+    fn with_enc_keys<R>(&self, usage: u32, f: impl FnOnce(&AesKey, &MacKey) -> R) -> R {
+        if self.inner.cache {
+            let keys = self.enc_keys(usage);
+            return f(&keys.ke, &keys.ki);
+        }
+        let mut ke = Zeroizing::new([0u8; 32]);
+        let ke = &mut ke[..self.enctype().key_len()];
+        let ki = kdf::derive_enc_raw(self.enctype(), self.bytes(), self.kdf_base(), usage, ke);
+        let aes = AesKey::expand(ke);
+        f(&aes, &ki)
+    }
+
     fn enc_keys(&self, usage: u32) -> Derived<'_, EncKeys> {
         let derive = || {
             let keyed = self.kdf_base();
@@ -454,21 +470,23 @@ impl Key {
         for p in parts {
             out.extend_from_slice(p);
         }
-        let keys = self.enc_keys(usage);
         let hash = MacHash::of(enctype);
         let mut mac = [0u8; MAX_MAC_LEN];
         let mac = &mut mac[..mac_len];
         let body = &mut out[start..];
         let is_sha1 = matches!(hash, MacHash::Sha1);
-        if is_sha1 {
-            keys.ki.mac(&[body], mac);
-        }
-        if let Some((head, rest)) = body.split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>() {
-            keys.ke.encrypt_cs3(head, rest);
-        }
-        if !is_sha1 {
-            keys.ki.mac(&[&ZERO_IV, body], mac);
-        }
+        self.with_enc_keys(usage, |ke, ki| {
+            if is_sha1 {
+                ki.mac(&[body], mac);
+            }
+            if let Some((head, rest)) = body.split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>()
+            {
+                ke.encrypt_cs3(head, rest);
+            }
+            if !is_sha1 {
+                ki.mac(&[&ZERO_IV[..], body], mac);
+            }
+        });
         out.extend_from_slice(mac);
     }
 
@@ -483,26 +501,25 @@ impl Key {
     ) -> Result<(), CryptoError> {
         let enctype = self.enctype();
         let hash = MacHash::of(enctype);
-        let keys = self.enc_keys(usage);
         let mut mac = [0u8; MAX_MAC_LEN];
         let mac = &mut mac[..enctype.mac_len()];
-        let verified = match hash {
+        let verified = self.with_enc_keys(usage, |ke, ki| match hash {
             MacHash::Sha1 => {
                 // RFC 3961 §5.3: the MAC covers the plaintext (confounder included).
-                keys.ke.decrypt_cs3(head, rest);
-                keys.ki.mac(&[head, rest], mac);
+                ke.decrypt_cs3(head, rest);
+                ki.mac(&[head, rest], mac);
                 ct_eq(mac, received_mac)
             }
             _ => {
                 // RFC 8009 §5: the MAC covers IV | ciphertext; check before decrypting.
-                keys.ki.mac(&[&ZERO_IV, head, rest], mac);
+                ki.mac(&[&ZERO_IV[..], &head[..], rest], mac);
                 let ok = ct_eq(mac, received_mac);
                 if ok {
-                    keys.ke.decrypt_cs3(head, rest);
+                    ke.decrypt_cs3(head, rest);
                 }
                 ok
             }
-        };
+        });
         if verified {
             Ok(())
         } else {
