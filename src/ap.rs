@@ -435,20 +435,29 @@ pub fn fuzz_verify_plaintexts(
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).
 pub fn build_ap_rep(session_key: &Key, rep: &EncApRepPart) -> Vec<u8> {
-    let mut out = Vec::new();
-    build_ap_rep_into(session_key, rep, &mut out);
+    let (plain, len) = ap_rep_plaintext(session_key, rep);
+    let mut out = Vec::with_capacity(len);
+    build_ap_rep_into(session_key, &plain, &mut out);
     out
 }
 
-/// [`build_ap_rep`] appended to `out`, encrypted straight into it.
-pub(crate) fn build_ap_rep_into(session_key: &Key, rep: &EncApRepPart, out: &mut Vec<u8>) {
-    // The plaintext carries the acceptor subkey: wiped once encrypted.
+/// The AP-REP's plaintext (it carries the acceptor subkey: wiped on drop) and the length
+/// of the AP-REP that [`build_ap_rep_into`] makes of it, for an exactly sized buffer.
+pub(crate) fn ap_rep_plaintext(
+    session_key: &Key,
+    rep: &EncApRepPart,
+) -> (zeroize::Zeroizing<Vec<u8>>, usize) {
     let plain = zeroize::Zeroizing::new(rep.to_der());
     let enctype = session_key.enctype();
-    // Room for the ciphertext and the DER headers around it (no growth on the way).
-    out.reserve(plain.len() + enctype.ciphertext_overhead() + 32);
-    crate::asn1::encode_ap_rep_with(out, enctype.number(), None, |o| {
-        session_key.encrypt_parts_append(usage::AP_REP_ENCPART, &[&plain], o)
+    let cipher_len = plain.len() + enctype.ciphertext_overhead();
+    let len = crate::asn1::ap_rep_len(enctype.number(), None, cipher_len);
+    (plain, len)
+}
+
+/// The AP-REP of [`ap_rep_plaintext`]'s `plain`, encrypted straight into `out`.
+pub(crate) fn build_ap_rep_into(session_key: &Key, plain: &[u8], out: &mut Vec<u8>) {
+    crate::asn1::encode_ap_rep_with(out, session_key.enctype().number(), None, |o| {
+        session_key.encrypt_parts_append(usage::AP_REP_ENCPART, &[plain], o)
     });
 }
 

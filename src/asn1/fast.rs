@@ -375,8 +375,8 @@ fn cons(out: &mut Vec<u8>, ident: u8, f: impl FnOnce(&mut Vec<u8>)) {
     }
 }
 
-/// INTEGER, minimal two's complement.
-fn put_int(out: &mut Vec<u8>, v: i64) {
+/// Octets of `v`'s minimal two's complement (X.690 §8.3.2).
+fn int_len(v: i64) -> usize {
     let bytes = v.to_be_bytes();
     let mut skip = 0;
     while skip < 7 {
@@ -387,9 +387,25 @@ fn put_int(out: &mut Vec<u8>, v: i64) {
             break;
         }
     }
+    8 - skip
+}
+
+/// The encoded length of a TLV with `n` content octets (X.690 §8.1.3 definite form).
+fn tlv(n: usize) -> usize {
+    let len_octets = if n < 0x80 {
+        1
+    } else {
+        1 + (usize::BITS - n.leading_zeros()).div_ceil(8) as usize
+    };
+    1 + len_octets + n
+}
+
+/// INTEGER, minimal two's complement.
+fn put_int(out: &mut Vec<u8>, v: i64) {
+    let n = int_len(v);
     out.push(INTEGER);
-    out.push((8 - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
+    out.push(n as u8);
+    out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
 }
 
 fn put_octets(out: &mut Vec<u8>, ident: u8, v: &[u8]) {
@@ -587,6 +603,17 @@ pub(crate) fn encode_ap_rep_with(
             cons(o, ctx(2), |o| put_enc(o, etype, kvno, cipher));
         })
     });
+}
+
+/// The length of [`encode_ap_rep_with`]'s output for a ciphertext of `cipher_len` bytes
+/// (so that a reply buffer is allocated exactly once, at its final size).
+pub(crate) fn ap_rep_len(etype: i32, kvno: Option<u32>, cipher_len: usize) -> usize {
+    let int = |v: i64| 2 + int_len(v);
+    let enc = tlv(int(i64::from(etype)))
+        + kvno.map_or(0, |k| tlv(int(i64::from(k))))
+        + tlv(tlv(cipher_len));
+    let body = tlv(int(5)) + tlv(int(i64::from(msg_type::AP_REP))) + tlv(tlv(enc));
+    tlv(tlv(body))
 }
 
 /// A DER TLV (one-octet identifier) appended to `out`, its contents written by `f` (for
@@ -969,5 +996,20 @@ mod tests {
             elements: &cell,
         };
         assert_eq!(r.int(), Some(-128));
+    }
+
+    #[test]
+    fn ap_rep_len_is_exact() {
+        for etype in [-1i32, 0, 17, 18, 20, 127, 128, 255, 256, 40_000] {
+            for kvno in [None, Some(0u32), Some(2), Some(200), Some(u32::MAX)] {
+                for cipher_len in (0..300).chain([1000, 65_535, 65_536, 70_000]) {
+                    let mut out = Vec::new();
+                    encode_ap_rep_with(&mut out, etype, kvno, |o| {
+                        o.resize(o.len() + cipher_len, 0xa5)
+                    });
+                    assert_eq!(ap_rep_len(etype, kvno, cipher_len), out.len());
+                }
+            }
+        }
     }
 }

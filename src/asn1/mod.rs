@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 mod convert;
 mod fast;
-pub(crate) use fast::{encode_ap_rep_with, encode_ap_req_with, encode_constructed};
+pub(crate) use fast::{ap_rep_len, encode_ap_rep_with, encode_ap_req_with, encode_constructed};
 pub mod kdc;
 pub(crate) mod time;
 mod tlv;

@@ -641,6 +641,7 @@ impl SecurityContext {
         );
         // Kept per context: no spare capacity from the decoder's growth.
         authz_raw.0.shrink_to_fit();
+        authz_raw.1.shrink_to_fit();
         let mut pac_entry = None;
         if let (Some(_), Some(at)) = (&v.pac.pac, v.pac.location) {
             if at.entries == 1 {
@@ -662,9 +663,10 @@ impl SecurityContext {
                 subkey: Some(ap::key_to_asn1(&acceptor_subkey)),
                 seq_number: Some(seq),
             };
-            // Encrypted straight into the reply token.
-            let token = frame_with(TOK_AP_REP, 192, |o| {
-                ap::build_ap_rep_into(&v.session_key, &rep, o)
+            // Encrypted straight into the reply token, allocated at its final size.
+            let (plain, len) = ap::ap_rep_plaintext(&v.session_key, &rep);
+            let token = frame_with(TOK_AP_REP, len, |o| {
+                ap::build_ap_rep_into(&v.session_key, &plain, o)
             });
             let p = MessageProtection::new(
                 acceptor_subkey,

@@ -51,14 +51,16 @@ pub fn frame(tok_id: [u8; 2], inner: &[u8]) -> Vec<u8> {
     frame_parts(KRB5_MECH_OID, &[&tok_id, inner])
 }
 
-/// [`frame`] with the inner token appended in place by `f` (no copy of it); `capacity`
-/// is the expected inner length.
+/// [`frame`] with the inner token appended in place by `f` (no copy of it); `inner_len`
+/// is the length `f` appends, so that the token is allocated once at its final size (a
+/// reply is handed to the caller and may be kept).
 pub(crate) fn frame_with(
     tok_id: [u8; 2],
-    capacity: usize,
+    inner_len: usize,
     f: impl FnOnce(&mut Vec<u8>),
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + KRB5_MECH_OID.len() + capacity);
+    let body_len = KRB5_MECH_OID.len() + 2 + inner_len;
+    let mut out = Vec::with_capacity(1 + der_length_size(body_len) + body_len);
     crate::asn1::encode_constructed(&mut out, APPLICATION_0, |o| {
         o.extend_from_slice(KRB5_MECH_OID);
         o.extend_from_slice(&tok_id);
