@@ -154,10 +154,11 @@ impl<'a, 'c> Reader<'a, 'c> {
         flags_from_bytes(self.expect(BIT_STRING)?).ok()
     }
 
-    /// `SEQUENCE OF` elements, each decoded by `f`.
+    /// `SEQUENCE OF` elements, each decoded by `f`, in a vector of exactly their number
+    /// (a principal's components and authorization data are kept per context).
     fn seq_of<T>(&mut self, mut f: impl FnMut(&mut Reader<'a, 'c>) -> Option<T>) -> Option<Vec<T>> {
         self.nested(SEQUENCE, |r| {
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(count_tlvs(r.buf));
             while !r.buf.is_empty() {
                 out.push(f(r)?);
             }
@@ -212,6 +213,39 @@ impl<'a, 'c> Reader<'a, 'c> {
             Some(AuthorizationDataEntry { ad_type, ad_data })
         })
     }
+}
+
+/// How many TLVs `buf` holds, by their headers alone, for a vector's capacity: at most 64
+/// (more grow the vector as it fills), and a malformed header ends the count (the decoder
+/// rejects it).
+fn count_tlvs(mut buf: &[u8]) -> usize {
+    let mut n = 0;
+    while n < 64 {
+        let Some((_, rest)) = buf.split_first() else {
+            break;
+        };
+        let Some((&l0, rest)) = rest.split_first() else {
+            break;
+        };
+        let (len, rest) = if l0 < 0x80 {
+            (usize::from(l0), rest)
+        } else {
+            let k = usize::from(l0 & 0x7f);
+            if !(1..=4).contains(&k) || rest.len() < k {
+                break;
+            }
+            let len = rest[..k]
+                .iter()
+                .fold(0usize, |v, &b| (v << 8) | usize::from(b));
+            (len, &rest[k..])
+        };
+        let Some(next) = rest.get(len..) else {
+            break;
+        };
+        buf = next;
+        n += 1;
+    }
+    n
 }
 
 /// Runs `f` on the whole of `bytes` (no trailing bytes).
@@ -1011,5 +1045,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The vectors a context keeps (principal components, authorization data) are exactly
+    /// sized: no spare capacity per accepted context.
+    #[test]
+    fn sequences_are_exactly_sized() {
+        let mut seen = 0;
+        for der in values(app(14)) {
+            let Some(req) = ap_req(&der) else { continue };
+            let c = &req.ticket.sname.components;
+            assert_eq!(c.capacity(), c.len());
+            seen += 1;
+        }
+        for der in values(app(3)) {
+            let Some(part) = enc_ticket_part(&der) else {
+                continue;
+            };
+            assert_eq!(
+                part.cname.components.capacity(),
+                part.cname.components.len()
+            );
+            if let Some(ad) = &part.authorization_data {
+                assert_eq!(ad.capacity(), ad.len());
+            }
+            seen += 1;
+        }
+        assert!(seen >= 4, "fixtures decoded: {seen}");
+        // The count stops at a malformed header or at 64, whatever follows.
+        assert_eq!(count_tlvs(&[0x1b, 0x01, b'a', 0x1b, 0x05, b'b']), 1);
+        assert_eq!(count_tlvs(&[0x1b, 0x84, 0xff, 0xff, 0xff, 0xff]), 0);
+        assert_eq!(count_tlvs(&[0x04, 0x00].repeat(100)), 64);
     }
 }

@@ -223,15 +223,21 @@ struct KeyInner {
     enctype: Enctype,
     bytes: Zeroizing<[u8; 32]>,
     /// Allocated on the first derivation: an accepted context holds two subkeys that a
-    /// server which only authenticates (HTTP Negotiate) never derives from.
-    slots: OnceLock<Box<Slots>>,
+    /// server which only authenticates (HTTP Negotiate) never derives from. One box for
+    /// all of it keeps an underived key at 56 bytes.
+    derived: OnceLock<Box<Derivations>>,
     /// False for a key used once or twice and dropped (a ticket's session key on
-    /// accept): each derivation is made for its call, with no cache to allocate.
+    /// accept): each derivation is made for its call, with no slots to allocate.
     cache: bool,
-    /// The SHA-2 enctypes' keyed KDF state (RFC 8009 §3), made on the first derivation,
-    /// cached or not: an accept derives two usages from the ticket's session key, and a
-    /// context key four to six.
-    kdf: OnceLock<Box<KeyedMac>>,
+}
+
+/// What a key keeps for its derivations.
+struct Derivations {
+    /// The SHA-2 enctypes' keyed KDF state (RFC 8009 §3), cached or not: an accept
+    /// derives two usages from the ticket's session key, a context key four to six.
+    kdf: Option<KeyedMac>,
+    /// The derived-key cache (caching keys only).
+    slots: Option<Slots>,
 }
 
 struct Slots {
@@ -304,9 +310,8 @@ impl Key {
             inner: Arc::new(KeyInner {
                 enctype,
                 bytes: key,
-                slots: OnceLock::new(),
+                derived: OnceLock::new(),
                 cache,
-                kdf: OnceLock::new(),
             }),
         })
     }
@@ -354,22 +359,35 @@ impl Key {
         }
     }
 
-    fn slots(&self) -> &Slots {
-        self.inner.slots.get_or_init(|| {
-            Box::new(Slots {
-                enc_keys: std::array::from_fn(|_| OnceLock::new()),
-                checksum_keys: std::array::from_fn(|_| OnceLock::new()),
+    /// The key's derivation state, made on its first derivation; `None` for a SHA-1 key
+    /// without cache, which has nothing to keep.
+    fn derivations(&self) -> Option<&Derivations> {
+        if let Some(d) = self.inner.derived.get() {
+            return Some(d);
+        }
+        let kdf = kdf::kdf_base(self.enctype(), self.bytes());
+        if kdf.is_none() && !self.inner.cache {
+            return None;
+        }
+        Some(self.inner.derived.get_or_init(|| {
+            Box::new(Derivations {
+                kdf,
+                slots: self.inner.cache.then(|| Slots {
+                    enc_keys: std::array::from_fn(|_| OnceLock::new()),
+                    checksum_keys: std::array::from_fn(|_| OnceLock::new()),
+                }),
             })
-        })
+        }))
     }
 
     /// The keyed KDF state of a SHA-2 key ([`kdf::kdf_base`]); `None` for SHA-1.
     fn kdf_base(&self) -> Option<&KeyedMac> {
-        if let Some(k) = self.inner.kdf.get() {
-            return Some(k);
-        }
-        let keyed = kdf::kdf_base(self.enctype(), self.bytes())?;
-        Some(self.inner.kdf.get_or_init(|| Box::new(keyed)))
+        self.derivations()?.kdf.as_ref()
+    }
+
+    /// The derived-key cache of a caching key.
+    fn slots(&self) -> Option<&Slots> {
+        self.derivations()?.slots.as_ref()
     }
 
     /// Runs `f` with Ke (expanded) and Ki for `usage`: the cached ones, or, for a key
@@ -395,10 +413,10 @@ impl Key {
                 Err(_) => unreachable!("a Key always has a valid length"),
             }
         };
-        if !self.inner.cache {
-            return Derived::Owned(derive());
+        match self.slots() {
+            Some(slots) => cached(&slots.enc_keys, usage, derive),
+            None => Derived::Owned(derive()),
         }
-        cached(&self.slots().enc_keys, usage, derive)
     }
 
     fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
@@ -409,10 +427,10 @@ impl Key {
                 Err(_) => unreachable!("a Key always has a valid length"),
             }
         };
-        if !self.inner.cache {
-            return Derived::Owned(derive());
+        match self.slots() {
+            Some(slots) => cached(&slots.checksum_keys, usage, derive),
+            None => Derived::Owned(derive()),
         }
-        cached(&self.slots().checksum_keys, usage, derive)
     }
 
     /// RFC 3961 encrypt: confounder || plaintext, CBC-CS3, truncated HMAC appended.
@@ -685,7 +703,7 @@ mod tests {
                 once.checksum_key(usage::ACCEPTOR_SIGN),
                 Derived::Owned(_)
             ));
-            assert!(once.inner.slots.get().is_none(), "no cache table allocated");
+            assert!(once.slots().is_none(), "no cache table allocated");
             let copy = once.cached();
             assert!(matches!(
                 copy.enc_keys(usage::AP_REQ_AUTH),
