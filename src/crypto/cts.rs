@@ -17,15 +17,24 @@ use aes::cipher::{
 };
 use aes::{Aes128, Aes128Enc, Aes256, Aes256Enc};
 
+#[cfg(target_arch = "x86_64")]
+use super::aes_ni;
 use super::CryptoError;
 
 pub(crate) const BLOCK: usize = 16;
 
-/// An expanded AES key (the schedule is zeroized on drop by aes' `zeroize` feature).
-// The variants differ by ~250 bytes; boxing the larger one would add a pointer chase to
+/// An expanded AES key for both directions: on AES-NI CPUs the two schedules of
+/// [`super::aes_ni`] (480 bytes), elsewhere the `aes` crate's (zeroized on drop by its
+/// `zeroize` feature).
+// The variants differ by ~500 bytes; boxing the larger ones would add a pointer chase to
 // every block operation, and the cached EncKeys that holds this is boxed already.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum AesKey {
+    #[cfg(target_arch = "x86_64")]
+    Ni {
+        enc: aes_ni::Schedule,
+        dec: aes_ni::Schedule,
+    },
     Aes128(Aes128),
     Aes256(Aes256),
 }
@@ -35,6 +44,8 @@ pub(crate) enum AesKey {
 // Short-lived (one derivation, on the stack): the variants' size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum AesEncKey {
+    #[cfg(target_arch = "x86_64")]
+    Ni(aes_ni::Schedule),
     Aes128(Aes128Enc),
     Aes256(Aes256Enc),
 }
@@ -48,9 +59,13 @@ impl AesEncKey {
     }
 
     /// [`AesEncKey::new`] for a key of a valid length (a [`crate::crypto::Key`]'s or a
-    /// derived key's): returned directly, not through a `Result`, so that the ~1 KB
-    /// schedule is built in the caller's place rather than copied out.
+    /// derived key's): returned directly, not through a `Result`, so that the schedule is
+    /// built in the caller's place rather than copied out.
     pub(crate) fn expand(key: &[u8]) -> AesEncKey {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(s) = aes_ni::Schedule::expand(key) {
+            return AesEncKey::Ni(s);
+        }
         match key.len() {
             16 => AesEncKey::Aes128(Aes128Enc::new(GenericArray::from_slice(key))),
             32 => AesEncKey::Aes256(Aes256Enc::new(GenericArray::from_slice(key))),
@@ -60,10 +75,11 @@ impl AesEncKey {
 
     /// One raw AES block encryption.
     pub(crate) fn encrypt_block(&self, block: &mut [u8; BLOCK]) {
-        let b = Block::<Aes128>::from_mut_slice(block);
         match self {
-            AesEncKey::Aes128(c) => c.encrypt_block(b),
-            AesEncKey::Aes256(c) => c.encrypt_block(b),
+            #[cfg(target_arch = "x86_64")]
+            AesEncKey::Ni(s) => s.encrypt_block(block),
+            AesEncKey::Aes128(c) => c.encrypt_block(Block::<Aes128>::from_mut_slice(block)),
+            AesEncKey::Aes256(c) => c.encrypt_block(Block::<Aes128>::from_mut_slice(block)),
         }
     }
 }
@@ -79,6 +95,11 @@ impl AesKey {
     /// [`AesKey::new`] for a key of a valid length, built in the caller's place (see
     /// [`AesEncKey::expand`]).
     pub(crate) fn expand(key: &[u8]) -> AesKey {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(enc) = aes_ni::Schedule::expand(key) {
+            let dec = enc.invert();
+            return AesKey::Ni { enc, dec };
+        }
         match key.len() {
             16 => AesKey::Aes128(Aes128::new(GenericArray::from_slice(key))),
             32 => AesKey::Aes256(Aes256::new(GenericArray::from_slice(key))),
@@ -90,6 +111,8 @@ impl AesKey {
     pub(crate) fn encrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]) {
         let job = Cs3Encrypt { head, rest };
         match self {
+            #[cfg(target_arch = "x86_64")]
+            AesKey::Ni { enc, .. } => enc.encrypt_with(job),
             AesKey::Aes128(c) => c.encrypt_with_backend(job),
             AesKey::Aes256(c) => c.encrypt_with_backend(job),
         }
@@ -99,10 +122,68 @@ impl AesKey {
     pub(crate) fn decrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]) {
         let job = Cs3Decrypt { head, rest };
         match self {
+            #[cfg(target_arch = "x86_64")]
+            AesKey::Ni { dec, .. } => dec.decrypt_with(job),
             AesKey::Aes128(c) => c.decrypt_with_backend(job),
             AesKey::Aes256(c) => c.decrypt_with_backend(job),
         }
     }
+}
+
+/// FUZZING HOOK, not an API: CBC-CS3 both ways and single blocks with the keys of
+/// [`AesKey::expand`] and [`AesEncKey::expand`] (the AES-NI schedules of
+/// [`super::aes_ni`] where the CPU has them) against the `aes` crate's, panicking on any
+/// difference. Input: byte 0 picks AES-128 (even) or AES-256 (odd), then the key, then
+/// a message of at least one block.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn fuzz_aes_differential(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let key_len = if pick & 1 == 0 { 16 } else { 32 };
+    if rest.len() < key_len + BLOCK {
+        return;
+    }
+    let (key, msg) = rest.split_at(key_len);
+    let reference = match key_len {
+        16 => AesKey::Aes128(Aes128::new(GenericArray::from_slice(key))),
+        _ => AesKey::Aes256(Aes256::new(GenericArray::from_slice(key))),
+    };
+    let ours = AesKey::expand(key);
+    let run = |k: &AesKey, encrypt: bool| {
+        let mut buf = msg.to_vec();
+        if let Some((head, rest)) = buf.split_first_chunk_mut::<BLOCK>() {
+            if encrypt {
+                k.encrypt_cs3(head, rest);
+            } else {
+                k.decrypt_cs3(head, rest);
+            }
+        }
+        buf
+    };
+    let sealed = run(&ours, true);
+    assert_eq!(sealed, run(&reference, true), "CBC-CS3 encryption differs");
+    assert_eq!(
+        run(&ours, false),
+        run(&reference, false),
+        "CBC-CS3 decryption differs"
+    );
+    let mut back = sealed;
+    if let Some((head, rest)) = back.split_first_chunk_mut::<BLOCK>() {
+        ours.decrypt_cs3(head, rest);
+    }
+    assert_eq!(back, msg, "CBC-CS3 does not invert");
+    let mut a = [0u8; BLOCK];
+    a.copy_from_slice(&msg[..BLOCK]);
+    let mut b = a;
+    AesEncKey::expand(key).encrypt_block(&mut a);
+    match key_len {
+        16 => AesEncKey::Aes128(Aes128Enc::new(GenericArray::from_slice(key))),
+        _ => AesEncKey::Aes256(Aes256Enc::new(GenericArray::from_slice(key))),
+    }
+    .encrypt_block(&mut b);
+    assert_eq!(a, b, "block encryption differs");
 }
 
 /// Encrypt `buf` in place with AES-CBC-CS3 under `key` (16 or 32 bytes) and a zero IV.

@@ -15,12 +15,17 @@ use std::sync::{Arc, OnceLock};
 
 use zeroize::{Zeroize, Zeroizing};
 
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+mod aes_ni;
 mod cts;
 mod kdf;
 mod keyed_mac;
 mod nfold;
 mod rng;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use cts::fuzz_aes_differential;
 pub use cts::{aes_cts_decrypt, aes_cts_encrypt};
 pub use kdf::KeyPurpose;
 pub use nfold::nfold;
