@@ -27,30 +27,21 @@ trait Compress {
     fn output(state: &Self::State, out: &mut [u8]);
 }
 
-/// Blocks handed to the compression function per call: the crates take block arrays, so
-/// longer messages go through a small stack copy (≈1% of SHA-NI's cost), while a single
-/// block is passed as it is. Message bytes are not secret from this layer's point of view
-/// (the `hmac` crate's block buffer is not wiped either); key pads are.
-const BATCH: usize = 16;
-
-/// Compresses `blocks` (a multiple of the block length `L`) with `f`.
+/// Compresses `blocks` (a multiple of the block length `$block`) with `$f`, all in one
+/// call and without a copy: the crates take a slice of their block type, which is
+/// `[u8; $block]` underneath.
 macro_rules! compress_bytes {
     ($f:path, $len:ty, $block:expr, $state:expr, $blocks:expr) => {{
-        let (state, blocks) = ($state, $blocks);
-        if blocks.len() == $block {
-            $f(
-                state,
-                std::slice::from_ref(GenericArray::<u8, $len>::from_slice(blocks)),
-            );
-        } else if !blocks.is_empty() {
-            let mut buf: [GenericArray<u8, $len>; BATCH] = Default::default();
-            for batch in blocks.chunks(BATCH * $block) {
-                let n = batch.len() / $block;
-                for (b, chunk) in buf.iter_mut().zip(batch.chunks_exact($block)) {
-                    b.copy_from_slice(chunk);
-                }
-                $f(state, &buf[..n]);
-            }
+        let (state, blocks): (_, &[u8]) = ($state, $blocks);
+        let (whole, rest) = blocks.as_chunks::<$block>();
+        debug_assert!(rest.is_empty(), "a multiple of the block length");
+        // SAFETY: GenericArray<u8, N> is `#[repr(transparent)]` over an array of N bytes
+        // (generic-array's own `from_slice` relies on it), so `whole.len()` arrays of
+        // $block bytes are as many GenericArrays: same address, length and alignment 1.
+        let ga: &[GenericArray<u8, $len>] =
+            unsafe { std::slice::from_raw_parts(whole.as_ptr().cast(), whole.len()) };
+        if !ga.is_empty() {
+            $f(state, ga);
         }
     }};
 }
