@@ -19,9 +19,12 @@
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 
-use aes::cipher::consts::{U16, U8};
-use aes::cipher::inout::InOut;
-use aes::cipher::{Block, BlockBackend, BlockClosure, BlockSizeUser, ParBlocks, ParBlocksSizeUser};
+#[cfg(target_arch = "x86_64")]
+use aes::cipher::{
+    consts::{U16, U8},
+    inout::InOut,
+    Block, BlockBackend, BlockClosure, BlockSizeUser, ParBlocks, ParBlocksSizeUser,
+};
 
 /// Whether this CPU runs this module (checked once; `std` caches the answer).
 pub(crate) fn available() -> bool {
