@@ -50,8 +50,7 @@ impl<'a, 'c> Reader<'a, 'c> {
 
     /// The next TLV with identifier `ident` (one octet: tag numbers below 31); its contents.
     fn expect(&mut self, ident: u8) -> Option<&'a [u8]> {
-        let (&first, rest) = self.buf.split_first()?;
-        if first != ident {
+        if self.buf.first() != Some(&ident) {
             return None;
         }
         let n = self.elements.get() + 1;
@@ -59,27 +58,7 @@ impl<'a, 'c> Reader<'a, 'c> {
             return None;
         }
         self.elements.set(n);
-        let (&l0, rest) = rest.split_first()?;
-        let (len, rest) = if l0 < 0x80 {
-            (usize::from(l0), rest)
-        } else {
-            // DER long form: 1..=4 length octets, minimal (no leading zero, value >= 128).
-            let k = usize::from(l0 & 0x7f);
-            if !(1..=4).contains(&k) || rest.len() < k || rest[0] == 0 {
-                return None;
-            }
-            let len = rest[..k]
-                .iter()
-                .fold(0usize, |v, &b| (v << 8) | usize::from(b));
-            if len < 0x80 {
-                return None;
-            }
-            (len, &rest[k..])
-        };
-        if len > rest.len() {
-            return None;
-        }
-        let (contents, rest) = rest.split_at(len);
+        let (_, contents, rest) = split_tlv(self.buf)?;
         self.buf = rest;
         Some(contents)
     }
@@ -215,34 +194,44 @@ impl<'a, 'c> Reader<'a, 'c> {
     }
 }
 
+/// The first TLV of `buf` with a one-octet identifier: (identifier, contents, rest). DER
+/// lengths only: the short form below 128, else 1..=4 minimal length octets.
+fn split_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&ident, rest) = buf.split_first()?;
+    let (&l0, rest) = rest.split_first()?;
+    let (len, rest) = if l0 < 0x80 {
+        (usize::from(l0), rest)
+    } else {
+        // DER long form: 1..=4 length octets, minimal (no leading zero, value >= 128).
+        let k = usize::from(l0 & 0x7f);
+        if !(1..=4).contains(&k) || rest.len() < k || rest[0] == 0 {
+            return None;
+        }
+        let len = rest[..k]
+            .iter()
+            .fold(0usize, |v, &b| (v << 8) | usize::from(b));
+        if len < 0x80 {
+            return None;
+        }
+        (len, &rest[k..])
+    };
+    if len > rest.len() {
+        return None;
+    }
+    let (contents, rest) = rest.split_at(len);
+    Some((ident, contents, rest))
+}
+
 /// How many TLVs `buf` holds, by their headers alone, for a vector's capacity: at most 64
 /// (more grow the vector as it fills), and a malformed header ends the count (the decoder
 /// rejects it).
 fn count_tlvs(mut buf: &[u8]) -> usize {
     let mut n = 0;
     while n < 64 {
-        let Some((_, rest)) = buf.split_first() else {
+        let Some((_, _, rest)) = split_tlv(buf) else {
             break;
         };
-        let Some((&l0, rest)) = rest.split_first() else {
-            break;
-        };
-        let (len, rest) = if l0 < 0x80 {
-            (usize::from(l0), rest)
-        } else {
-            let k = usize::from(l0 & 0x7f);
-            if !(1..=4).contains(&k) || rest.len() < k {
-                break;
-            }
-            let len = rest[..k]
-                .iter()
-                .fold(0usize, |v, &b| (v << 8) | usize::from(b));
-            (len, &rest[k..])
-        };
-        let Some(next) = rest.get(len..) else {
-            break;
-        };
-        buf = next;
+        buf = rest;
         n += 1;
     }
     n
@@ -1075,6 +1064,11 @@ mod tests {
         // The count stops at a malformed header or at 64, whatever follows.
         assert_eq!(count_tlvs(&[0x1b, 0x01, b'a', 0x1b, 0x05, b'b']), 1);
         assert_eq!(count_tlvs(&[0x1b, 0x84, 0xff, 0xff, 0xff, 0xff]), 0);
+        assert_eq!(
+            count_tlvs(&[0x1b, 0x81, 0x05, b'a']),
+            0,
+            "non-minimal length"
+        );
         assert_eq!(count_tlvs(&[0x04, 0x00].repeat(100)), 64);
     }
 }
