@@ -19,6 +19,7 @@
 use super::convert::{
     check_msg_type, check_pvno, flags_from_bytes, int32_from_wire, uint32_from_wire,
 };
+use super::length::tlv_size;
 use super::tlv::MAX_ELEMENTS;
 use super::*;
 use std::cell::Cell;
@@ -413,16 +414,6 @@ fn int_len(v: i64) -> usize {
     8 - skip
 }
 
-/// The encoded length of a TLV with `n` content octets (X.690 §8.1.3 definite form).
-fn tlv(n: usize) -> usize {
-    let len_octets = if n < 0x80 {
-        1
-    } else {
-        1 + (usize::BITS - n.leading_zeros()).div_ceil(8) as usize
-    };
-    1 + len_octets + n
-}
-
 /// INTEGER, minimal two's complement.
 fn put_int(out: &mut Vec<u8>, v: i64) {
     let n = int_len(v);
@@ -631,18 +622,13 @@ pub(crate) fn encode_ap_rep_with(
 /// The length of [`encode_ap_rep_with`]'s output for a ciphertext of `cipher_len` bytes
 /// (so that a reply buffer is allocated exactly once, at its final size).
 pub(crate) fn ap_rep_len(etype: i32, kvno: Option<u32>, cipher_len: usize) -> usize {
-    let int = |v: i64| 2 + int_len(v);
-    let enc = tlv(int(i64::from(etype)))
-        + kvno.map_or(0, |k| tlv(int(i64::from(k))))
-        + tlv(tlv(cipher_len));
-    let body = tlv(int(5)) + tlv(int(i64::from(msg_type::AP_REP))) + tlv(tlv(enc));
-    tlv(tlv(body))
-}
-
-/// A DER TLV (one-octet identifier) appended to `out`, its contents written by `f` (for
-/// framing outside this module, e.g. the GSS token header, RFC 2743 §3.1).
-pub(crate) fn encode_constructed(out: &mut Vec<u8>, ident: u8, f: impl FnOnce(&mut Vec<u8>)) {
-    cons(out, ident, f)
+    let int = |v: i64| tlv_size(int_len(v));
+    let enc = tlv_size(int(i64::from(etype)))
+        + kvno.map_or(0, |k| tlv_size(int(i64::from(k))))
+        + tlv_size(tlv_size(cipher_len));
+    let body =
+        tlv_size(int(5)) + tlv_size(int(i64::from(msg_type::AP_REP))) + tlv_size(tlv_size(enc));
+    tlv_size(tlv_size(body))
 }
 
 #[cfg(test)]

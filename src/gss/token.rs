@@ -9,6 +9,7 @@
 //! must be minimally encoded (RFC 2743 §3.1 requires DER), so a token with a padded length
 //! is rejected instead of accepted.
 
+use crate::asn1::{der_length_size, push_der_length};
 use crate::error::{minor, Error};
 
 /// The DER TLV of the krb5 mechanism OID 1.2.840.113554.1.2.2 (RFC 1964 §1).
@@ -26,26 +27,6 @@ const APPLICATION_0: u8 = 0x60;
 /// The longest length field we read: four length octets (tokens under 4 GiB), as MIT does.
 const MAX_LENGTH_OCTETS: usize = 4;
 
-/// Appends the DER encoding of `len` (X.690 §8.1.3, definite and minimal).
-pub(crate) fn push_der_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-        return;
-    }
-    let bytes = (len as u64).to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count();
-    out.push(0x80 | (bytes.len() - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
-}
-
-pub(crate) fn der_length_size(len: usize) -> usize {
-    if len < 0x80 {
-        1
-    } else {
-        1 + (usize::BITS as usize / 8 - len.leading_zeros() as usize / 8)
-    }
-}
-
 /// Builds the framed token around `inner` (the AP-REQ, AP-REP or KRB-ERROR DER).
 pub fn frame(tok_id: [u8; 2], inner: &[u8]) -> Vec<u8> {
     frame_parts(KRB5_MECH_OID, &[&tok_id, inner])
@@ -61,11 +42,16 @@ pub(crate) fn frame_with(
 ) -> Vec<u8> {
     let body_len = KRB5_MECH_OID.len() + 2 + inner_len;
     let mut out = Vec::with_capacity(1 + der_length_size(body_len) + body_len);
-    crate::asn1::encode_constructed(&mut out, APPLICATION_0, |o| {
-        o.extend_from_slice(KRB5_MECH_OID);
-        o.extend_from_slice(&tok_id);
-        f(o);
-    });
+    out.push(APPLICATION_0);
+    push_der_length(&mut out, body_len);
+    out.extend_from_slice(KRB5_MECH_OID);
+    out.extend_from_slice(&tok_id);
+    f(&mut out);
+    debug_assert_eq!(
+        out.len(),
+        out.capacity(),
+        "`f` appends exactly `inner_len` bytes"
+    );
     out
 }
 

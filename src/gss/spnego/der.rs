@@ -20,8 +20,9 @@
 //! skipped. Everything else is strict DER (definite, minimal lengths; fields in order, each
 //! at most once; nothing after the last field), with MIT's asn1 minor codes.
 
+use crate::asn1::{push_der_length, tlv_size};
 use crate::error::{minor, Error, Result};
-use crate::gss::token::{der_length_size, frame_parts, push_der_length, split_initial};
+use crate::gss::token::{frame_parts, split_initial};
 
 /// DER contents (no tag, no length) of the object identifiers SPNEGO meets.
 pub mod oid {
@@ -540,10 +541,6 @@ fn put_tlv(out: &mut Vec<u8>, tag: u8, contents: &[u8]) {
     out.push(tag);
     push_der_length(out, contents.len());
     out.extend_from_slice(contents);
-}
-
-fn tlv_size(len: usize) -> usize {
-    1 + der_length_size(len) + len
 }
 
 /// `[n] OCTET STRING` of `value`.
