@@ -211,43 +211,6 @@ pub(crate) fn derived_len(enctype: Enctype, purpose: KeyPurpose) -> usize {
     }
 }
 
-/// Derive Kc/Ke/Ki for `usage` into `out` (`out.len()` = [`derived_len`]). `base_aes` is
-/// the base key's AES schedule for the SHA-1 enctypes (built by the caller so that Ke
-/// and Ki share it); ignored for SHA-2.
-fn derive_into(
-    enctype: Enctype,
-    base: &[u8],
-    base_aes: Option<&AesEncKey>,
-    usage: u32,
-    purpose: KeyPurpose,
-    out: &mut [u8],
-) {
-    match (MacHash::of(enctype), base_aes) {
-        (MacHash::Sha1, Some(aes)) => dk_aes(aes, &folded_constant(usage, purpose), out),
-        (hash, _) => kdf_hmac_sha2(hash, base, &usage_constant(usage, purpose), out),
-    }
-}
-
-fn base_aes(enctype: Enctype, base: &[u8]) -> Result<Option<AesEncKey>, CryptoError> {
-    match MacHash::of(enctype) {
-        MacHash::Sha1 => AesEncKey::new(base).map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// The raw bytes of one derived key (for test vectors and diagnostics).
-pub(crate) fn derive_bytes(
-    enctype: Enctype,
-    base: &[u8],
-    usage: u32,
-    purpose: KeyPurpose,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let aes = base_aes(enctype, base)?;
-    let mut out = Zeroizing::new(vec![0u8; derived_len(enctype, purpose)]);
-    derive_into(enctype, base, aes.as_ref(), usage, purpose, &mut out);
-    Ok(out)
-}
-
 /// The base key's keyed HMAC state for KDF-HMAC-SHA2 (RFC 8009 §3), `None` for the SHA-1
 /// enctypes (DK encrypts with AES). Made once per key ([`crate::crypto::Key`] keeps it),
 /// each derivation then costs two compressions (one block in, one out) instead of four.
@@ -258,15 +221,59 @@ pub(crate) fn kdf_base(enctype: Enctype, base: &[u8]) -> Option<KeyedMac> {
     }
 }
 
+/// A base key prepared for its derivations: the AES schedule DK encrypts with (RFC 3961
+/// §5.1, SHA-1 enctypes), or the keyed HMAC state of KDF-HMAC-SHA2 (RFC 8009 §3), the
+/// key's own ([`kdf_base`]) when it keeps one.
+// Short-lived (one or two derivations, on the stack), like the AesEncKey it holds.
+#[allow(clippy::large_enum_variant)]
+enum Base<'a> {
+    Dk(AesEncKey),
+    Kdf(&'a KeyedMac),
+    KdfOwned(KeyedMac),
+}
+
+impl<'a> Base<'a> {
+    /// `base` has the enctype's key length; `keyed` is its [`kdf_base`], if kept.
+    fn new(enctype: Enctype, base: &[u8], keyed: Option<&'a KeyedMac>) -> Base<'a> {
+        match (MacHash::of(enctype), keyed) {
+            (MacHash::Sha1, _) => Base::Dk(AesEncKey::expand(base)),
+            (_, Some(keyed)) => Base::Kdf(keyed),
+            (hash, None) => Base::KdfOwned(KeyedMac::new(hash, base)),
+        }
+    }
+
+    /// Kc, Ke or Ki for `usage` into `out` (`out.len()` = [`derived_len`]).
+    fn derive(&self, usage: u32, purpose: KeyPurpose, out: &mut [u8]) {
+        match self {
+            Base::Dk(aes) => dk_aes(aes, &folded_constant(usage, purpose), out),
+            Base::Kdf(keyed) => kdf_keyed(keyed, &usage_constant(usage, purpose), out),
+            Base::KdfOwned(keyed) => kdf_keyed(keyed, &usage_constant(usage, purpose), out),
+        }
+    }
+}
+
 /// KDF-HMAC-SHA2(key, label, k) as [`kdf_hmac_sha2`], with the key's keyed state.
 fn kdf_keyed(keyed: &KeyedMac, label: &[u8], out: &mut [u8]) {
     let k_bits = ((out.len() * 8) as u32).to_be_bytes();
     keyed.mac(&[&1u32.to_be_bytes(), label, &[0u8], &k_bits], out);
 }
 
-/// Ke's bytes (into `ke`, the key length) and Ki for an encryption usage of a key that
+/// The raw bytes of one derived key (for test vectors and diagnostics); `base` has the
+/// enctype's key length.
+pub(crate) fn derive_bytes(
+    enctype: Enctype,
+    base: &[u8],
+    usage: u32,
+    purpose: KeyPurpose,
+) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(vec![0u8; derived_len(enctype, purpose)]);
+    Base::new(enctype, base, None).derive(usage, purpose, &mut out);
+    out
+}
+
+/// Ke's bytes (into `ke`, the key length) and Ki for an encryption usage, for a key that
 /// does not cache them: the caller expands Ke where it uses it, so the schedule is not
-/// moved around. `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
+/// moved around. `keyed` is [`kdf_base`] of `base`, if the key keeps it.
 pub(crate) fn derive_enc_raw(
     enctype: Enctype,
     base: &[u8],
@@ -276,154 +283,39 @@ pub(crate) fn derive_enc_raw(
 ) -> MacKey {
     let mut ki = Zeroizing::new([0u8; 32]);
     let ki = &mut ki[..mac_key_len(enctype)];
-    match keyed {
-        Some(keyed) => {
-            kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Encryption), ke);
-            kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Integrity), ki);
-        }
-        None => {
-            let aes = AesEncKey::expand(base);
-            dk_aes(&aes, &folded_constant(usage, KeyPurpose::Encryption), ke);
-            dk_aes(&aes, &folded_constant(usage, KeyPurpose::Integrity), ki);
-        }
-    }
+    let base = Base::new(enctype, base, keyed);
+    base.derive(usage, KeyPurpose::Encryption, ke);
+    base.derive(usage, KeyPurpose::Integrity, ki);
     MacKey::new(enctype, ki)
 }
 
-/// Ke and Ki for an encryption usage; `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
-pub(crate) fn derive_enc_keyed(
-    enctype: Enctype,
-    base: &[u8],
-    keyed: Option<&KeyedMac>,
-    usage: u32,
-) -> Result<EncKeys, CryptoError> {
-    let Some(keyed) = keyed else {
-        return derive_enc(enctype, base, usage);
-    };
-    let mut ke = Zeroizing::new([0u8; 32]);
-    let ke = &mut ke[..enctype.key_len()];
-    let mut ki = Zeroizing::new([0u8; 32]);
-    let ki = &mut ki[..mac_key_len(enctype)];
-    kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Encryption), ke);
-    kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Integrity), ki);
-    Ok(EncKeys {
-        ke: AesKey::new(ke)?,
-        ki: MacKey::new(enctype, ki),
-    })
-}
-
-/// Kc for a checksum usage; `keyed` is [`kdf_base`] of `base` (SHA-2 enctypes).
-pub(crate) fn derive_checksum_key_keyed(
-    enctype: Enctype,
-    base: &[u8],
-    keyed: Option<&KeyedMac>,
-    usage: u32,
-) -> Result<MacKey, CryptoError> {
-    let Some(keyed) = keyed else {
-        return derive_checksum_key(enctype, base, usage);
-    };
-    let mut kc = Zeroizing::new([0u8; 32]);
-    let kc = &mut kc[..mac_key_len(enctype)];
-    kdf_keyed(keyed, &usage_constant(usage, KeyPurpose::Checksum), kc);
-    Ok(MacKey::new(enctype, kc))
-}
-
-/// Ke and Ki for an encryption usage.
+/// Ke (expanded) and Ki for an encryption usage; `keyed` as in [`derive_enc_raw`].
 pub(crate) fn derive_enc(
     enctype: Enctype,
     base: &[u8],
+    keyed: Option<&KeyedMac>,
     usage: u32,
-) -> Result<EncKeys, CryptoError> {
-    let aes = base_aes(enctype, base)?;
+) -> EncKeys {
     let mut ke = Zeroizing::new([0u8; 32]);
     let ke = &mut ke[..enctype.key_len()];
-    let ki = match MacHash::of(enctype) {
-        MacHash::Sha1 => {
-            derive_into(
-                enctype,
-                base,
-                aes.as_ref(),
-                usage,
-                KeyPurpose::Encryption,
-                ke,
-            );
-            derive_mac_with(enctype, base, aes.as_ref(), usage, KeyPurpose::Integrity)
-        }
-        hash => {
-            let mut ki = Zeroizing::new([0u8; 32]);
-            let ki = &mut ki[..mac_key_len(enctype)];
-            kdf_hmac_sha2_pair(
-                hash,
-                base,
-                [
-                    (&usage_constant(usage, KeyPurpose::Encryption), ke),
-                    (&usage_constant(usage, KeyPurpose::Integrity), ki),
-                ],
-            );
-            MacKey::new(enctype, ki)
-        }
-    };
-    Ok(EncKeys {
-        ke: AesKey::new(ke)?,
+    let ki = derive_enc_raw(enctype, base, keyed, usage, ke);
+    EncKeys {
+        ke: AesKey::expand(ke),
         ki,
-    })
-}
-
-/// Two KDF-HMAC-SHA2 outputs (RFC 8009 §3) from one base key: Ke and Ki of a usage.
-/// The keyed HMAC state (two compression-function calls of the key schedule) is made
-/// once and cloned, instead of once per output; for SHA-384 that is 6 compressions
-/// instead of 8 per usage (callgrind: SHA-512 compression was over half of an
-/// aes256-sha384 accept). The states are transient, like every MAC state here.
-fn kdf_hmac_sha2_pair(hash: MacHash, key: &[u8], jobs: [(&[u8], &mut [u8]); 2]) {
-    fn run<M: Mac + hmac::digest::KeyInit + Clone>(key: &[u8], jobs: [(&[u8], &mut [u8]); 2]) {
-        let keyed = <M as hmac::digest::KeyInit>::new_from_slice(key)
-            .expect("HMAC takes keys of any length");
-        for (label, out) in jobs {
-            let k_bits = ((out.len() * 8) as u32).to_be_bytes();
-            let mut mac = keyed.clone();
-            mac.update(&1u32.to_be_bytes());
-            mac.update(label);
-            mac.update(&[0u8]);
-            mac.update(&k_bits);
-            let tag = mac.finalize().into_bytes();
-            let n = out.len().min(tag.len());
-            out[..n].copy_from_slice(&tag[..n]);
-        }
-    }
-    match hash {
-        MacHash::Sha1 => run::<Hmac<Sha1>>(key, jobs),
-        MacHash::Sha256 => run::<Hmac<Sha256>>(key, jobs),
-        MacHash::Sha384 => run::<Hmac<Sha384>>(key, jobs),
     }
 }
 
-/// Kc for a checksum usage.
+/// Kc for a checksum usage; `keyed` as in [`derive_enc_raw`].
 pub(crate) fn derive_checksum_key(
     enctype: Enctype,
     base: &[u8],
+    keyed: Option<&KeyedMac>,
     usage: u32,
-) -> Result<MacKey, CryptoError> {
-    let aes = base_aes(enctype, base)?;
-    Ok(derive_mac_with(
-        enctype,
-        base,
-        aes.as_ref(),
-        usage,
-        KeyPurpose::Checksum,
-    ))
-}
-
-fn derive_mac_with(
-    enctype: Enctype,
-    base: &[u8],
-    aes: Option<&AesEncKey>,
-    usage: u32,
-    purpose: KeyPurpose,
 ) -> MacKey {
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    let bytes = &mut bytes[..mac_key_len(enctype)];
-    derive_into(enctype, base, aes, usage, purpose, bytes);
-    MacKey::new(enctype, bytes)
+    let mut kc = Zeroizing::new([0u8; 32]);
+    let kc = &mut kc[..mac_key_len(enctype)];
+    Base::new(enctype, base, keyed).derive(usage, KeyPurpose::Checksum, kc);
+    MacKey::new(enctype, kc)
 }
 
 /// string-to-key. RFC 3962 §4: tkey = PBKDF2-HMAC-SHA1(password, salt, iterations),

@@ -358,10 +358,7 @@ impl Key {
     /// The raw bytes of the derived key Kc, Ke or Ki for `usage` (RFC 3961 §5.3), freshly
     /// derived (not from the cache). For test vectors and diagnostics; handle with care.
     pub fn derived_key_bytes(&self, usage: u32, purpose: KeyPurpose) -> Zeroizing<Vec<u8>> {
-        match kdf::derive_bytes(self.enctype(), self.bytes(), usage, purpose) {
-            Ok(k) => k,
-            Err(_) => unreachable!("a Key always has a valid length"),
-        }
+        kdf::derive_bytes(self.enctype(), self.bytes(), usage, purpose)
     }
 
     /// The key's derivation state, made on its first derivation; `None` for a SHA-1 key
@@ -411,13 +408,7 @@ impl Key {
     }
 
     fn enc_keys(&self, usage: u32) -> Derived<'_, EncKeys> {
-        let derive = || {
-            let keyed = self.kdf_base();
-            match kdf::derive_enc_keyed(self.enctype(), self.bytes(), keyed, usage) {
-                Ok(k) => k,
-                Err(_) => unreachable!("a Key always has a valid length"),
-            }
-        };
+        let derive = || kdf::derive_enc(self.enctype(), self.bytes(), self.kdf_base(), usage);
         match self.slots() {
             Some(slots) => cached(&slots.enc_keys, usage, derive),
             None => Derived::Owned(derive()),
@@ -425,13 +416,8 @@ impl Key {
     }
 
     fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
-        let derive = || {
-            let keyed = self.kdf_base();
-            match kdf::derive_checksum_key_keyed(self.enctype(), self.bytes(), keyed, usage) {
-                Ok(k) => k,
-                Err(_) => unreachable!("a Key always has a valid length"),
-            }
-        };
+        let derive =
+            || kdf::derive_checksum_key(self.enctype(), self.bytes(), self.kdf_base(), usage);
         match self.slots() {
             Some(slots) => cached(&slots.checksum_keys, usage, derive),
             None => Derived::Owned(derive()),
