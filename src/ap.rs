@@ -194,6 +194,14 @@ fn integrity_error(e: crate::crypto::CryptoError, what: &str) -> Error {
     err
 }
 
+/// The principal a ticket is for (its realm and sname).
+pub fn ticket_server(ticket: &Ticket) -> Principal {
+    Principal {
+        realm: ticket.realm.clone(),
+        name: ticket.sname.clone(),
+    }
+}
+
 /// Step 2 alone: finds the service key and decrypts the ticket (usage 2).
 pub fn decrypt_ticket(ticket: &Ticket, keys: &[ServiceKey]) -> Result<(EncTicketPart, Key)> {
     decrypt_ticket_with(ticket, keys).map(|(part, session_key, _)| (part, session_key))
@@ -205,10 +213,7 @@ pub fn decrypt_ticket_with<'a>(
     ticket: &Ticket,
     keys: &'a [ServiceKey],
 ) -> Result<(EncTicketPart, Key, &'a Key)> {
-    let server = Principal {
-        realm: ticket.realm.clone(),
-        name: ticket.sname.clone(),
-    };
+    let server = ticket_server(ticket);
     decrypt_ticket_in_place(&mut ticket.enc_part.clone(), &server, keys)
 }
 
@@ -250,10 +255,7 @@ pub fn verify_ap_req(
     keys: &[ServiceKey],
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
-    let server = Principal {
-        realm: ap_req.ticket.realm.clone(),
-        name: ap_req.ticket.sname.clone(),
-    };
+    let server = ticket_server(&ap_req.ticket);
     let mut req = ApReq {
         ap_options: ap_req.ap_options,
         ticket: Ticket {
@@ -416,10 +418,7 @@ pub fn fuzz_verify_plaintexts(
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     let (ticket, session_key) = decode_ticket_plaintext(ticket_plain)?;
-    let server = Principal {
-        realm: ap_req.ticket.realm.clone(),
-        name: ap_req.ticket.sname.clone(),
-    };
+    let server = ticket_server(&ap_req.ticket);
     let mut v = verify_decrypted(
         ap_req,
         &server,

@@ -581,10 +581,7 @@ impl SecurityContext {
             },
         };
         let keys = cred.keys();
-        let server = Principal {
-            realm: ap_req.ticket.realm.clone(),
-            name: ap_req.ticket.sname.clone(),
-        };
+        let server = ap::ticket_server(&ap_req.ticket);
         let enc = &ap_req.ticket.enc_part;
         let service_key = &ap::find_service_key(&keys, &server, enc.etype, enc.kvno)?.key;
         let v = ap::fuzz_verify_plaintexts(
