@@ -9,15 +9,14 @@
 //! every other check are stored (MIT stores before the time checks).
 
 use crate::asn1::{
-    flags, ApRep, ApReq, Authenticator, Der, EncApRepPart, EncTicketPart, EncryptedData,
-    EncryptionKey, KrbError, Ticket,
+    flags, ApRep, ApReq, ApReqRef, Authenticator, Der, EncApRepPart, EncTicketPart,
+    EncryptedData, EncryptedDataRef, EncryptionKey, KrbError, Ticket,
 };
-use crate::crypto::{usage, Enctype, Key};
+use crate::crypto::{usage, wipe, Enctype, Key};
 use crate::error::{major, minor, Error, Result};
 use crate::pac::{PacCheck, TicketPac};
 use crate::principal::{Principal, PrincipalName};
 use crate::rcache::ReplayCache;
-use zeroize::Zeroize;
 
 /// Default maximum clock skew (MIT's `clockskew` default).
 pub const DEFAULT_CLOCK_SKEW: i64 = 300;
@@ -155,31 +154,55 @@ pub fn key_to_asn1(key: &Key) -> EncryptionKey {
 }
 
 fn decrypt_part(key: &Key, usage: u32, part: &EncryptedData, what: &str) -> Result<Vec<u8>> {
-    check_part_enctype(key, part, what)?;
+    check_part_enctype(key, part.etype, what)?;
     key.decrypt(usage, &part.cipher)
         .map_err(|e| integrity_error(e, what))
 }
 
-/// [`decrypt_part`] in the ciphertext's own buffer: the plaintext is `part.cipher[range]`
-/// (no copy of a kilobyte-sized ticket). The MAC at the end stays intact (the replay tag).
-fn decrypt_part_in_place(
+/// Largest ticket plaintext decrypted on the stack (a ticket with a PAC of a few groups);
+/// larger ones, such as those of users in many AD groups, go to the heap.
+const TICKET_ON_STACK: usize = 2048;
+/// Largest authenticator plaintext decrypted on the stack (one with a forwarded TGT in
+/// its checksum goes to the heap).
+const AUTHENTICATOR_ON_STACK: usize = 512;
+
+/// Decrypts `part` (straight out of the token: no copy of the message first) and hands its
+/// plaintext to `decode`. The plaintext holds keys (the session key, a subkey): it lives
+/// on the stack when it fits in `N` bytes (no allocation on the accept path) and is wiped
+/// before returning.
+fn open_part<const N: usize, T>(
     key: &Key,
     usage: u32,
-    part: &mut EncryptedData,
+    part: &EncryptedDataRef,
     what: &str,
-) -> Result<std::ops::Range<usize>> {
-    check_part_enctype(key, part, what)?;
-    key.decrypt_in_place(usage, &mut part.cipher)
-        .map_err(|e| integrity_error(e, what))
+    decode: impl FnOnce(&[u8]) -> Result<T>,
+) -> Result<T> {
+    check_part_enctype(key, part.etype, what)?;
+    let mut stack = [0u8; N];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if part.cipher.len() <= N {
+        &mut stack
+    } else {
+        heap.resize(part.cipher.len(), 0);
+        &mut heap
+    };
+    // On failure the crypto layer has wiped what it wrote.
+    let n = key
+        .decrypt_into(usage, part.cipher, buf)
+        .map_err(|e| integrity_error(e, what))?;
+    let plain = &mut buf[..n];
+    let value = decode(plain);
+    wipe(plain);
+    value
 }
 
-fn check_part_enctype(key: &Key, part: &EncryptedData, what: &str) -> Result<()> {
-    if part.etype != key.enctype().number() {
+fn check_part_enctype(key: &Key, etype: i32, what: &str) -> Result<()> {
+    if etype != key.enctype().number() {
         return Err(Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!(
                 "{what} encrypted with enctype {}, key is {}",
-                part.etype,
+                etype,
                 key.enctype().name()
             ),
         ));
@@ -213,22 +236,23 @@ pub fn decrypt_ticket_with<'a>(
     ticket: &Ticket,
     keys: &'a [ServiceKey],
 ) -> Result<(EncTicketPart, Key, &'a Key)> {
-    let server = ticket_server(ticket);
-    decrypt_ticket_in_place(&mut ticket.enc_part.clone(), &server, keys)
+    decrypt_ticket_ref(&ticket.enc_part.as_ref(), &ticket_server(ticket), keys)
 }
 
-/// Decrypts a ticket's enc-part (for `server`) in its own buffer, and wipes the plaintext,
-/// which holds the session key, once decoded.
-fn decrypt_ticket_in_place<'a>(
-    enc_part: &mut EncryptedData,
+/// Decrypts a ticket's enc-part (for `server`) and decodes it.
+fn decrypt_ticket_ref<'a>(
+    enc_part: &EncryptedDataRef,
     server: &Principal,
     keys: &'a [ServiceKey],
 ) -> Result<(EncTicketPart, Key, &'a Key)> {
     let sk = find_service_key(keys, server, enc_part.etype, enc_part.kvno)?;
-    let plain = decrypt_part_in_place(&sk.key, usage::KDC_REP_TICKET, enc_part, "ticket")?;
-    let decoded = decode_ticket_plaintext(&enc_part.cipher[plain.clone()]);
-    enc_part.cipher[plain].zeroize();
-    let (part, session_key) = decoded?;
+    let (part, session_key) = open_part::<TICKET_ON_STACK, _>(
+        &sk.key,
+        usage::KDC_REP_TICKET,
+        enc_part,
+        "ticket",
+        decode_ticket_plaintext,
+    )?;
     Ok((part, session_key, &sk.key))
 }
 
@@ -256,25 +280,29 @@ pub fn verify_ap_req(
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     let server = ticket_server(&ap_req.ticket);
-    let mut req = ApReq {
-        ap_options: ap_req.ap_options,
-        ticket: Ticket {
-            enc_part: ap_req.ticket.enc_part.clone(),
-            ..Ticket::default()
-        },
-        authenticator: ap_req.authenticator.clone(),
-    };
-    let mut v = verify_ap_req_in_place(&mut req, &server, keys, policy)?;
+    let mut v = verify_ap_req_ref(&ciphertexts_of(ap_req), &server, keys, policy)?;
     v.server = server;
     Ok(v)
 }
 
-/// [`verify_ap_req`] for the acceptor, which owns the AP-REQ: both parts are decrypted in
-/// their own buffers (their plaintexts wiped once decoded) and `server` is the ticket's
-/// server, taken out of `ap_req.ticket` by the caller. The result's `server` is left empty
-/// for the caller to fill.
-pub(crate) fn verify_ap_req_in_place(
-    ap_req: &mut ApReq,
+/// What the verification reads of an AP-REQ: its options and ciphertexts (the server is
+/// passed on its own).
+fn ciphertexts_of(ap_req: &ApReq) -> ApReqRef<'_> {
+    ApReqRef {
+        ap_options: ap_req.ap_options,
+        ticket_realm: Vec::new(),
+        ticket_sname: PrincipalName::default(),
+        ticket_enc_part: ap_req.ticket.enc_part.as_ref(),
+        authenticator: ap_req.authenticator.as_ref(),
+    }
+}
+
+/// [`verify_ap_req`] for the acceptor, on the AP-REQ as it decoded it ([`ApReqRef`]: the
+/// ciphertexts still in the token). `server` is the ticket's server (the acceptor took it
+/// out of `ap_req`; its realm and sname there are not read). The result's `server` is
+/// left empty for the caller to fill.
+pub(crate) fn verify_ap_req_ref(
+    ap_req: &ApReqRef,
     server: &Principal,
     keys: &[ServiceKey],
     policy: &AcceptPolicy,
@@ -287,23 +315,21 @@ pub(crate) fn verify_ap_req_in_place(
         ));
     }
     let (ticket, session_key, service_key) =
-        decrypt_ticket_in_place(&mut ap_req.ticket.enc_part, server, keys)?;
-    let plain = decrypt_part_in_place(
+        decrypt_ticket_ref(&ap_req.ticket_enc_part, server, keys)?;
+    let authenticator = open_part::<AUTHENTICATOR_ON_STACK, _>(
         &session_key,
         usage::AP_REQ_AUTH,
-        &mut ap_req.authenticator,
+        &ap_req.authenticator,
         "authenticator",
+        decode_authenticator,
     )?;
-    let authenticator = decode_authenticator(&ap_req.authenticator.cipher[plain.clone()]);
-    // The plaintext may hold the initiator's subkey.
-    ap_req.authenticator.cipher[plain].zeroize();
     verify_decrypted(
         ap_req,
         server,
         ticket,
         session_key,
         service_key,
-        authenticator?,
+        authenticator,
         policy,
     )
 }
@@ -321,7 +347,7 @@ fn decode_authenticator(plain: &[u8]) -> Result<Authenticator> {
 /// decoded Authenticator, `ticket` and `session_key` the decrypted ticket, `service_key`
 /// the key that decrypted it. The result's `server` is empty.
 fn verify_decrypted(
-    ap_req: &ApReq,
+    ap_req: &ApReqRef,
     server: &Principal,
     ticket: EncTicketPart,
     session_key: Key,
@@ -375,7 +401,7 @@ fn verify_decrypted(
     let pac = crate::pac::check_ticket(&ticket, server, service_key, &policy.pac)?;
     // Last, so that only authenticators that passed every other check enter the cache.
     policy.replay_cache.check_and_store_authenticator(
-        &ap_req.authenticator.cipher,
+        ap_req.authenticator.cipher,
         session_key.enctype().mac_len(),
         &crate::rcache::AuthenticatorId {
             server,
@@ -399,7 +425,7 @@ fn verify_decrypted(
         session_key,
         authenticator,
         subkey,
-        ticket_kvno: ap_req.ticket.enc_part.kvno,
+        ticket_kvno: ap_req.ticket_enc_part.kvno,
         pac,
     })
 }
@@ -420,7 +446,7 @@ pub fn fuzz_verify_plaintexts(
     let (ticket, session_key) = decode_ticket_plaintext(ticket_plain)?;
     let server = ticket_server(&ap_req.ticket);
     let mut v = verify_decrypted(
-        ap_req,
+        &ciphertexts_of(ap_req),
         &server,
         ticket,
         session_key,

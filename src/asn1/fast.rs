@@ -155,15 +155,15 @@ impl<'a, 'c> Reader<'a, 'c> {
         })
     }
 
-    fn encrypted_data(&mut self) -> Option<EncryptedData> {
+    fn encrypted_data(&mut self) -> Option<EncryptedDataRef<'a>> {
         self.nested(SEQUENCE, |r| {
-            Some(EncryptedData {
+            Some(EncryptedDataRef {
                 etype: r.field(0, Reader::int32)?,
                 kvno: match r.opt_field(1, Reader::int)? {
                     Some(v) => Some(uint32_from_wire(v).ok()?),
                     None => None,
                 },
-                cipher: r.field(2, Reader::octets)?,
+                cipher: r.field(2, |r| r.expect(OCTET_STRING))?,
             })
         })
     }
@@ -239,7 +239,7 @@ fn count_tlvs(mut buf: &[u8]) -> usize {
 }
 
 /// Runs `f` on the whole of `bytes` (no trailing bytes).
-fn whole<T>(bytes: &[u8], f: impl FnOnce(&mut Reader<'_, '_>) -> Option<T>) -> Option<T> {
+fn whole<'a, T>(bytes: &'a [u8], f: impl FnOnce(&mut Reader<'a, '_>) -> Option<T>) -> Option<T> {
     let elements = Cell::new(0);
     let mut r = Reader {
         buf: bytes,
@@ -253,33 +253,47 @@ fn whole<T>(bytes: &[u8], f: impl FnOnce(&mut Reader<'_, '_>) -> Option<T>) -> O
 // of nested closures: each level of `nested` would otherwise move the whole struct (a few
 // hundred bytes, memcpy'd at every level, ~2% of an accept).
 
-/// AP-REQ (RFC 4120 §5.5.1).
-pub(super) fn ap_req(bytes: &[u8]) -> Option<ApReq> {
-    let mut v = ApReq::default();
+/// AP-REQ (RFC 4120 §5.5.1), its ciphertexts borrowed.
+pub(super) fn ap_req_ref(bytes: &[u8]) -> Option<ApReqRef<'_>> {
+    let mut ap_options = 0;
+    let mut ticket_realm = Vec::new();
+    let mut ticket_sname = PrincipalName::default();
+    let mut ticket_enc_part = None;
+    let mut authenticator = None;
     whole(bytes, |r| {
         r.nested(app(14), |r| {
             r.nested(SEQUENCE, |r| {
                 check_pvno(r.field(0, Reader::int)?).ok()?;
                 check_msg_type(r.field(1, Reader::int)?, msg_type::AP_REQ).ok()?;
-                v.ap_options = r.field(2, Reader::flags)?;
+                ap_options = r.field(2, Reader::flags)?;
                 r.field(3, |r| {
                     r.nested(app(1), |r| {
                         r.nested(SEQUENCE, |r| {
                             check_pvno(r.field(0, Reader::int)?).ok()?;
-                            let t = &mut v.ticket;
-                            t.realm = r.field(1, Reader::kstring)?;
-                            t.sname = r.field(2, Reader::principal_name)?;
-                            t.enc_part = r.field(3, Reader::encrypted_data)?;
+                            ticket_realm = r.field(1, Reader::kstring)?;
+                            ticket_sname = r.field(2, Reader::principal_name)?;
+                            ticket_enc_part = Some(r.field(3, Reader::encrypted_data)?);
                             Some(())
                         })
                     })
                 })?;
-                v.authenticator = r.field(4, Reader::encrypted_data)?;
+                authenticator = Some(r.field(4, Reader::encrypted_data)?);
                 Some(())
             })
         })
     })?;
-    Some(v)
+    Some(ApReqRef {
+        ap_options,
+        ticket_realm,
+        ticket_sname,
+        ticket_enc_part: ticket_enc_part?,
+        authenticator: authenticator?,
+    })
+}
+
+/// AP-REQ (RFC 4120 §5.5.1), owned.
+pub(super) fn ap_req(bytes: &[u8]) -> Option<ApReq> {
+    ap_req_ref(bytes).map(|r| r.to_ap_req())
 }
 
 /// EncTicketPart (RFC 4120 §5.3).

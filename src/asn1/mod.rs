@@ -205,6 +205,72 @@ pub struct ApReq {
     pub authenticator: EncryptedData,
 }
 
+/// An [`EncryptedData`] whose ciphertext is borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncryptedDataRef<'a> {
+    pub etype: i32,
+    pub kvno: Option<u32>,
+    pub cipher: &'a [u8],
+}
+
+impl EncryptedData {
+    pub fn as_ref(&self) -> EncryptedDataRef<'_> {
+        EncryptedDataRef {
+            etype: self.etype,
+            kvno: self.kvno,
+            cipher: &self.cipher,
+        }
+    }
+}
+
+/// An AP-REQ as the acceptor reads it: the two ciphertexts borrowed from the token (they
+/// are decrypted out of it, not copied into the message first), the ticket's server
+/// owned (the context keeps it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApReqRef<'a> {
+    pub ap_options: u32,
+    pub ticket_realm: Vec<u8>,
+    pub ticket_sname: PrincipalName,
+    pub ticket_enc_part: EncryptedDataRef<'a>,
+    pub authenticator: EncryptedDataRef<'a>,
+}
+
+impl<'a> ApReqRef<'a> {
+    /// The AP-REQ in `bytes`, its ciphertexts borrowed from them; `None` for input the
+    /// fast decoder leaves to the reference one (`ApReq::from_der`, then [`ApReqRef::of`]).
+    pub fn decode(bytes: &'a [u8]) -> Option<ApReqRef<'a>> {
+        fast::ap_req_ref(bytes)
+    }
+
+    /// A view of a decoded AP-REQ (the server principal copied).
+    pub fn of(ap_req: &'a ApReq) -> ApReqRef<'a> {
+        ApReqRef {
+            ap_options: ap_req.ap_options,
+            ticket_realm: ap_req.ticket.realm.clone(),
+            ticket_sname: ap_req.ticket.sname.clone(),
+            ticket_enc_part: ap_req.ticket.enc_part.as_ref(),
+            authenticator: ap_req.authenticator.as_ref(),
+        }
+    }
+
+    fn to_ap_req(&self) -> ApReq {
+        let owned = |e: &EncryptedDataRef| EncryptedData {
+            etype: e.etype,
+            kvno: e.kvno,
+            cipher: e.cipher.to_vec(),
+        };
+        ApReq {
+            ap_options: self.ap_options,
+            ticket: Ticket {
+                realm: self.ticket_realm.clone(),
+                sname: self.ticket_sname.clone(),
+                enc_part: owned(&self.ticket_enc_part),
+            },
+            authenticator: owned(&self.authenticator),
+        }
+    }
+}
+
 /// AP-REP ::= [APPLICATION 15] SEQUENCE { pvno, msg-type 15, enc-part }.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ApRep {

@@ -22,6 +22,7 @@ mod kdf;
 mod keyed_mac;
 mod nfold;
 mod rng;
+mod wipe;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -30,6 +31,7 @@ pub use cts::{aes_cts_decrypt, aes_cts_encrypt};
 pub use kdf::KeyPurpose;
 pub use nfold::nfold;
 pub(crate) use rng::fork_generation;
+pub use wipe::wipe;
 
 use cts::AesKey;
 use kdf::{EncKeys, MacHash, MacKey};

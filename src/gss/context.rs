@@ -8,7 +8,7 @@
 use crate::ap::{self, AcceptPolicy, VerifiedApReq};
 use crate::asn1::{
     ad_type, decode_authorization_data, decode_etype_list, encode_authorization_data,
-    encode_etype_list, flags as kflags, ApRep, ApReq, Authenticator, AuthorizationData,
+    encode_etype_list, flags as kflags, ApRep, ApReq, ApReqRef, Authenticator, AuthorizationData,
     AuthorizationDataEntry, Checksum, Der, EncApRepPart, EncKrbCredPart, EncryptedData, KrbCred,
     KrbCredInfo, KrbError, Ticket,
 };
@@ -505,7 +505,16 @@ impl SecurityContext {
                 Error::defective_token(minor::G_WRONG_TOKID, "expected an AP-REQ token").into(),
             );
         }
-        let mut ap_req = ApReq::from_der(inner).map_err(Error::from)?;
+        // The ciphertexts stay in the token; the reference decoder's owned AP-REQ (for
+        // input the fast decoder declines) is viewed the same way.
+        let owned: ApReq;
+        let mut ap_req = match ApReqRef::decode(inner) {
+            Some(r) => r,
+            None => {
+                owned = ApReq::from_der(inner).map_err(Error::from)?;
+                ApReqRef::of(&owned)
+            }
+        };
         let (now, usec) = cred.clock.now();
         let error_token = |e: Error, server: Option<&Principal>| AcceptFailure {
             token: Some(frame(
@@ -516,8 +525,8 @@ impl SecurityContext {
         };
         // Moved out of the AP-REQ: the verification reads the server from here.
         let server = Principal {
-            realm: std::mem::take(&mut ap_req.ticket.realm),
-            name: std::mem::take(&mut ap_req.ticket.sname),
+            realm: std::mem::take(&mut ap_req.ticket_realm),
+            name: std::mem::take(&mut ap_req.ticket_sname),
         };
         if let Some(n) = cred.name() {
             if !n.matches(&server) {
@@ -532,7 +541,7 @@ impl SecurityContext {
             }
         }
         let mut keys = cred.keys_guard(false);
-        let enc = &ap_req.ticket.enc_part;
+        let enc = &ap_req.ticket_enc_part;
         if ap::find_service_key(&keys, &server, enc.etype, enc.kvno).is_err() {
             // Perhaps a rotation added the key since the last look at the keytab.
             keys = cred.keys_guard(true);
@@ -548,7 +557,7 @@ impl SecurityContext {
                 kdc_keys: &kdc_keys,
             },
         };
-        let v = ap::verify_ap_req_in_place(&mut ap_req, &server, &keys, &policy)
+        let v = ap::verify_ap_req_ref(&ap_req, &server, &keys, &policy)
             .map_err(|e| error_token(e, Some(&server)))?;
         let (mut ctx, reply) = Self::finish_accept(v, cred.clock_skew(), channel_bindings)
             .map_err(|e| error_token(e, Some(&server)))?;
