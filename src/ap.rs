@@ -9,8 +9,8 @@
 //! every other check are stored (MIT stores before the time checks).
 
 use crate::asn1::{
-    flags, ApRep, ApReq, ApReqRef, Authenticator, Der, EncApRepPart, EncTicketPart,
-    EncryptedData, EncryptedDataRef, EncryptionKey, KrbError, Ticket,
+    flags, ApRep, ApReq, ApReqRef, Authenticator, Der, EncApRepPart, EncTicketPart, EncryptedData,
+    EncryptedDataRef, EncryptionKey, KrbError, Ticket,
 };
 use crate::crypto::{usage, wipe, Enctype, Key};
 use crate::error::{major, minor, Error, Result};
@@ -117,6 +117,7 @@ pub struct VerifiedApReq {
     /// The ticket's server principal (realm + sname).
     pub server: Principal,
     pub client: Principal,
+    /// The decrypted ticket; its `crealm` and `cname` are moved into `client` (empty here).
     pub ticket: EncTicketPart,
     pub session_key: Key,
     pub authenticator: Authenticator,
@@ -349,7 +350,7 @@ fn decode_authenticator(plain: &[u8]) -> Result<Authenticator> {
 fn verify_decrypted(
     ap_req: &ApReqRef,
     server: &Principal,
-    ticket: EncTicketPart,
+    mut ticket: EncTicketPart,
     session_key: Key,
     service_key: &Key,
     authenticator: Authenticator,
@@ -362,10 +363,6 @@ fn verify_decrypted(
             "authenticator client differs from the ticket's",
         ));
     }
-    let client = Principal {
-        realm: ticket.crealm.clone(),
-        name: ticket.cname.clone(),
-    };
     // Ticket times first, then the authenticator's clock skew, as MIT reports them.
     let start = ticket.starttime.unwrap_or(ticket.authtime);
     if start - policy.now > policy.skew {
@@ -399,6 +396,11 @@ fn verify_decrypted(
     }
     // The PAC (MS-PAC): a forged or misplaced one fails here, before the replay cache.
     let pac = crate::pac::check_ticket(&ticket, server, service_key, &policy.pac)?;
+    // Moved, not copied: the context keeps the client, the ticket's copy is not read again.
+    let client = Principal {
+        realm: std::mem::take(&mut ticket.crealm),
+        name: std::mem::take(&mut ticket.cname),
+    };
     // Last, so that only authenticators that passed every other check enter the cache.
     policy.replay_cache.check_and_store_authenticator(
         ap_req.authenticator.cipher,
