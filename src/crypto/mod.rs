@@ -392,7 +392,8 @@ impl Key {
             return Some(d);
         }
         let (enctype, bytes) = (self.enctype(), self.bytes());
-        let made = if self.inner.cache {
+        // Boxed before the OnceLock sees it: only a pointer moves through its closure.
+        let made = Box::new(if self.inner.cache {
             Derivations::Cached {
                 kdf: kdf::kdf_base(enctype, bytes),
                 slots: Slots {
@@ -404,9 +405,9 @@ impl Key {
             Derivations::UncachedKdf(keyed)
         } else {
             Derivations::UncachedDk(kdf::dk_base(enctype, bytes)?)
-        };
+        });
         // A concurrent first derivation may win: `made` is then dropped (and wiped).
-        Some(self.inner.derived.get_or_init(|| Box::new(made)))
+        Some(self.inner.derived.get_or_init(|| made))
     }
 
     /// What the key keeps of its base for its derivations.
