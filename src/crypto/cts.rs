@@ -84,6 +84,63 @@ impl AesEncKey {
     }
 }
 
+/// An AES encryption schedule small enough for a key to keep: the AES-NI round keys
+/// (240 bytes, wiped on drop), for the DK base of a key that derives several usages
+/// (RFC 3961 §5.1). There is none where the CPU lacks AES-NI: the `aes` crate's fixsliced
+/// schedule is ~1 KB, and is expanded per derivation instead ([`AesEncKey`]).
+pub(crate) struct KeptEncKey {
+    #[cfg(target_arch = "x86_64")]
+    schedule: aes_ni::Schedule,
+    #[cfg(not(target_arch = "x86_64"))]
+    never: std::convert::Infallible,
+}
+
+impl KeptEncKey {
+    /// `key` is 16 or 32 bytes; `None` without AES-NI.
+    pub(crate) fn expand(key: &[u8]) -> Option<KeptEncKey> {
+        #[cfg(target_arch = "x86_64")]
+        return aes_ni::Schedule::expand(key).map(|schedule| KeptEncKey { schedule });
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = key;
+            None
+        }
+    }
+
+    /// One raw AES block encryption.
+    pub(crate) fn encrypt_block(&self, block: &mut [u8; BLOCK]) {
+        #[cfg(target_arch = "x86_64")]
+        self.schedule.encrypt_block(block);
+        #[cfg(not(target_arch = "x86_64"))]
+        match self.never {}
+    }
+}
+
+/// CBC-CS3 encryption, with a key for both directions ([`AesKey`], cached with a usage's
+/// keys) or for encryption only ([`AesEncKey`], a key sealing once).
+pub(crate) trait EncryptCs3 {
+    /// CBC-CS3 encrypt `head || rest` in place.
+    fn encrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]);
+}
+
+impl EncryptCs3 for AesKey {
+    fn encrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]) {
+        AesKey::encrypt_cs3(self, head, rest)
+    }
+}
+
+impl EncryptCs3 for AesEncKey {
+    fn encrypt_cs3(&self, head: &mut [u8; BLOCK], rest: &mut [u8]) {
+        let job = Cs3Encrypt { head, rest };
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            AesEncKey::Ni(s) => s.encrypt_with(job),
+            AesEncKey::Aes128(c) => c.encrypt_with_backend(job),
+            AesEncKey::Aes256(c) => c.encrypt_with_backend(job),
+        }
+    }
+}
+
 impl AesKey {
     pub(crate) fn new(key: &[u8]) -> Result<AesKey, CryptoError> {
         match key.len() {
@@ -131,7 +188,7 @@ impl AesKey {
 }
 
 /// FUZZING HOOK, not an API: CBC-CS3 both ways and single blocks with the keys of
-/// [`AesKey::expand`] and [`AesEncKey::expand`] (the AES-NI schedules of
+/// [`AesKey::expand`], [`AesEncKey::expand`] and [`KeptEncKey::expand`] (the AES-NI schedules of
 /// [`super::aes_ni`] where the CPU has them) against the `aes` crate's, panicking on any
 /// difference. Input: byte 0 picks AES-128 (even) or AES-256 (odd), then the key, then
 /// a message of at least one block.
@@ -164,6 +221,14 @@ pub fn fuzz_aes_differential(data: &[u8]) {
     };
     let sealed = run(&ours, true);
     assert_eq!(sealed, run(&reference, true), "CBC-CS3 encryption differs");
+    let mut enc_only = msg.to_vec();
+    if let Some((head, rest)) = enc_only.split_first_chunk_mut::<BLOCK>() {
+        EncryptCs3::encrypt_cs3(&AesEncKey::expand(key), head, rest);
+    }
+    assert_eq!(
+        enc_only, sealed,
+        "CBC-CS3 encryption with AesEncKey differs"
+    );
     assert_eq!(
         run(&ours, false),
         run(&reference, false),
@@ -184,6 +249,12 @@ pub fn fuzz_aes_differential(data: &[u8]) {
     }
     .encrypt_block(&mut b);
     assert_eq!(a, b, "block encryption differs");
+    if let Some(kept) = KeptEncKey::expand(key) {
+        let mut c = [0u8; BLOCK];
+        c.copy_from_slice(&msg[..BLOCK]);
+        kept.encrypt_block(&mut c);
+        assert_eq!(c, b, "block encryption with KeptEncKey differs");
+    }
 }
 
 /// Encrypt `buf` in place with AES-CBC-CS3 under `key` (16 or 32 bytes) and a zero IV.

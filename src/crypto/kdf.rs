@@ -10,7 +10,7 @@ use sha1::Sha1;
 use sha2::{Sha256, Sha384};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::cts::{AesEncKey, AesKey, BLOCK};
+use super::cts::{AesEncKey, AesKey, KeptEncKey, BLOCK};
 use super::keyed_mac::KeyedMac;
 use super::nfold::nfold;
 use super::{CryptoError, Enctype};
@@ -175,11 +175,11 @@ impl MacHash {
 
 /// DR(base, constant) of RFC 3961 §5.1 with the constant already folded to one block:
 /// K1 = E(base, folded), K(i+1) = E(base, Ki), output = first `out.len()` bytes of K1|K2.
-/// random-to-key is the identity for AES (RFC 3962 §6), so DK = DR.
-fn dk_aes(base: &AesEncKey, folded: &[u8; BLOCK], out: &mut [u8]) {
+/// random-to-key is the identity for AES (RFC 3962 §6), so DK = DR. `encrypt` is E(base).
+fn dk_aes(encrypt: impl Fn(&mut [u8; BLOCK]), folded: &[u8; BLOCK], out: &mut [u8]) {
     let mut block = *folded;
     for chunk in out.chunks_mut(BLOCK) {
-        base.encrypt_block(&mut block);
+        encrypt(&mut block);
         chunk.copy_from_slice(&block[..chunk.len()]);
     }
     block.zeroize();
@@ -221,31 +221,66 @@ pub(crate) fn kdf_base(enctype: Enctype, base: &[u8]) -> Option<KeyedMac> {
     }
 }
 
+/// The AES encryption schedule of a SHA-1 enctype's base key for DK (RFC 3961 §5.1), for
+/// a key that keeps it ([`crate::crypto::Key`]: one without cache, which derives each
+/// usage per call); `None` for the SHA-2 enctypes, or without AES-NI.
+pub(crate) fn dk_base(enctype: Enctype, base: &[u8]) -> Option<KeptEncKey> {
+    match MacHash::of(enctype) {
+        MacHash::Sha1 => KeptEncKey::expand(base),
+        _ => None,
+    }
+}
+
+/// What a key keeps of its base key for its derivations ([`dk_base`], [`kdf_base`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Kept<'a> {
+    Nothing,
+    Dk(&'a KeptEncKey),
+    Kdf(&'a KeyedMac),
+}
+
 /// A base key prepared for its derivations: the AES schedule DK encrypts with (RFC 3961
 /// §5.1, SHA-1 enctypes), or the keyed HMAC state of KDF-HMAC-SHA2 (RFC 8009 §3), the
-/// key's own ([`kdf_base`]) when it keeps one.
+/// key's own ([`Kept`]) when it keeps one.
 // Short-lived (one or two derivations, on the stack), like the AesEncKey it holds.
 #[allow(clippy::large_enum_variant)]
 enum Base<'a> {
     Dk(AesEncKey),
+    DkKept(&'a KeptEncKey),
     Kdf(&'a KeyedMac),
     KdfOwned(KeyedMac),
 }
 
 impl<'a> Base<'a> {
-    /// `base` has the enctype's key length; `keyed` is its [`kdf_base`], if kept.
-    fn new(enctype: Enctype, base: &[u8], keyed: Option<&'a KeyedMac>) -> Base<'a> {
-        match (MacHash::of(enctype), keyed) {
-            (MacHash::Sha1, _) => Base::Dk(AesEncKey::expand(base)),
-            (_, Some(keyed)) => Base::Kdf(keyed),
-            (hash, None) => Base::KdfOwned(KeyedMac::new(hash, base)),
+    /// `base` has the enctype's key length; `kept` is what the key keeps of it.
+    fn new(enctype: Enctype, base: &[u8], kept: Kept<'a>) -> Base<'a> {
+        let hash = MacHash::of(enctype);
+        debug_assert!(match kept {
+            Kept::Nothing => true,
+            Kept::Dk(_) => matches!(hash, MacHash::Sha1),
+            Kept::Kdf(_) => !matches!(hash, MacHash::Sha1),
+        });
+        match (kept, hash) {
+            (Kept::Dk(aes), _) => Base::DkKept(aes),
+            (Kept::Kdf(keyed), _) => Base::Kdf(keyed),
+            (Kept::Nothing, MacHash::Sha1) => Base::Dk(AesEncKey::expand(base)),
+            (Kept::Nothing, hash) => Base::KdfOwned(KeyedMac::new(hash, base)),
         }
     }
 
     /// Kc, Ke or Ki for `usage` into `out` (`out.len()` = [`derived_len`]).
     fn derive(&self, usage: u32, purpose: KeyPurpose, out: &mut [u8]) {
         match self {
-            Base::Dk(aes) => dk_aes(aes, &folded_constant(usage, purpose), out),
+            Base::Dk(aes) => dk_aes(
+                |b| aes.encrypt_block(b),
+                &folded_constant(usage, purpose),
+                out,
+            ),
+            Base::DkKept(aes) => dk_aes(
+                |b| aes.encrypt_block(b),
+                &folded_constant(usage, purpose),
+                out,
+            ),
             Base::Kdf(keyed) => kdf_keyed(keyed, &usage_constant(usage, purpose), out),
             Base::KdfOwned(keyed) => kdf_keyed(keyed, &usage_constant(usage, purpose), out),
         }
@@ -267,54 +302,49 @@ pub(crate) fn derive_bytes(
     purpose: KeyPurpose,
 ) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(vec![0u8; derived_len(enctype, purpose)]);
-    Base::new(enctype, base, None).derive(usage, purpose, &mut out);
+    Base::new(enctype, base, Kept::Nothing).derive(usage, purpose, &mut out);
     out
 }
 
 /// Ke's bytes (into `ke`, the key length) and Ki for an encryption usage, for a key that
 /// does not cache them: the caller expands Ke where it uses it, so the schedule is not
-/// moved around. `keyed` is [`kdf_base`] of `base`, if the key keeps it.
+/// moved around. `kept` is what the key keeps of `base`.
 pub(crate) fn derive_enc_raw(
     enctype: Enctype,
     base: &[u8],
-    keyed: Option<&KeyedMac>,
+    kept: Kept<'_>,
     usage: u32,
     ke: &mut [u8],
 ) -> MacKey {
     let mut ki = Zeroizing::new([0u8; 32]);
     let ki = &mut ki[..mac_key_len(enctype)];
-    let base = Base::new(enctype, base, keyed);
+    let base = Base::new(enctype, base, kept);
     base.derive(usage, KeyPurpose::Encryption, ke);
     base.derive(usage, KeyPurpose::Integrity, ki);
     MacKey::new(enctype, ki)
 }
 
-/// Ke (expanded) and Ki for an encryption usage; `keyed` as in [`derive_enc_raw`].
-pub(crate) fn derive_enc(
-    enctype: Enctype,
-    base: &[u8],
-    keyed: Option<&KeyedMac>,
-    usage: u32,
-) -> EncKeys {
+/// Ke (expanded) and Ki for an encryption usage; `kept` as in [`derive_enc_raw`].
+pub(crate) fn derive_enc(enctype: Enctype, base: &[u8], kept: Kept<'_>, usage: u32) -> EncKeys {
     let mut ke = Zeroizing::new([0u8; 32]);
     let ke = &mut ke[..enctype.key_len()];
-    let ki = derive_enc_raw(enctype, base, keyed, usage, ke);
+    let ki = derive_enc_raw(enctype, base, kept, usage, ke);
     EncKeys {
         ke: AesKey::expand(ke),
         ki,
     }
 }
 
-/// Kc for a checksum usage; `keyed` as in [`derive_enc_raw`].
+/// Kc for a checksum usage; `kept` as in [`derive_enc_raw`].
 pub(crate) fn derive_checksum_key(
     enctype: Enctype,
     base: &[u8],
-    keyed: Option<&KeyedMac>,
+    kept: Kept<'_>,
     usage: u32,
 ) -> MacKey {
     let mut kc = Zeroizing::new([0u8; 32]);
     let kc = &mut kc[..mac_key_len(enctype)];
-    Base::new(enctype, base, keyed).derive(usage, KeyPurpose::Checksum, kc);
+    Base::new(enctype, base, kept).derive(usage, KeyPurpose::Checksum, kc);
     MacKey::new(enctype, kc)
 }
 
@@ -341,7 +371,7 @@ pub(crate) fn string_to_key(
             let aes = AesEncKey::new(tkey)?;
             let mut folded = [0u8; BLOCK];
             folded.copy_from_slice(&nfold(KERBEROS, BLOCK));
-            dk_aes(&aes, &folded, out);
+            dk_aes(|b| aes.encrypt_block(b), &folded, out);
         }
         hash => {
             let name = enctype.name().as_bytes();

@@ -33,8 +33,8 @@ pub use nfold::nfold;
 pub(crate) use rng::fork_generation;
 pub use wipe::wipe;
 
-use cts::AesKey;
-use kdf::{EncKeys, MacHash, MacKey};
+use cts::{AesEncKey, AesKey, EncryptCs3, KeptEncKey};
+use kdf::{EncKeys, Kept, MacHash, MacKey};
 use keyed_mac::KeyedMac;
 
 /// Key usage numbers (RFC 4120 §7.5.1, RFC 4121 §2).
@@ -238,13 +238,37 @@ struct KeyInner {
     cache: bool,
 }
 
-/// What a key keeps for its derivations.
-struct Derivations {
-    /// The SHA-2 enctypes' keyed KDF state (RFC 8009 §3), cached or not: an accept
-    /// derives two usages from the ticket's session key, a context key four to six.
-    kdf: Option<KeyedMac>,
-    /// The derived-key cache (caching keys only).
-    slots: Option<Slots>,
+/// What a key keeps for its derivations: its base key prepared once, however many usages
+/// it derives (an accept derives two from the ticket's session key, a context key four to
+/// six), and the derived-key cache of a caching key.
+// One allocation of the largest variant's size: a caching key's box does not grow by the
+// 256-byte DK schedule it does not keep.
+enum Derivations {
+    /// A caching key: the SHA-2 enctypes' keyed KDF state (RFC 8009 §3) and the cache.
+    /// Not the SHA-1 enctypes' DK schedule: each usage is derived once, and an accepted
+    /// context holds these keys (240 bytes each for nothing).
+    Cached { kdf: Option<KeyedMac>, slots: Slots },
+    /// A key without cache, SHA-1 enctypes: DK's AES schedule (RFC 3961 §5.1), expanded
+    /// once for the per-call derivations instead of per call.
+    UncachedDk(KeptEncKey),
+    /// A key without cache, SHA-2 enctypes: the keyed KDF state.
+    UncachedKdf(KeyedMac),
+}
+
+impl Derivations {
+    fn kept(&self) -> Kept<'_> {
+        match self {
+            Derivations::Cached { kdf: Some(k), .. } | Derivations::UncachedKdf(k) => Kept::Kdf(k),
+            Derivations::Cached { kdf: None, .. } => Kept::Nothing,
+            Derivations::UncachedDk(aes) => Kept::Dk(aes),
+        }
+    }
+    fn slots(&self) -> Option<&Slots> {
+        match self {
+            Derivations::Cached { slots, .. } => Some(slots),
+            _ => None,
+        }
+    }
 }
 
 struct Slots {
@@ -364,34 +388,38 @@ impl Key {
     }
 
     /// The key's derivation state, made on its first derivation; `None` for a SHA-1 key
-    /// without cache, which has nothing to keep.
+    /// without cache on a CPU without AES-NI, which has nothing to keep.
     fn derivations(&self) -> Option<&Derivations> {
         if let Some(d) = self.inner.derived.get() {
             return Some(d);
         }
-        let kdf = kdf::kdf_base(self.enctype(), self.bytes());
-        if kdf.is_none() && !self.inner.cache {
-            return None;
-        }
-        Some(self.inner.derived.get_or_init(|| {
-            Box::new(Derivations {
-                kdf,
-                slots: self.inner.cache.then(|| Slots {
+        let (enctype, bytes) = (self.enctype(), self.bytes());
+        // Boxed before the OnceLock sees it: only a pointer moves through its closure.
+        let made = Box::new(if self.inner.cache {
+            Derivations::Cached {
+                kdf: kdf::kdf_base(enctype, bytes),
+                slots: Slots {
                     enc_keys: std::array::from_fn(|_| OnceLock::new()),
                     checksum_keys: std::array::from_fn(|_| OnceLock::new()),
-                }),
-            })
-        }))
+                },
+            }
+        } else if let Some(keyed) = kdf::kdf_base(enctype, bytes) {
+            Derivations::UncachedKdf(keyed)
+        } else {
+            Derivations::UncachedDk(kdf::dk_base(enctype, bytes)?)
+        });
+        // A concurrent first derivation may win: `made` is then dropped (and wiped).
+        Some(self.inner.derived.get_or_init(|| made))
     }
 
-    /// The keyed KDF state of a SHA-2 key ([`kdf::kdf_base`]); `None` for SHA-1.
-    fn kdf_base(&self) -> Option<&KeyedMac> {
-        self.derivations()?.kdf.as_ref()
+    /// What the key keeps of its base for its derivations.
+    fn kept(&self) -> Kept<'_> {
+        self.derivations().map_or(Kept::Nothing, Derivations::kept)
     }
 
     /// The derived-key cache of a caching key.
     fn slots(&self) -> Option<&Slots> {
-        self.derivations()?.slots.as_ref()
+        self.derivations()?.slots()
     }
 
     /// Runs `f` with Ke (expanded) and Ki for `usage`: the cached ones, or, for a key
@@ -403,14 +431,19 @@ impl Key {
             return f(&keys.ke, &keys.ki);
         }
         let mut ke = Zeroizing::new([0u8; 32]);
-        let ke = &mut ke[..self.enctype().key_len()];
-        let ki = kdf::derive_enc_raw(self.enctype(), self.bytes(), self.kdf_base(), usage, ke);
-        let aes = AesKey::expand(ke);
+        let ki = self.derive_once(usage, &mut ke);
+        let aes = AesKey::expand(&ke[..self.enctype().key_len()]);
         f(&aes, &ki)
     }
 
+    /// Ke's bytes (into `ke[..key_len]`) and Ki for `usage`, derived for this call only.
+    fn derive_once(&self, usage: u32, ke: &mut [u8; 32]) -> MacKey {
+        let ke = &mut ke[..self.enctype().key_len()];
+        kdf::derive_enc_raw(self.enctype(), self.bytes(), self.kept(), usage, ke)
+    }
+
     fn enc_keys(&self, usage: u32) -> Derived<'_, EncKeys> {
-        let derive = || kdf::derive_enc(self.enctype(), self.bytes(), self.kdf_base(), usage);
+        let derive = || kdf::derive_enc(self.enctype(), self.bytes(), self.kept(), usage);
         match self.slots() {
             Some(slots) => cached(&slots.enc_keys, usage, derive),
             None => Derived::Owned(derive()),
@@ -418,8 +451,7 @@ impl Key {
     }
 
     fn checksum_key(&self, usage: u32) -> Derived<'_, MacKey> {
-        let derive =
-            || kdf::derive_checksum_key(self.enctype(), self.bytes(), self.kdf_base(), usage);
+        let derive = || kdf::derive_checksum_key(self.enctype(), self.bytes(), self.kept(), usage);
         match self.slots() {
             Some(slots) => cached(&slots.checksum_keys, usage, derive),
             None => Derived::Owned(derive()),
@@ -481,23 +513,20 @@ impl Key {
         for p in parts {
             out.extend_from_slice(p);
         }
-        let hash = MacHash::of(enctype);
+        let is_sha1 = matches!(MacHash::of(enctype), MacHash::Sha1);
         let mut mac = [0u8; MAX_MAC_LEN];
         let mac = &mut mac[..mac_len];
         let body = &mut out[start..];
-        let is_sha1 = matches!(hash, MacHash::Sha1);
-        self.with_enc_keys(usage, |ke, ki| {
-            if is_sha1 {
-                ki.mac(&[body], mac);
-            }
-            if let Some((head, rest)) = body.split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>()
-            {
-                ke.encrypt_cs3(head, rest);
-            }
-            if !is_sha1 {
-                ki.mac(&[&ZERO_IV[..], body], mac);
-            }
-        });
+        if self.inner.cache {
+            let keys = self.enc_keys(usage);
+            seal_in_place(&keys.ke, &keys.ki, is_sha1, body, mac);
+        } else {
+            // Used once: Ke expanded for encryption only, no decryption schedule.
+            let mut ke = Zeroizing::new([0u8; 32]);
+            let ki = self.derive_once(usage, &mut ke);
+            let aes = AesEncKey::expand(&ke[..enctype.key_len()]);
+            seal_in_place(&aes, &ki, is_sha1, body, mac);
+        }
         out.extend_from_slice(mac);
     }
 
@@ -640,6 +669,26 @@ impl Key {
     }
 }
 
+/// Encrypts `body` (confounder and plaintext) in place and writes its MAC to `mac`
+/// (RFC 3961 §5.3 / RFC 8009 §5, as [`Key::seal`] describes).
+fn seal_in_place(
+    ke: &impl EncryptCs3,
+    ki: &MacKey,
+    is_sha1: bool,
+    body: &mut [u8],
+    mac: &mut [u8],
+) {
+    if is_sha1 {
+        ki.mac(&[body], mac);
+    }
+    if let Some((head, rest)) = body.split_first_chunk_mut::<{ Enctype::CONFOUNDER_LEN }>() {
+        ke.encrypt_cs3(head, rest);
+    }
+    if !is_sha1 {
+        ki.mac(&[&ZERO_IV[..], body], mac);
+    }
+}
+
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the key bytes.
@@ -715,6 +764,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_uncached_key_prepares_its_base_once() {
+        for enctype in Enctype::ALL {
+            let key = Key::new_uncached(enctype, Key::random(enctype).bytes()).unwrap();
+            let cached = key.cached();
+            let confounder = [0x5a; Enctype::CONFOUNDER_LEN];
+            for u in [usage::AP_REQ_AUTH, usage::AP_REP_ENCPART, 0, u32::MAX] {
+                // Kept DK schedule or keyed KDF state, Ke for encryption only: the same
+                // bytes as the cached keys.
+                let c = key.encrypt_with_confounder(u, &confounder, b"two usages");
+                assert_eq!(
+                    c,
+                    cached.encrypt_with_confounder(u, &confounder, b"two usages")
+                );
+                assert_eq!(key.decrypt(u, &c).unwrap(), b"two usages");
+                let m = key.checksum(u, b"mic");
+                assert_eq!(m, cached.checksum(u, b"mic"));
+                let kc = key.derived_key_bytes(u, KeyPurpose::Checksum);
+                let mut want = [0u8; MAX_MAC_LEN];
+                MacHash::of(enctype).mac(&kc, &[b"mic"], &mut want);
+                assert_eq!(m, &want[..enctype.mac_len()]);
+            }
+            let kept = key.inner.derived.get().map(|d| d.kept());
+            match MacHash::of(enctype) {
+                MacHash::Sha1 if KeptEncKey::expand(key.bytes()).is_some() => {
+                    assert!(matches!(kept, Some(Kept::Dk(_))), "DK schedule kept")
+                }
+                MacHash::Sha1 => assert!(kept.is_none(), "nothing to keep without AES-NI"),
+                _ => assert!(matches!(kept, Some(Kept::Kdf(_))), "KDF state kept"),
+            }
+            assert!(
+                !matches!(cached.kept(), Kept::Dk(_)),
+                "a caching key (held by contexts) keeps no DK schedule"
+            );
+        }
+        // A caching key's one allocation does not grow by the schedule it does not keep.
+        assert!(
+            std::mem::size_of::<Derivations>()
+                <= std::mem::size_of::<Option<KeyedMac>>() + std::mem::size_of::<Slots>() + 8
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! output, so parent and child never share a keystream.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20::ChaCha20;
@@ -22,24 +22,31 @@ const RESEED_AFTER: u64 = 4 << 20;
 /// Bumped in the child by a pthread_atfork handler: a cheap per-call fork check.
 static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
+/// Whether the handler is registered. Only if `pthread_atfork` failed (or there is no
+/// such handler on this platform) does a refill compare the process id, a system call.
+/// (A child made by a raw clone system call, bypassing libc's fork and its handlers, is
+/// not detected then; it does not get a consistent libc either.)
+static FORK_HANDLER_REGISTERED: AtomicBool = AtomicBool::new(false);
+
 #[cfg(unix)]
 extern "C" fn after_fork_in_child() {
     // Async-signal-safe: a single atomic add.
     FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
-fn register_fork_handler() {
+/// Registers the atfork handler once per process; true if it is registered.
+fn register_fork_handler() -> bool {
     #[cfg(unix)]
     {
         static REGISTERED: std::sync::Once = std::sync::Once::new();
         REGISTERED.call_once(|| {
             // SAFETY: registers a plain extern "C" fn that only touches an atomic.
-            // If registration fails, the per-refill pid comparison still catches forks.
-            unsafe {
-                libc::pthread_atfork(None, None, Some(after_fork_in_child));
-            }
+            // If registration fails (ENOMEM), each refill compares the pid instead.
+            let status = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+            FORK_HANDLER_REGISTERED.store(status == 0, Ordering::Relaxed);
         });
     }
+    FORK_HANDLER_REGISTERED.load(Ordering::Relaxed)
 }
 
 /// Changes in the child of every fork (pthread_atfork), so that what holds per-process
@@ -58,6 +65,8 @@ struct State {
     since_seed: u64,
     seeded: bool,
     fork_generation: u64,
+    /// Compare `pid` with the process id at each refill: the atfork handler is missing.
+    check_pid: bool,
     pid: u32,
 }
 
@@ -70,6 +79,7 @@ impl State {
             since_seed: 0,
             seeded: false,
             fork_generation: 0,
+            check_pid: true,
             pid: 0,
         }
     }
@@ -83,9 +93,10 @@ impl State {
         }
         while !dest.is_empty() {
             if self.unused_from == BUFFER_LEN {
-                // The pid check (a syscall) runs once per refill; it catches a fork that
-                // bypassed the atfork handler within one buffer.
-                if self.pid != std::process::id() || self.since_seed >= RESEED_AFTER {
+                // Without the atfork handler, a fork is seen by its pid (a system call,
+                // so once per refill, not per call): the child reseeds within one buffer.
+                let forked = self.check_pid && self.pid != std::process::id();
+                if forked || self.since_seed >= RESEED_AFTER {
                     self.reseed(FORK_GENERATION.load(Ordering::Relaxed));
                 }
                 self.refill();
@@ -101,7 +112,7 @@ impl State {
 
     /// XOR fresh OS entropy into the key.
     fn reseed(&mut self, generation: u64) {
-        register_fork_handler();
+        self.check_pid = !register_fork_handler();
         let mut fresh = [0u8; 32];
         os_fill(&mut fresh);
         for (k, f) in self.key.iter_mut().zip(&fresh) {
@@ -111,7 +122,9 @@ impl State {
         self.seeded = true;
         self.since_seed = 0;
         self.fork_generation = generation;
-        self.pid = std::process::id();
+        if self.check_pid {
+            self.pid = std::process::id();
+        }
     }
 
     /// Next key and a buffer of output from one ChaCha20 keystream.
@@ -231,6 +244,42 @@ mod tests {
         );
         assert_ne!(state.key, key_before);
         assert_eq!(state.unused_from, 16);
+    }
+
+    #[test]
+    fn without_the_fork_handler_a_pid_change_forces_reseed() {
+        let mut state = State::new();
+        let mut b = [0u8; 16];
+        state.fill(&mut b);
+        #[cfg(unix)]
+        assert!(
+            !state.check_pid,
+            "the handler is registered: no pid system call"
+        );
+        // As if pthread_atfork had failed and this state were inherited from a parent.
+        state.check_pid = true;
+        state.pid = std::process::id().wrapping_add(1);
+        state.since_seed = 1000 * BUFFER_LEN as u64;
+        state.unused_from = BUFFER_LEN;
+        let key_before = state.key;
+        state.fill(&mut b);
+        assert_eq!(state.since_seed, BUFFER_LEN as u64, "reseeded");
+        assert_ne!(state.key, key_before);
+        // With the handler registered, a refill does not compare the pid.
+        #[cfg(unix)]
+        {
+            assert!(!state.check_pid);
+            state.pid = std::process::id().wrapping_add(1);
+            state.unused_from = BUFFER_LEN;
+            state.fill(&mut b);
+            assert_eq!(
+                state.since_seed,
+                2 * BUFFER_LEN as u64,
+                "refilled, not reseeded"
+            );
+        }
+        #[cfg(not(unix))]
+        assert_eq!(state.pid, std::process::id());
     }
 
     #[cfg(unix)]
