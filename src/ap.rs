@@ -120,6 +120,8 @@ pub struct VerifiedApReq {
     /// The decrypted ticket; its `crealm` and `cname` are moved into `client` (empty here).
     pub ticket: EncTicketPart,
     pub session_key: Key,
+    /// The decrypted authenticator; its `crealm` and `cname`, found equal to the ticket's
+    /// client, are not kept (empty here: see `client`).
     pub authenticator: Authenticator,
     /// The authenticator's initiator subkey, if any (a supported enctype).
     pub subkey: Option<Key>,
@@ -322,7 +324,7 @@ pub(crate) fn verify_ap_req_ref(
         usage::AP_REQ_AUTH,
         &ap_req.authenticator,
         "authenticator",
-        decode_authenticator,
+        |plain| decode_authenticator(plain, &ticket),
     )?;
     verify_decrypted(
         ap_req,
@@ -335,8 +337,10 @@ pub(crate) fn verify_ap_req_ref(
     )
 }
 
-fn decode_authenticator(plain: &[u8]) -> Result<Authenticator> {
-    Authenticator::from_der(plain).map_err(|e| {
+/// The Authenticator, its client compared with the ticket's (and not kept: see
+/// [`VerifiedApReq::authenticator`]).
+fn decode_authenticator(plain: &[u8], ticket: &EncTicketPart) -> Result<(Authenticator, bool)> {
+    Authenticator::from_der_for_client(plain, (&ticket.crealm, &ticket.cname)).map_err(|e| {
         Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!("authenticator decrypted but does not decode: {e}"),
@@ -345,7 +349,7 @@ fn decode_authenticator(plain: &[u8]) -> Result<Authenticator> {
 }
 
 /// The checks of [`verify_ap_req`] after both decryptions: `authenticator` is the
-/// decoded Authenticator, `ticket` and `session_key` the decrypted ticket, `service_key`
+/// decoded Authenticator and whether its client is the ticket's, `ticket` and `session_key` the decrypted ticket, `service_key`
 /// the key that decrypted it. The result's `server` is empty.
 fn verify_decrypted(
     ap_req: &ApReqRef,
@@ -353,11 +357,10 @@ fn verify_decrypted(
     mut ticket: EncTicketPart,
     session_key: Key,
     service_key: &Key,
-    authenticator: Authenticator,
+    (authenticator, same_client): (Authenticator, bool),
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
-    if authenticator.crealm != ticket.crealm || !authenticator.cname.same_components(&ticket.cname)
-    {
+    if !same_client {
         return Err(Error::minor(
             minor::AP_ERR_BADMATCH,
             "authenticator client differs from the ticket's",
@@ -446,6 +449,7 @@ pub fn fuzz_verify_plaintexts(
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     let (ticket, session_key) = decode_ticket_plaintext(ticket_plain)?;
+    let authenticator = decode_authenticator(authenticator_plain, &ticket)?;
     let server = ticket_server(&ap_req.ticket);
     let mut v = verify_decrypted(
         &ciphertexts_of(ap_req),
@@ -453,7 +457,7 @@ pub fn fuzz_verify_plaintexts(
         ticket,
         session_key,
         service_key,
-        decode_authenticator(authenticator_plain)?,
+        authenticator,
         policy,
     )?;
     v.server = server;

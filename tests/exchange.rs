@@ -427,3 +427,71 @@ fn established_contexts_expire_with_the_ticket() {
         major::CONTEXT_EXPIRED
     );
 }
+
+/// RFC 4120 §3.2.3: the authenticator's client must be the ticket's (realm and name
+/// components; the name type is not compared, as MIT does not), else BADMATCH, whichever
+/// way they differ; the verified request carries the client once, from the ticket.
+#[test]
+fn authenticator_client_must_be_the_tickets() {
+    use krbap::ap::{build_ap_req, verify_ap_req, AcceptPolicy};
+    use krbap::asn1::{ApReq, Authenticator, Der};
+    use krbap::pac::PacCheck;
+    use krbap::principal::PrincipalName;
+    use krbap::rcache::ReplayCache;
+    let now = 1_700_000_000;
+    let sk = service(3, Enctype::Aes256CtsHmacSha196);
+    let client = Principal::parse("alice/admin@TEST.LOCAL", None).unwrap();
+    let (ticket, session_key) = mint_ticket(&MintRequest {
+        service_key: &sk,
+        client: &client,
+        session_enctype: Enctype::Aes256CtsHmacSha196,
+        authtime: now,
+        endtime: now + 3600,
+        flags: 0,
+        authorization_data: None,
+    });
+    let rc = ReplayCache::none();
+    let policy = AcceptPolicy {
+        now,
+        skew: 300,
+        replay_cache: &rc,
+        pac: PacCheck::default(),
+    };
+    let name = |t: i32, c: &[&str]| PrincipalName {
+        name_type: t,
+        components: c.iter().map(|s| s.as_bytes().to_vec()).collect(),
+    };
+    let cases: [(&[u8], PrincipalName, bool); 6] = [
+        (b"TEST.LOCAL", name(1, &["alice", "admin"]), true),
+        (b"TEST.LOCAL", name(2, &["alice", "admin"]), true), // name type ignored
+        (b"OTHER.LOCAL", name(1, &["alice", "admin"]), false),
+        (b"TEST.LOCAL", name(1, &["alice"]), false),
+        (b"TEST.LOCAL", name(1, &["alice", "admin", "x"]), false),
+        (b"TEST.LOCAL", name(1, &["alice", "admiN"]), false),
+    ];
+    for (realm, cname, same) in cases {
+        let auth = Authenticator {
+            crealm: realm.to_vec(),
+            cname: cname.clone(),
+            ctime: now,
+            ..Default::default()
+        };
+        let der = build_ap_req(&ticket, &session_key, &auth, 0);
+        let req = ApReq::from_der(&der).unwrap();
+        let got = verify_ap_req(&req, std::slice::from_ref(&sk), &policy);
+        if same {
+            let v = got.unwrap();
+            assert_eq!(v.client, client);
+            assert!(
+                v.authenticator.crealm.is_empty() && v.authenticator.cname.components.is_empty()
+            );
+        } else {
+            let e = got.unwrap_err();
+            assert_eq!(
+                e.minor,
+                minor::AP_ERR_BADMATCH,
+                "{cname:?}@{realm:?}: {e:?}"
+            );
+        }
+    }
+}

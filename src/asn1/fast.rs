@@ -155,6 +155,25 @@ impl<'a, 'c> Reader<'a, 'c> {
         })
     }
 
+    /// A PrincipalName compared with `expected` by its components (the name type is not
+    /// compared, as in [`PrincipalName::same_components`]), without building it.
+    fn principal_name_matches(&mut self, expected: &PrincipalName) -> Option<bool> {
+        self.nested(SEQUENCE, |r| {
+            r.field(0, Reader::int32)?;
+            r.field(1, |r| {
+                r.nested(SEQUENCE, |r| {
+                    let mut expected = expected.components.iter();
+                    let mut same = true;
+                    while !r.buf.is_empty() {
+                        let c = r.expect(GENERAL_STRING)?;
+                        same &= expected.next().is_some_and(|e| e[..] == *c);
+                    }
+                    Some(same && expected.next().is_none())
+                })
+            })
+        })
+    }
+
     fn encrypted_data(&mut self) -> Option<EncryptedDataRef<'a>> {
         self.nested(SEQUENCE, |r| {
             Some(EncryptedDataRef {
@@ -330,13 +349,40 @@ pub(super) fn enc_ticket_part(bytes: &[u8]) -> Option<EncTicketPart> {
 
 /// Authenticator (RFC 4120 §5.5.1).
 pub(super) fn authenticator(bytes: &[u8]) -> Option<Authenticator> {
+    authenticator_impl(bytes, None).map(|(a, _)| a)
+}
+
+/// [`authenticator`] for an acceptor that only compares its client with the ticket's:
+/// `crealm` and `cname` are compared with `client` instead of copied (and left empty);
+/// the flag says whether they are the same.
+pub(super) fn authenticator_of(
+    bytes: &[u8],
+    client: (&[u8], &PrincipalName),
+) -> Option<(Authenticator, bool)> {
+    authenticator_impl(bytes, Some(client))
+}
+
+fn authenticator_impl(
+    bytes: &[u8],
+    client: Option<(&[u8], &PrincipalName)>,
+) -> Option<(Authenticator, bool)> {
     let mut v = Authenticator::default();
+    let mut same_client = true;
     whole(bytes, |r| {
         r.nested(app(2), |r| {
             r.nested(SEQUENCE, |r| {
                 check_pvno(r.field(0, Reader::int)?).ok()?;
-                v.crealm = r.field(1, Reader::kstring)?;
-                v.cname = r.field(2, Reader::principal_name)?;
+                match client {
+                    None => {
+                        v.crealm = r.field(1, Reader::kstring)?;
+                        v.cname = r.field(2, Reader::principal_name)?;
+                    }
+                    Some((realm, name)) => {
+                        let realm_same = r.field(1, |r| r.expect(GENERAL_STRING))? == realm;
+                        let name_same = r.field(2, |r| r.principal_name_matches(name))?;
+                        same_client = realm_same && name_same;
+                    }
+                }
                 v.cksum = r.opt_field(3, |r| {
                     let (cksumtype, checksum) = r.int_and_octets()?;
                     Some(Checksum {
@@ -356,7 +402,7 @@ pub(super) fn authenticator(bytes: &[u8]) -> Option<Authenticator> {
             })
         })
     })?;
-    Some(v)
+    Some((v, same_client))
 }
 
 /// AuthorizationData (RFC 4120 §5.2.6), e.g. the contents of AD-IF-RELEVANT.
@@ -755,6 +801,56 @@ mod tests {
     #[test]
     fn authenticator_decoders_agree() {
         check_type(app(2), authenticator, decode::<Authenticator>, 5);
+    }
+
+    /// The acceptor's variant: the same value as the reference decoder with the client's
+    /// names left empty, and the right verdict on them, for the fixtures' own client, for
+    /// other clients and on every mutant.
+    #[test]
+    fn authenticator_of_agrees() {
+        let other_name = PrincipalName {
+            name_type: 1,
+            components: vec![b"mallory".to_vec()],
+        };
+        let mut checked = 0;
+        for v in values(app(2)) {
+            let own = decode::<Authenticator>(&v).ok();
+            let mut mutants = vec![v.clone()];
+            for i in 0..v.len() {
+                let mut m = v.clone();
+                m[i] ^= 0x01;
+                mutants.push(m);
+            }
+            for m in &mutants {
+                let reference = decode::<Authenticator>(m);
+                let mut clients = vec![(b"OTHER.REALM".to_vec(), other_name.clone())];
+                if let Some(a) = &own {
+                    let mut longer = a.cname.clone();
+                    longer.components.push(b"x".to_vec());
+                    let mut shorter = a.cname.clone();
+                    shorter.components.pop();
+                    clients.push((a.crealm.clone(), a.cname.clone()));
+                    clients.push((a.crealm.clone(), longer));
+                    clients.push((a.crealm.clone(), shorter));
+                }
+                for (realm, name) in &clients {
+                    let Some((got, same)) = authenticator_of(m, (realm, name)) else {
+                        continue;
+                    };
+                    let mut want = reference.clone().expect("fast took what rasn refuses");
+                    assert_eq!(
+                        same,
+                        want.crealm == *realm && want.cname.same_components(name),
+                        "input {m:02x?}"
+                    );
+                    want.crealm = Vec::new();
+                    want.cname = PrincipalName::default();
+                    assert_eq!(got, want, "input {m:02x?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "{checked}");
     }
 
     #[test]

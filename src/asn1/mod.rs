@@ -271,6 +271,25 @@ impl<'a> ApReqRef<'a> {
     }
 }
 
+impl Authenticator {
+    /// Decodes an Authenticator for an acceptor that only compares its client with the
+    /// ticket's (`client`: realm and name): `crealm` and `cname` are left empty (not
+    /// copied); the flag says whether they equal `client` (name types not compared).
+    pub fn from_der_for_client(
+        bytes: &[u8],
+        client: (&[u8], &PrincipalName),
+    ) -> Result<(Authenticator, bool), DecodeError> {
+        if let Some(v) = fast::authenticator_of(bytes, client) {
+            return Ok(v);
+        }
+        let mut a = Authenticator::from_der(bytes)?;
+        let same = a.crealm == client.0 && a.cname.same_components(client.1);
+        a.crealm = Vec::new();
+        a.cname = PrincipalName::default();
+        Ok((a, same))
+    }
+}
+
 /// AP-REP ::= [APPLICATION 15] SEQUENCE { pvno, msg-type 15, enc-part }.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ApRep {
