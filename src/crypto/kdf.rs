@@ -178,9 +178,16 @@ impl MacHash {
 /// random-to-key is the identity for AES (RFC 3962 §6), so DK = DR. `encrypt` is E(base).
 fn dk_aes(encrypt: impl Fn(&mut [u8; BLOCK]), folded: &[u8; BLOCK], out: &mut [u8]) {
     let mut block = *folded;
-    for chunk in out.chunks_mut(BLOCK) {
+    // Whole blocks by assignment (Kc, Ke and Ki are one or two blocks): no copy call of
+    // unknown length per block.
+    let (whole, tail) = out.as_chunks_mut::<BLOCK>();
+    for chunk in whole {
         encrypt(&mut block);
-        chunk.copy_from_slice(&block[..chunk.len()]);
+        *chunk = block;
+    }
+    if !tail.is_empty() {
+        encrypt(&mut block);
+        tail.copy_from_slice(&block[..tail.len()]);
     }
     block.zeroize();
 }
