@@ -424,7 +424,8 @@ impl Key {
 
     /// Runs `f` with Ke (expanded) and Ki for `usage`: the cached ones, or, for a key
     /// without cache, ones derived here and expanded in this frame (an accept's session
-    /// key: no ~1 KB schedule copied through return values).
+    /// key: no ~1 KB schedule copied through return values). For [`Key::open`], which
+    /// decrypts; [`Key::seal`] expands a once-used Ke for encryption only.
     fn with_enc_keys<R>(&self, usage: u32, f: impl FnOnce(&AesKey, &MacKey) -> R) -> R {
         if self.inner.cache {
             let keys = self.enc_keys(usage);
