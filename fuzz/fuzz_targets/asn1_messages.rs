@@ -1,14 +1,18 @@
 //! The RFC 4120 §5 messages krbap decodes, chosen by the first input byte: AP-REQ,
 //! AP-REP, Ticket, EncTicketPart, Authenticator, EncAPRepPart, KRB-CRED, EncKrbCredPart,
 //! AuthorizationData, the RFC 4537 EtypeList and the 0x8003 checksum (RFC 4121
-//! §4.1.1). Whatever decodes must re-encode to DER that decodes to the same value.
+//! §4.1.1). Whatever decodes must re-encode to DER that decodes to the same value; the
+//! acceptor's borrowed AP-REQ and its client-comparing Authenticator decoders must agree
+//! with the owned ones.
 #![no_main]
 
 use krbap::asn1::{
     decode_authorization_data, decode_etype_list, encode_authorization_data, encode_etype_list,
-    ApRep, ApReq, Authenticator, Der, EncApRepPart, EncKrbCredPart, EncTicketPart, KrbCred, Ticket,
+    ApRep, ApReq, ApReqRef, Authenticator, Der, EncApRepPart, EncKrbCredPart, EncTicketPart,
+    KrbCred, Ticket,
 };
 use krbap::gss::checksum::GssChecksum;
+use krbap::principal::PrincipalName;
 use libfuzzer_sys::fuzz_target;
 
 fn round_trip<T: Der + PartialEq + std::fmt::Debug>(der: &[u8]) {
@@ -23,11 +27,39 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     match which % 11 {
-        0 => round_trip::<ApReq>(der),
+        0 => {
+            round_trip::<ApReq>(der);
+            if let Some(r) = ApReqRef::decode(der) {
+                let owned = ApReq::from_der(der).expect("the borrowed decoder took it");
+                assert_eq!(r, ApReqRef::of(&owned), "borrowed AP-REQ");
+            }
+        }
         1 => round_trip::<ApRep>(der),
         2 => round_trip::<Ticket>(der),
         3 => round_trip::<EncTicketPart>(der),
-        4 => round_trip::<Authenticator>(der),
+        4 => {
+            round_trip::<Authenticator>(der);
+            let owned = Authenticator::from_der(der);
+            let other = PrincipalName::default();
+            let clients: Vec<(Vec<u8>, &PrincipalName)> = match &owned {
+                Ok(a) => vec![(a.crealm.clone(), &a.cname), (b"X".to_vec(), &other)],
+                Err(_) => vec![(Vec::new(), &other)],
+            };
+            for (realm, name) in clients {
+                let got = Authenticator::from_der_for_client(der, (&realm, name));
+                match (&owned, got) {
+                    (Ok(a), Ok((b, same))) => {
+                        assert_eq!(same, a.crealm == realm && a.cname.same_components(name));
+                        let mut a = a.clone();
+                        a.crealm = Vec::new();
+                        a.cname = PrincipalName::default();
+                        assert_eq!(a, b, "Authenticator for a client");
+                    }
+                    (Err(e), Err(f)) => assert_eq!(e, &f),
+                    (a, b) => panic!("decoders differ: {a:?} / {b:?}"),
+                }
+            }
+        }
         5 => round_trip::<EncApRepPart>(der),
         6 => round_trip::<KrbCred>(der),
         7 => round_trip::<EncKrbCredPart>(der),
