@@ -239,16 +239,16 @@ pub fn decrypt_ticket_with<'a>(
     ticket: &Ticket,
     keys: &'a [ServiceKey],
 ) -> Result<(EncTicketPart, Key, &'a Key)> {
-    decrypt_ticket_ref(&ticket.enc_part.as_ref(), &ticket_server(ticket), keys)
+    let enc_part = ticket.enc_part.as_ref();
+    let sk = find_service_key(keys, &ticket_server(ticket), enc_part.etype, enc_part.kvno)?;
+    decrypt_ticket_ref(&enc_part, sk)
 }
 
-/// Decrypts a ticket's enc-part (for `server`) and decodes it.
+/// Decrypts a ticket's enc-part with `sk` (found for its server) and decodes it.
 fn decrypt_ticket_ref<'a>(
     enc_part: &EncryptedDataRef,
-    server: &Principal,
-    keys: &'a [ServiceKey],
+    sk: &'a ServiceKey,
 ) -> Result<(EncTicketPart, Key, &'a Key)> {
-    let sk = find_service_key(keys, server, enc_part.etype, enc_part.kvno)?;
     let (part, session_key) = open_part::<TICKET_ON_STACK, _>(
         &sk.key,
         usage::KDC_REP_TICKET,
@@ -283,7 +283,9 @@ pub fn verify_ap_req(
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     let server = ticket_server(&ap_req.ticket);
-    let mut v = verify_ap_req_ref(&ciphertexts_of(ap_req), &server, keys, policy)?;
+    let enc = &ap_req.ticket.enc_part;
+    let sk = find_service_key(keys, &server, enc.etype, enc.kvno);
+    let mut v = verify_ap_req_ref(&ciphertexts_of(ap_req), &server, sk, policy)?;
     v.server = server;
     Ok(v)
 }
@@ -302,12 +304,13 @@ fn ciphertexts_of(ap_req: &ApReq) -> ApReqRef<'_> {
 
 /// [`verify_ap_req`] for the acceptor, on the AP-REQ as it decoded it ([`ApReqRef`]: the
 /// ciphertexts still in the token). `server` is the ticket's server (the acceptor took it
-/// out of `ap_req`; its realm and sname there are not read). The result's `server` is
-/// left empty for the caller to fill.
+/// out of `ap_req`; its realm and sname there are not read), `service_key` what
+/// [`find_service_key`] gave for it (the acceptor looked it up already, to decide whether
+/// to re-read its keytab). The result's `server` is left empty for the caller to fill.
 pub(crate) fn verify_ap_req_ref(
     ap_req: &ApReqRef,
     server: &Principal,
-    keys: &[ServiceKey],
+    service_key: Result<&ServiceKey>,
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     if ap_req.ap_options & flags::AP_USE_SESSION_KEY != 0 {
@@ -318,7 +321,7 @@ pub(crate) fn verify_ap_req_ref(
         ));
     }
     let (ticket, session_key, service_key) =
-        decrypt_ticket_ref(&ap_req.ticket_enc_part, server, keys)?;
+        decrypt_ticket_ref(&ap_req.ticket_enc_part, service_key?)?;
     let authenticator = open_part::<AUTHENTICATOR_ON_STACK, _>(
         &session_key,
         usage::AP_REQ_AUTH,

@@ -540,12 +540,17 @@ impl SecurityContext {
                 return Err(error_token(e, Some(&server)));
             }
         }
-        let mut keys = cred.keys_guard(false);
+        let keys = cred.keys_guard(false);
+        let reloaded;
         let enc = &ap_req.ticket_enc_part;
-        if ap::find_service_key(&keys, &server, enc.etype, enc.kvno).is_err() {
-            // Perhaps a rotation added the key since the last look at the keytab.
-            keys = cred.keys_guard(true);
-        }
+        let service_key = match ap::find_service_key(&keys, &server, enc.etype, enc.kvno) {
+            Ok(sk) => Ok(sk),
+            Err(_) => {
+                // Perhaps a rotation added the key since the last look at the keytab.
+                reloaded = cred.keys_guard(true);
+                ap::find_service_key(&reloaded, &server, enc.etype, enc.kvno)
+            }
+        };
         let rcache = cred.replay_cache_guard();
         let kdc_keys = cred.pac_kdc_keys_guard();
         let policy = AcceptPolicy {
@@ -557,7 +562,7 @@ impl SecurityContext {
                 kdc_keys: &kdc_keys,
             },
         };
-        let v = ap::verify_ap_req_ref(&ap_req, &server, &keys, &policy)
+        let v = ap::verify_ap_req_ref(&ap_req, &server, service_key, &policy)
             .map_err(|e| error_token(e, Some(&server)))?;
         let (mut ctx, reply) = Self::finish_accept(v, cred.clock_skew(), channel_bindings)
             .map_err(|e| error_token(e, Some(&server)))?;
