@@ -469,29 +469,27 @@ pub fn fuzz_verify_plaintexts(
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).
 pub fn build_ap_rep(session_key: &Key, rep: &EncApRepPart) -> Vec<u8> {
-    let (plain, len) = ap_rep_plaintext(session_key, rep);
-    let mut out = Vec::with_capacity(len);
-    build_ap_rep_into(session_key, &plain, &mut out);
+    let mut out = Vec::with_capacity(ap_rep_len(session_key, rep));
+    build_ap_rep_into(session_key, rep, &mut out);
     out
 }
 
-/// The AP-REP's plaintext (it carries the acceptor subkey: wiped on drop) and the length
-/// of the AP-REP that [`build_ap_rep_into`] makes of it, for an exactly sized buffer.
-pub(crate) fn ap_rep_plaintext(
-    session_key: &Key,
-    rep: &EncApRepPart,
-) -> (zeroize::Zeroizing<Vec<u8>>, usize) {
-    let plain = zeroize::Zeroizing::new(rep.to_der());
+/// The length of the AP-REP [`build_ap_rep_into`] makes of `rep`, for an exactly sized
+/// buffer.
+pub(crate) fn ap_rep_len(session_key: &Key, rep: &EncApRepPart) -> usize {
     let enctype = session_key.enctype();
-    let cipher_len = plain.len() + enctype.ciphertext_overhead();
-    let len = crate::asn1::ap_rep_len(enctype.number(), None, cipher_len);
-    (plain, len)
+    let cipher_len = crate::asn1::enc_ap_rep_part_len(rep) + enctype.ciphertext_overhead();
+    crate::asn1::ap_rep_len(enctype.number(), None, cipher_len)
 }
 
-/// The AP-REP of [`ap_rep_plaintext`]'s `plain`, encrypted straight into `out`.
-pub(crate) fn build_ap_rep_into(session_key: &Key, plain: &[u8], out: &mut Vec<u8>) {
+/// The AP-REP of `rep`, its EncAPRepPart (which holds the acceptor subkey) encoded where
+/// it is encrypted, in `out`: no plaintext copy to allocate and wipe.
+pub(crate) fn build_ap_rep_into(session_key: &Key, rep: &EncApRepPart, out: &mut Vec<u8>) {
+    let len = crate::asn1::enc_ap_rep_part_len(rep);
     crate::asn1::encode_ap_rep_with(out, session_key.enctype().number(), None, |o| {
-        session_key.encrypt_parts_append(usage::AP_REP_ENCPART, &[plain], o)
+        session_key.encrypt_append_with(usage::AP_REP_ENCPART, len, o, |o| {
+            crate::asn1::put_enc_ap_rep_part(o, rep)
+        })
     });
 }
 

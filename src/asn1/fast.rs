@@ -495,11 +495,16 @@ fn put_key(out: &mut Vec<u8>, k: &EncryptionKey) {
 
 /// EncAPRepPart; cusec encoded signed and seq-number unsigned, as the rasn path (and MIT).
 pub(super) fn encode_enc_ap_rep_part(v: &EncApRepPart) -> Vec<u8> {
-    let key_len = v.subkey.as_ref().map_or(0, |k| k.keyvalue.len());
-    // One allocation: room for every header, so the length fix-ups never reallocate
-    // (the buffer holds the acceptor subkey; the caller wipes it).
-    let mut out = Vec::with_capacity(96 + key_len);
-    cons(&mut out, app(27), |o| {
+    // One allocation of the exact size (the buffer holds the acceptor subkey; the caller
+    // wipes it).
+    let mut out = Vec::with_capacity(enc_ap_rep_part_len(v));
+    put_enc_ap_rep_part(&mut out, v);
+    out
+}
+
+/// EncAPRepPart appended to `out` (the AP-REP's plaintext, written where it is encrypted).
+pub(crate) fn put_enc_ap_rep_part(out: &mut Vec<u8>, v: &EncApRepPart) {
+    cons(out, app(27), |o| {
         cons(o, SEQUENCE, |o| {
             cons(o, ctx(0), |o| {
                 put_octets(o, GENERALIZED_TIME, &time::encode(v.ctime))
@@ -513,7 +518,21 @@ pub(super) fn encode_enc_ap_rep_part(v: &EncApRepPart) -> Vec<u8> {
             }
         })
     });
-    out
+}
+
+/// The length of [`put_enc_ap_rep_part`]'s encoding of `v`.
+pub(crate) fn enc_ap_rep_part_len(v: &EncApRepPart) -> usize {
+    let int = |n: i64| tlv_size(int_len(n));
+    let mut seq = tlv_size(tlv_size(15)) + tlv_size(int(i64::from(v.cusec as i32)));
+    if let Some(k) = &v.subkey {
+        // [2] SEQUENCE { [0] INTEGER, [1] OCTET STRING }
+        let key = tlv_size(int(i64::from(k.keytype))) + tlv_size(tlv_size(k.keyvalue.len()));
+        seq += tlv_size(tlv_size(key));
+    }
+    if let Some(n) = v.seq_number {
+        seq += tlv_size(int(i64::from(n)));
+    }
+    tlv_size(tlv_size(seq))
 }
 
 fn put_name(out: &mut Vec<u8>, n: &PrincipalName) {
@@ -1130,6 +1149,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn enc_ap_rep_part_len_is_exact() {
+        let mut n = 0;
+        for ctime in [0i64, 1_700_000_000, 253_402_300_799] {
+            for cusec in [0u32, 127, 128, 999_999, u32::MAX] {
+                for subkey in [None, Some((17, 16)), Some((18, 32)), Some((-5, 200))] {
+                    for seq_number in [None, Some(0u32), Some(0x7f), Some(0x80), Some(u32::MAX)] {
+                        let v = EncApRepPart {
+                            ctime,
+                            cusec,
+                            subkey: subkey.map(|(keytype, len): (i32, usize)| EncryptionKey {
+                                keytype,
+                                keyvalue: Zeroizing::new(vec![7; len]),
+                            }),
+                            seq_number,
+                        };
+                        let der = encode_enc_ap_rep_part(&v);
+                        assert_eq!(enc_ap_rep_part_len(&v), der.len(), "{v:?}");
+                        assert_eq!(der.capacity(), der.len());
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(n, 300);
     }
 
     /// The vectors a context keeps (principal components, authorization data) are exactly

@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 
 mod convert;
 mod fast;
-pub(crate) use fast::{ap_rep_len, encode_ap_rep_with, encode_ap_req_with};
+pub(crate) use fast::{
+    ap_rep_len, enc_ap_rep_part_len, encode_ap_rep_with, encode_ap_req_with, put_enc_ap_rep_part,
+};
 mod length;
 pub(crate) use length::{der_length_size, push_der_length, tlv_size};
 pub mod kdc;

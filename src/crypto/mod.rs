@@ -476,6 +476,24 @@ impl Key {
         random_bytes(&mut confounder);
         self.seal(usage, &confounder, parts, out);
     }
+    /// Encrypt, appended to `out`, the plaintext `write` appends (`len` bytes: the space
+    /// is reserved up front), without a separate plaintext buffer: it is written where it
+    /// is encrypted (the AP-REP's EncAPRepPart, which holds the acceptor subkey).
+    pub fn encrypt_append_with(
+        &self,
+        usage: u32,
+        len: usize,
+        out: &mut Vec<u8>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let mut confounder = [0u8; Enctype::CONFOUNDER_LEN];
+        random_bytes(&mut confounder);
+        out.reserve_exact(Enctype::CONFOUNDER_LEN + len + self.enctype().mac_len());
+        let start = out.len();
+        out.extend_from_slice(&confounder);
+        write(out);
+        self.seal_at(usage, start, out);
+    }
     /// Encrypt with a given confounder (for test vectors).
     ///
     /// # Panics
@@ -505,15 +523,20 @@ impl Key {
         parts: &[&[u8]],
         out: &mut Vec<u8>,
     ) {
-        let enctype = self.enctype();
-        let mac_len = enctype.mac_len();
         let plaintext_len: usize = parts.iter().map(|p| p.len()).sum();
-        out.reserve_exact(Enctype::CONFOUNDER_LEN + plaintext_len + mac_len);
+        out.reserve_exact(Enctype::CONFOUNDER_LEN + plaintext_len + self.enctype().mac_len());
         let start = out.len();
         out.extend_from_slice(confounder);
         for p in parts {
             out.extend_from_slice(p);
         }
+        self.seal_at(usage, start, out);
+    }
+
+    /// [`Key::seal`] of `out[start..]` (confounder | plaintext) in place, the MAC appended.
+    fn seal_at(&self, usage: u32, start: usize, out: &mut Vec<u8>) {
+        let enctype = self.enctype();
+        let mac_len = enctype.mac_len();
         let is_sha1 = matches!(MacHash::of(enctype), MacHash::Sha1);
         let mut mac = [0u8; MAX_MAC_LEN];
         let mac = &mut mac[..mac_len];
