@@ -24,8 +24,6 @@ trait Compress {
     /// `blocks.len()` is a multiple of `BLOCK`.
     fn compress(state: &mut Self::State, blocks: &[u8]);
     /// The digest, big-endian, truncated to `out.len()` (at most the digest length).
-    /// Whole words at a time: a byte iterator cost ~10 instructions per byte, several
-    /// hundred per MAC (inner and outer digest).
     fn output(state: &Self::State, out: &mut [u8]);
 }
 
@@ -48,6 +46,21 @@ macro_rules! compress_bytes {
     }};
 }
 
+/// Writes the state words `$words` big-endian (`$w` bytes each, `$len` in all) to `$out`,
+/// truncated to its length: whole words at a time (a byte iterator cost ~10 instructions
+/// per byte, several hundred per MAC).
+macro_rules! output_be {
+    ($words:expr, $w:literal, $len:literal, $out:expr) => {{
+        let mut digest = [0u8; $len];
+        for (d, w) in digest.as_chunks_mut::<$w>().0.iter_mut().zip($words) {
+            *d = w.to_be_bytes();
+        }
+        let out: &mut [u8] = $out;
+        let n = out.len().min($len);
+        out[..n].copy_from_slice(&digest[..n]);
+    }};
+}
+
 struct Sha1;
 impl Compress for Sha1 {
     type State = [u32; 5];
@@ -65,12 +78,7 @@ impl Compress for Sha1 {
         compress_bytes!(sha1::compress, U64, 64, state, blocks)
     }
     fn output(state: &[u32; 5], out: &mut [u8]) {
-        let mut digest = [0u8; 20];
-        for (d, w) in digest.as_chunks_mut::<4>().0.iter_mut().zip(state) {
-            *d = w.to_be_bytes();
-        }
-        let n = out.len().min(20);
-        out[..n].copy_from_slice(&digest[..n]);
+        output_be!(state, 4, 20, out)
     }
 }
 
@@ -94,12 +102,7 @@ impl Compress for Sha256 {
         compress_bytes!(sha2::compress256, U64, 64, state, blocks)
     }
     fn output(state: &[u32; 8], out: &mut [u8]) {
-        let mut digest = [0u8; 32];
-        for (d, w) in digest.as_chunks_mut::<4>().0.iter_mut().zip(state) {
-            *d = w.to_be_bytes();
-        }
-        let n = out.len().min(32);
-        out[..n].copy_from_slice(&digest[..n]);
+        output_be!(state, 4, 32, out)
     }
 }
 
@@ -124,12 +127,7 @@ impl Compress for Sha384 {
         compress_bytes!(sha2::compress512, U128, 128, state, blocks)
     }
     fn output(state: &[u64; 8], out: &mut [u8]) {
-        let mut digest = [0u8; 48];
-        for (d, w) in digest.as_chunks_mut::<8>().0.iter_mut().zip(&state[..6]) {
-            *d = w.to_be_bytes();
-        }
-        let n = out.len().min(48);
-        out[..n].copy_from_slice(&digest[..n]);
+        output_be!(&state[..6], 8, 48, out)
     }
 }
 
