@@ -352,8 +352,9 @@ fn decode_authenticator(plain: &[u8], ticket: &EncTicketPart) -> Result<(Authent
 }
 
 /// The checks of [`verify_ap_req`] after both decryptions: `authenticator` is the
-/// decoded Authenticator and whether its client is the ticket's, `ticket` and `session_key` the decrypted ticket, `service_key`
-/// the key that decrypted it. The result's `server` is empty.
+/// decoded Authenticator and whether its client is the ticket's, `ticket` and
+/// `session_key` the decrypted ticket, `service_key` the key that decrypted it. The
+/// result's `server` is empty.
 fn verify_decrypted(
     ap_req: &ApReqRef,
     server: &Principal,
