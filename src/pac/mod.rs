@@ -246,18 +246,106 @@ pub(crate) fn malformed(detail: impl Into<String>) -> Error {
 }
 
 /// A parsed (and, once accepted, verified) PAC.
+///
+/// Kept small: an accepted context holds its PAC, and a server holds a context per
+/// connection. The buffer table is read from the PAC's own header (checked when parsed)
+/// rather than copied, the signature buffers are remembered by index, and what is decoded
+/// on first use lives in one box.
 pub struct Pac {
-    data: Vec<u8>,
-    buffers: Vec<PacBuffer>,
+    data: Box<[u8]>,
     client_info: Option<client_info::ClientInfoLayout>,
-    /// Server, KDC, ticket and full signatures.
-    signatures: [Option<signature::SignatureLayout>; 4],
+    /// Index in the buffer table of the server, KDC, ticket and full signatures
+    /// ([`NO_BUFFER`]: absent).
+    signature_buffers: [u8; 4],
     verified: u32,
     failure: Option<Box<Error>>,
     /// The other buffers, decoded on first use (an accept verifies signatures and
     /// CLIENT_INFO; the NDR of LOGON_INFO waits until someone reads the PAC).
     contents: OnceLock<Box<Result<Contents>>>,
-    groups: OnceLock<Vec<GroupSid>>,
+}
+
+// The accept path's heap per context (a `make bench` row) counts this struct in full.
+const _: () = assert!(std::mem::size_of::<Pac>() <= 72);
+
+/// [`Pac::signature_buffers`] of an absent signature ([`MAX_BUFFERS`] is below it).
+const NO_BUFFER: u8 = u8::MAX;
+const _: () = assert!(MAX_BUFFERS < NO_BUFFER as usize);
+
+/// The PAC_INFO_BUFFERs of a [`Pac`] in PAC order, read from its header.
+#[derive(Clone, Copy)]
+pub struct Buffers<'a> {
+    data: &'a [u8],
+    count: usize,
+}
+
+impl<'a> Buffers<'a> {
+    pub fn len(&self) -> usize {
+        self.count
+    }
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+    /// Buffer `index` in PAC order.
+    pub fn get(&self, index: usize) -> Option<PacBuffer> {
+        (index < self.count).then(|| info_buffer(self.data, index))
+    }
+    pub fn iter(&self) -> BufferIter<'a> {
+        BufferIter {
+            data: self.data,
+            next: 0,
+            count: self.count,
+        }
+    }
+}
+
+impl<'a> IntoIterator for Buffers<'a> {
+    type Item = PacBuffer;
+    type IntoIter = BufferIter<'a>;
+    fn into_iter(self) -> BufferIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Buffers`].
+#[derive(Clone)]
+pub struct BufferIter<'a> {
+    data: &'a [u8],
+    next: usize,
+    count: usize,
+}
+
+impl Iterator for BufferIter<'_> {
+    type Item = PacBuffer;
+    fn next(&mut self) -> Option<PacBuffer> {
+        let i = self.next;
+        (i < self.count).then(|| {
+            self.next += 1;
+            info_buffer(self.data, i)
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.count - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for BufferIter<'_> {}
+
+impl std::fmt::Debug for Buffers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// PAC_INFO_BUFFER `i` (MS-PAC §2.4) of a PAC whose framing [`Pac::parse_framing`]
+/// checked: type, size and an offset that fits in 32 bits.
+fn info_buffer(data: &[u8], i: usize) -> PacBuffer {
+    let at = 8 + 16 * i;
+    PacBuffer {
+        buffer_type: u32_at(data, at),
+        size: u32_at(data, at + 4),
+        offset: u32_at(data, at + 8),
+    }
 }
 
 /// What [`Pac::contents`] decodes.
@@ -268,13 +356,15 @@ struct Contents {
     delegation: Option<delegation::DelegationLayout>,
     attributes: Option<AttributesInfo>,
     requestor_sid: Option<Sid>,
+    /// [`Pac::groups`], computed on first use.
+    groups: OnceLock<Vec<GroupSid>>,
 }
 
 impl std::fmt::Debug for Pac {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pac")
             .field("len", &self.data.len())
-            .field("buffers", &self.buffers)
+            .field("buffers", &self.buffers())
             .field("verified", &self.verified)
             .finish_non_exhaustive()
     }
@@ -331,7 +421,7 @@ impl Pac {
                 "{count} PAC_INFO_BUFFERs need {header} bytes, the PAC has {len}"
             )));
         }
-        let mut buffers = Vec::with_capacity(count);
+        let mut signature_buffers = [NO_BUFFER; 4];
         for i in 0..count {
             let at = 8 + 16 * i;
             let ty = u32_at(&data, at);
@@ -348,13 +438,11 @@ impl Pac {
                     "buffer {i} (type {ty} {name}) of {size} bytes at offset {offset} is outside the {len}-byte PAC after its {header}-byte header"
                 )));
             }
-            let b = PacBuffer {
-                buffer_type: ty,
-                offset: offset as u32,
-                size: size as u32,
-            };
-            for (j, o) in buffers.iter().enumerate() {
-                let o: &PacBuffer = o;
+            // From here on the table is read in place (`info_buffer`): offsets fit in 32
+            // bits, as MAX_PAC_SIZE does.
+            let b = info_buffer(&data, i);
+            for j in 0..i {
+                let o = info_buffer(&data, j);
                 if o.buffer_type == ty {
                     return Err(malformed(format!(
                         "buffer type {ty} ({name}) appears twice (buffers {j} and {i})"
@@ -369,31 +457,34 @@ impl Pac {
                     )));
                 }
             }
-            buffers.push(b);
+            let slot = signature::slot(ty);
+            if slot < 4 {
+                signature::parse(&data, b.offset as usize, b.size as usize, ty)?;
+                signature_buffers[slot] = i as u8;
+            }
         }
-        let mut pac = Pac {
-            data,
-            buffers,
+        Ok(Pac {
+            data: data.into_boxed_slice(),
             client_info: None,
-            signatures: [None; 4],
+            signature_buffers,
             verified: 0,
             failure: None,
             contents: OnceLock::new(),
-            groups: OnceLock::new(),
-        };
-        for i in 0..pac.buffers.len() {
-            let b = pac.buffers[i];
-            let slot = signature::slot(b.buffer_type);
-            if slot < 4 {
-                pac.signatures[slot] = Some(signature::parse(
-                    &pac.data,
-                    b.offset as usize,
-                    b.size as usize,
-                    b.buffer_type,
-                )?);
-            }
-        }
-        Ok(pac)
+        })
+    }
+
+    /// The server, KDC, ticket and full signature buffers, as checked when parsed.
+    fn signatures(&self) -> [Option<signature::SignatureLayout>; 4] {
+        self.signature_buffers.map(|i| {
+            let b = self.buffers().get(usize::from(i))?;
+            signature::parse(
+                &self.data,
+                b.offset as usize,
+                b.size as usize,
+                b.buffer_type,
+            )
+            .ok()
+        })
     }
 
     /// CLIENT_INFO, which verification compares with the ticket.
@@ -409,14 +500,14 @@ impl Pac {
     }
 
     fn find(&self, ty: u32) -> Option<PacBuffer> {
-        self.buffers.iter().copied().find(|b| b.buffer_type == ty)
+        self.buffers().iter().find(|b| b.buffer_type == ty)
     }
 
     /// Every other buffer krbap decodes.
     fn parse_contents(&self) -> Result<Contents> {
         let mut c = Contents::default();
-        for b in &self.buffers {
-            let (d, o, s) = (self.data.as_slice(), b.offset as usize, b.size as usize);
+        for b in self.buffers() {
+            let (d, o, s) = (&self.data[..], b.offset as usize, b.size as usize);
             use buffer_type as t;
             match b.buffer_type {
                 t::LOGON_INFO => c.logon_info = Some(logon_info::parse(d, o, s)?),
@@ -470,17 +561,17 @@ impl Pac {
         &self.data
     }
     /// The PAC_INFO_BUFFERs in their order in the PAC.
-    pub fn buffers(&self) -> &[PacBuffer] {
-        &self.buffers
+    pub fn buffers(&self) -> Buffers<'_> {
+        Buffers {
+            data: &self.data,
+            count: u32_at(&self.data, 0) as usize,
+        }
     }
     /// The bytes of the buffer of type `buffer_type`, if present.
     pub fn buffer(&self, buffer_type: u32) -> Option<&[u8]> {
-        self.buffers
-            .iter()
-            .find(|b| b.buffer_type == buffer_type)
-            .map(|b| self.buffer_bytes(b))
+        self.find(buffer_type).map(|b| self.buffer_bytes(b))
     }
-    pub fn buffer_bytes(&self, b: &PacBuffer) -> &[u8] {
+    pub fn buffer_bytes(&self, b: PacBuffer) -> &[u8] {
         &self.data[b.offset as usize..(b.offset + b.size) as usize]
     }
 
@@ -530,9 +621,7 @@ impl Pac {
         if slot >= 4 {
             return None;
         }
-        self.signatures[slot]
-            .as_ref()
-            .map(|l| SignatureInfo::new(&self.data, l))
+        self.signatures()[slot].map(|l| SignatureInfo::new(&self.data, l))
     }
 
     /// The user's SID: LOGON_INFO's LogonDomainId + UserId.
@@ -547,7 +636,10 @@ impl Pac {
     /// LogonDomainId), then ExtraSids, then ResourceGroupIds (qualified with
     /// ResourceGroupDomainSid). Computed once, on first use.
     pub fn groups(&self) -> &[GroupSid] {
-        self.groups.get_or_init(|| {
+        let Some(contents) = self.contents() else {
+            return &[];
+        };
+        contents.groups.get_or_init(|| {
             let Some(li) = self.logon_info() else {
                 return Vec::new();
             };

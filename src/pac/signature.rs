@@ -117,11 +117,11 @@ impl SignatureLayout {
 #[derive(Clone, Copy, Debug)]
 pub struct SignatureInfo<'a> {
     pac: &'a [u8],
-    l: &'a SignatureLayout,
+    l: SignatureLayout,
 }
 
 impl<'a> SignatureInfo<'a> {
-    pub(super) fn new(pac: &'a [u8], l: &'a SignatureLayout) -> Self {
+    pub(super) fn new(pac: &'a [u8], l: SignatureLayout) -> Self {
         SignatureInfo { pac, l }
     }
     /// SignatureType: the checksum type (16 = hmac-sha1-96-aes256, ...).
@@ -296,7 +296,7 @@ fn check_kdc_mac(
 /// signature covers). Returns the [`verified`] bits.
 pub(super) fn verify(pac: &Pac, input: &VerifyInput) -> Result<u32> {
     let data = pac.as_bytes();
-    let [server, kdc, ticket, full] = pac.signatures;
+    let [server, kdc, ticket, full] = pac.signatures();
     let server = server.ok_or_else(|| missing("server signature (SERVER_CHECKSUM)"))?;
     let kdc = kdc.ok_or_else(|| missing("KDC signature (PRIVSVR_CHECKSUM)"))?;
     let key = input.service_key;
@@ -350,7 +350,7 @@ pub(super) fn verify(pac: &Pac, input: &VerifyInput) -> Result<u32> {
 /// not checked — no KDC key, or no such buffer).
 pub(super) fn report(pac: &Pac, input: &VerifyInput) -> [(&'static str, Option<Result<()>>); 5] {
     let data = pac.as_bytes();
-    let [server, kdc, ticket, full] = pac.signatures;
+    let [server, kdc, ticket, full] = pac.signatures();
     let key = input.service_key;
     let server_check = match (server, kdc) {
         (Some(s), Some(k)) => Some(
@@ -453,8 +453,8 @@ pub fn sign_ticket_pac(part: &mut EncTicketPart, service_key: &Key, kdc_key: &Ke
         .ok_or_else(missing_pac)?;
     // Framing only: a KDC signs what it put there, parsed or not.
     let pac = Pac::parse_framing(bytes)?;
-    let [server, kdc, ticket, full] = pac.signatures;
-    let mut data = pac.data;
+    let [server, kdc, ticket, full] = pac.signatures();
+    let mut data = pac.data.into_vec();
     let set_type = |data: &mut Vec<u8>, l: &Option<SignatureLayout>, k: &Key| -> Result<()> {
         if let Some(l) = l {
             if l.mac_len as usize != k.enctype().mac_len() {
