@@ -339,6 +339,7 @@ impl std::fmt::Debug for Buffers<'_> {
 
 /// PAC_INFO_BUFFER `i` (MS-PAC §2.4) of a PAC whose framing [`Pac::parse_framing`]
 /// checked: type, size and an offset that fits in 32 bits.
+#[inline]
 fn info_buffer(data: &[u8], i: usize) -> PacBuffer {
     let at = 8 + 16 * i;
     PacBuffer {
@@ -370,6 +371,7 @@ impl std::fmt::Debug for Pac {
     }
 }
 
+#[inline]
 fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
@@ -396,6 +398,14 @@ impl Pac {
     /// signature buffers, so that the signatures can be verified before the content is
     /// parsed (only KDC-signed bytes then reach the NDR parser).
     pub(crate) fn parse_framing(data: Vec<u8>) -> Result<Pac> {
+        Self::parse_framing_with_signatures(data).map(|(pac, _)| pac)
+    }
+
+    /// [`Pac::parse_framing`], also returning the signature layouts it checked (what
+    /// [`Pac::signatures`] would re-read), for the verification that follows.
+    fn parse_framing_with_signatures(
+        data: Vec<u8>,
+    ) -> Result<(Pac, [Option<signature::SignatureLayout>; 4])> {
         let len = data.len();
         if len > MAX_PAC_SIZE {
             return Err(malformed(format!("{len} bytes (at most {MAX_PAC_SIZE})")));
@@ -422,6 +432,13 @@ impl Pac {
             )));
         }
         let mut signature_buffers = [NO_BUFFER; 4];
+        let mut layouts = [None; 4];
+        // The buffers checked so far, for the pairwise checks (on the stack: no allocation).
+        let mut seen = [PacBuffer {
+            buffer_type: 0,
+            offset: 0,
+            size: 0,
+        }; MAX_BUFFERS];
         for i in 0..count {
             let at = 8 + 16 * i;
             let ty = u32_at(&data, at);
@@ -438,11 +455,14 @@ impl Pac {
                     "buffer {i} (type {ty} {name}) of {size} bytes at offset {offset} is outside the {len}-byte PAC after its {header}-byte header"
                 )));
             }
-            // From here on the table is read in place (`info_buffer`): offsets fit in 32
+            // Afterwards the table is read in place (`info_buffer`): offsets fit in 32
             // bits, as MAX_PAC_SIZE does.
-            let b = info_buffer(&data, i);
-            for j in 0..i {
-                let o = info_buffer(&data, j);
+            let b = PacBuffer {
+                buffer_type: ty,
+                offset: offset as u32,
+                size: size as u32,
+            };
+            for (j, o) in seen[..i].iter().enumerate() {
                 if o.buffer_type == ty {
                     return Err(malformed(format!(
                         "buffer type {ty} ({name}) appears twice (buffers {j} and {i})"
@@ -457,20 +477,27 @@ impl Pac {
                     )));
                 }
             }
+            seen[i] = b;
             let slot = signature::slot(ty);
             if slot < 4 {
-                signature::parse(&data, b.offset as usize, b.size as usize, ty)?;
+                layouts[slot] = Some(signature::parse(
+                    &data,
+                    b.offset as usize,
+                    b.size as usize,
+                    ty,
+                )?);
                 signature_buffers[slot] = i as u8;
             }
         }
-        Ok(Pac {
+        let pac = Pac {
             data: data.into_boxed_slice(),
             client_info: None,
             signature_buffers,
             verified: 0,
             failure: None,
             contents: OnceLock::new(),
-        })
+        };
+        Ok((pac, layouts))
     }
 
     /// The server, KDC, ticket and full signature buffers, as checked when parsed.
@@ -892,8 +919,9 @@ pub fn check_ticket(
     };
     // Signatures before content: the NDR parser sees only what the KDC signed, unless the
     // policy keeps unverified PACs.
-    let mut pac = match Pac::parse_framing(bytes).and_then(|mut p| p.parse_client_info().map(|_| p))
-    {
+    let framed = Pac::parse_framing_with_signatures(bytes)
+        .and_then(|(mut p, layouts)| p.parse_client_info().map(|_| (p, layouts)));
+    let (mut pac, layouts) = match framed {
         Ok(p) => p,
         Err(e) => return soft(e),
     };
@@ -907,7 +935,7 @@ pub fn check_ticket(
         location,
         server,
     };
-    match signature::verify(&pac, &input) {
+    match signature::verify(&pac, layouts, &input) {
         Ok(mask) => pac.verified = mask,
         Err(e) if allow => pac.failure = Some(Box::new(e)),
         Err(e) => return Err(e),

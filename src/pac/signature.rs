@@ -294,9 +294,14 @@ fn check_kdc_mac(
 /// are present (a KDC older than the 2021/2022 updates — MIT 1.20 for the full one — does
 /// not add them; removing one would change the server signature, which the KDC
 /// signature covers). Returns the [`verified`] bits.
-pub(super) fn verify(pac: &Pac, input: &VerifyInput) -> Result<u32> {
+/// `signatures` are `pac`'s, as [`Pac::signatures`] gives them.
+pub(super) fn verify(
+    pac: &Pac,
+    signatures: [Option<SignatureLayout>; 4],
+    input: &VerifyInput,
+) -> Result<u32> {
     let data = pac.as_bytes();
-    let [server, kdc, ticket, full] = pac.signatures();
+    let [server, kdc, ticket, full] = signatures;
     let server = server.ok_or_else(|| missing("server signature (SERVER_CHECKSUM)"))?;
     let kdc = kdc.ok_or_else(|| missing("KDC signature (PRIVSVR_CHECKSUM)"))?;
     let key = input.service_key;
