@@ -410,22 +410,33 @@ pub(super) fn authorization_data(bytes: &[u8]) -> Option<AuthorizationData> {
     whole(bytes, |r| r.authorization_data())
 }
 
-/// AuthorizationData's entries as (ad-type, ad-data) slices of `bytes`: no copy of the
-/// data (the acceptor looks for the PAC in AD-IF-RELEVANT on every accept).
-pub(super) fn authorization_data_slices(bytes: &[u8]) -> Option<Vec<(i32, &[u8])>> {
+/// AuthorizationData's entries, (ad-type, ad-data as a slice of `bytes`), handed to `f`
+/// in order once the whole decodes; `false`, with `f` not called, when it does not. No
+/// copy and no allocation: the acceptor looks for the PAC in AD-IF-RELEVANT on every
+/// accept. (Two walks over a few TLVs cost less than collecting the entries.)
+pub(super) fn for_each_authorization_data(bytes: &[u8], f: impl FnMut(i32, &[u8])) -> bool {
+    walk_authorization_data(bytes, |_, _| {}).is_some()
+        && walk_authorization_data(bytes, f).is_some()
+}
+
+fn walk_authorization_data<'a>(bytes: &'a [u8], mut f: impl FnMut(i32, &'a [u8])) -> Option<()> {
     let elements = Cell::new(0);
     let mut r = Reader {
         buf: bytes,
         elements: &elements,
     };
-    let v = r.seq_of(|r| {
-        r.nested(SEQUENCE, |r| {
-            let ad_type = r.field(0, Reader::int32)?;
-            let data = r.field(1, |r| r.expect(OCTET_STRING))?;
-            Some((ad_type, data))
-        })
+    r.nested(SEQUENCE, |r| {
+        while !r.buf.is_empty() {
+            let (ad_type, data) = r.nested(SEQUENCE, |r| {
+                let ad_type = r.field(0, Reader::int32)?;
+                let data = r.field(1, |r| r.expect(OCTET_STRING))?;
+                Some((ad_type, data))
+            })?;
+            f(ad_type, data);
+        }
+        Some(())
     })?;
-    r.buf.is_empty().then_some(v)
+    r.buf.is_empty().then_some(())
 }
 
 /// EtypeList ::= SEQUENCE OF Int32 (RFC 4537 §3).
@@ -914,6 +925,64 @@ mod tests {
             etype_list(&[0x30, 0x07, 0x02, 0x05, 0x00, 0x80, 0, 0, 0]),
             None
         );
+    }
+
+    /// [`for_each_authorization_data`]'s entries, owned (`None` when it declines, which
+    /// must leave its callback uncalled).
+    fn ad_walked(bytes: &[u8]) -> Option<AuthorizationData> {
+        let mut v = Vec::new();
+        let taken = for_each_authorization_data(bytes, |ad_type, data| {
+            v.push(AuthorizationDataEntry {
+                ad_type,
+                ad_data: data.to_vec(),
+            })
+        });
+        assert!(taken || v.is_empty(), "callback called on declined input");
+        taken.then_some(v)
+    }
+
+    #[test]
+    fn authorization_data_walk_agrees() {
+        // The contents of every AD-IF-RELEVANT in the tickets (the PAC's container) and
+        // authenticators, then every truncation and single-bit flip of them.
+        let reference = |b: &[u8]| decode::<AdSeq>(b).map(|a| a.0);
+        let mut inners = Vec::new();
+        for t in values(app(3)) {
+            if let Ok(p) = decode::<EncTicketPart>(&t) {
+                inners.extend(
+                    p.authorization_data
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e.ad_data),
+                );
+            }
+        }
+        for a in values(app(2)) {
+            if let Ok(a) = decode::<Authenticator>(&a) {
+                inners.extend(
+                    a.authorization_data
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e.ad_data),
+                );
+            }
+        }
+        let (mut taken, mut mutants_taken) = (0, 0);
+        for inner in &inners {
+            if reference(inner).is_ok() {
+                assert!(agree(inner, ad_walked, reference), "declined {inner:02x?}");
+                taken += 1;
+            }
+            for n in 0..inner.len() {
+                agree(&inner[..n], ad_walked, reference);
+            }
+            for bit in 0..inner.len() * 8 {
+                let mut m = inner.clone();
+                m[bit / 8] ^= 1 << (bit % 8);
+                mutants_taken += usize::from(agree(&m, ad_walked, reference));
+            }
+        }
+        assert!(taken >= 2 && mutants_taken > 0, "{taken} {mutants_taken}");
     }
 
     /// A small deterministic generator for the encoder comparisons.

@@ -370,8 +370,7 @@ pub fn for_each_authorization_data(
     bytes: &[u8],
     mut f: impl FnMut(i32, &[u8]),
 ) -> Result<(), DecodeError> {
-    if let Some(entries) = fast::authorization_data_slices(bytes) {
-        entries.into_iter().for_each(|(t, d)| f(t, d));
+    if fast::for_each_authorization_data(bytes, &mut f) {
         return Ok(());
     }
     for e in convert::decode::<convert::AdSeq>(bytes)?.0 {
