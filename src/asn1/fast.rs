@@ -472,17 +472,9 @@ fn cons(out: &mut Vec<u8>, ident: u8, f: impl FnOnce(&mut Vec<u8>)) {
 
 /// Octets of `v`'s minimal two's complement (X.690 §8.3.2).
 fn int_len(v: i64) -> usize {
-    let bytes = v.to_be_bytes();
-    let mut skip = 0;
-    while skip < 7 {
-        let (b, next) = (bytes[skip], bytes[skip + 1]);
-        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
-            skip += 1;
-        } else {
-            break;
-        }
-    }
-    8 - skip
+    // Magnitude bits (of `!v` for a negative value) plus the sign bit, in whole octets.
+    let m = if v < 0 { !v } else { v } as u64;
+    (64 - m.leading_zeros() as usize + 1).div_ceil(8)
 }
 
 /// INTEGER, minimal two's complement.
@@ -1178,6 +1170,45 @@ mod tests {
         }
         assert!(ap_req(&deep).is_none());
         assert!(authenticator(&deep).is_none());
+    }
+
+    #[test]
+    fn int_len_is_minimal() {
+        // Against the definition (X.690 §8.3.2: drop a leading octet while it and the next
+        // octet's top bit are all zeros or all ones) at every power-of-two boundary.
+        let reference = |v: i64| {
+            let b = v.to_be_bytes();
+            let mut skip = 0;
+            while skip < 7
+                && ((b[skip] == 0 && b[skip + 1] & 0x80 == 0)
+                    || (b[skip] == 0xff && b[skip + 1] & 0x80 != 0))
+            {
+                skip += 1;
+            }
+            8 - skip
+        };
+        for k in 0..64 {
+            let p = 1i64.wrapping_shl(k);
+            for v in [p, p - 1, p + 1, -p, -p - 1, -p + 1, !p] {
+                assert_eq!(int_len(v), reference(v), "{v}");
+            }
+        }
+        for v in [
+            0,
+            -1,
+            i64::MIN,
+            i64::MAX,
+            127,
+            128,
+            -128,
+            -129,
+            255,
+            256,
+            32_767,
+            32_768,
+        ] {
+            assert_eq!(int_len(v), reference(v), "{v}");
+        }
     }
 
     #[test]
