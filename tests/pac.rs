@@ -1239,3 +1239,28 @@ fn hostile_logon_info_is_refused_before_and_after_signing() {
     ))
     .is_ok());
 }
+
+#[test]
+fn framing_errors_come_before_signature_errors() {
+    // Buffer 0 is a SERVER_CHECKSUM too short for its SignatureType, buffer 1 overlaps it:
+    // the framing (every buffer's place: all that MIT's krb5_pac_parse checks) is checked
+    // for the whole table first, so the overlap is what is reported.
+    let mut b = Vec::new();
+    b.extend_from_slice(&2u32.to_le_bytes()); // cBuffers
+    b.extend_from_slice(&0u32.to_le_bytes()); // Version
+    for (ty, size) in [(6u32, 2u32), (1, 8)] {
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&size.to_le_bytes());
+        b.extend_from_slice(&40u64.to_le_bytes());
+    }
+    b.resize(48, 0);
+    let e = Pac::parse(&b).unwrap_err();
+    assert_eq!(e.minor, minor::EINVAL);
+    assert!(e.detail.contains("overlap"), "{e}");
+    // Without the overlap, the short signature buffer is the error.
+    b[8 + 16] = 1;
+    b[8 + 16 + 4..8 + 16 + 8].copy_from_slice(&0u32.to_le_bytes());
+    b[8 + 16 + 8..8 + 16 + 16].copy_from_slice(&48u64.to_le_bytes());
+    let e = Pac::parse(&b).unwrap_err();
+    assert!(e.detail.contains("SERVER_CHECKSUM: 2 bytes"), "{e}");
+}

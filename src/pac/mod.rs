@@ -478,13 +478,16 @@ impl Pac {
                 }
             }
             seen[i] = b;
-            let slot = signature::slot(ty);
+        }
+        // The signature buffers once the whole table is known good (framing errors first).
+        for (i, b) in seen[..count].iter().enumerate() {
+            let slot = signature::slot(b.buffer_type);
             if slot < 4 {
                 layouts[slot] = Some(signature::parse(
                     &data,
                     b.offset as usize,
                     b.size as usize,
-                    ty,
+                    b.buffer_type,
                 )?);
                 signature_buffers[slot] = i as u8;
             }
