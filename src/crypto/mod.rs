@@ -472,9 +472,10 @@ impl Key {
     /// Encrypt the concatenation of `parts` and append the ciphertext to `out` (e.g. after
     /// a token header already written there). Reserves exactly the needed space.
     pub fn encrypt_parts_append(&self, usage: u32, parts: &[&[u8]], out: &mut Vec<u8>) {
-        let mut confounder = [0u8; Enctype::CONFOUNDER_LEN];
-        random_bytes(&mut confounder);
-        self.seal(usage, &confounder, parts, out);
+        let len = parts.iter().map(|p| p.len()).sum();
+        self.encrypt_append_with(usage, len, out, |o| {
+            parts.iter().for_each(|p| o.extend_from_slice(p))
+        });
     }
     /// Encrypt, appended to `out`, the plaintext `write` appends (`len` bytes: the space
     /// is reserved up front), without a separate plaintext buffer: it is written where it
@@ -488,11 +489,7 @@ impl Key {
     ) {
         let mut confounder = [0u8; Enctype::CONFOUNDER_LEN];
         random_bytes(&mut confounder);
-        out.reserve_exact(Enctype::CONFOUNDER_LEN + len + self.enctype().mac_len());
-        let start = out.len();
-        out.extend_from_slice(&confounder);
-        write(out);
-        self.seal_at(usage, start, out);
+        self.seal(usage, &confounder, len, out, write);
     }
     /// Encrypt with a given confounder (for test vectors).
     ///
@@ -509,27 +506,28 @@ impl Key {
             Err(_) => panic!("the confounder is one AES block (16 bytes)"),
         };
         let mut out = Vec::new();
-        self.seal(usage, confounder, &[plaintext], &mut out);
+        self.seal(usage, confounder, plaintext.len(), &mut out, |o| {
+            o.extend_from_slice(plaintext)
+        });
         out
     }
 
     /// RFC 3961 §5.3 encryption, appended to `out`:
     /// C = E(Ke, conf | plaintext) | H, where H = HMAC(Ki, conf | plaintext) for the SHA-1
-    /// enctypes and H = HMAC(Ki, IV | C) for the SHA-2 enctypes (RFC 8009 §5).
+    /// enctypes and H = HMAC(Ki, IV | C) for the SHA-2 enctypes (RFC 8009 §5). `write`
+    /// appends the `len`-byte plaintext after the confounder, in the space reserved for it.
     fn seal(
         &self,
         usage: u32,
         confounder: &[u8; Enctype::CONFOUNDER_LEN],
-        parts: &[&[u8]],
+        len: usize,
         out: &mut Vec<u8>,
+        write: impl FnOnce(&mut Vec<u8>),
     ) {
-        let plaintext_len: usize = parts.iter().map(|p| p.len()).sum();
-        out.reserve_exact(Enctype::CONFOUNDER_LEN + plaintext_len + self.enctype().mac_len());
+        out.reserve_exact(Enctype::CONFOUNDER_LEN + len + self.enctype().mac_len());
         let start = out.len();
         out.extend_from_slice(confounder);
-        for p in parts {
-            out.extend_from_slice(p);
-        }
+        write(out);
         self.seal_at(usage, start, out);
     }
 
