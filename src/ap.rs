@@ -117,11 +117,13 @@ pub struct VerifiedApReq {
     /// The ticket's server principal (realm + sname).
     pub server: Principal,
     pub client: Principal,
-    /// The decrypted ticket; its `crealm` and `cname` are moved into `client` (empty here).
+    /// The decrypted ticket; its `crealm` and `cname` are moved into `client`, its key's
+    /// value into `session_key` (empty here).
     pub ticket: EncTicketPart,
     pub session_key: Key,
     /// The decrypted authenticator; its `crealm` and `cname`, found equal to the ticket's
-    /// client, are not kept (empty here: see `client`).
+    /// client, are not kept (empty here: see `client`), its subkey is in `subkey` (`None`
+    /// here).
     pub authenticator: Authenticator,
     /// The authenticator's initiator subkey, if any (a supported enctype).
     pub subkey: Option<Key>,
@@ -139,13 +141,20 @@ fn key_from_asn1_with(
     k: &EncryptionKey,
     new: fn(Enctype, &[u8]) -> std::result::Result<Key, crate::crypto::CryptoError>,
 ) -> Result<Key> {
-    let enctype = Enctype::from_number(k.keytype).ok_or_else(|| {
-        Error::minor(
-            minor::BAD_ENCTYPE,
-            format!("unsupported enctype {}", k.keytype),
-        )
+    key_from_parts(k.keytype, &k.keyvalue, new)
+}
+
+/// A key from an EncryptionKey's keytype and keyvalue (unsupported enctype ->
+/// KRB5_BAD_ENCTYPE).
+fn key_from_parts(
+    keytype: i32,
+    keyvalue: &[u8],
+    new: fn(Enctype, &[u8]) -> std::result::Result<Key, crate::crypto::CryptoError>,
+) -> Result<Key> {
+    let enctype = Enctype::from_number(keytype).ok_or_else(|| {
+        Error::minor(minor::BAD_ENCTYPE, format!("unsupported enctype {keytype}"))
     })?;
-    Ok(new(enctype, &k.keyvalue)?)
+    Ok(new(enctype, keyvalue)?)
 }
 
 /// An EncryptionKey carrying a copy of `key`'s bytes.
@@ -259,18 +268,21 @@ fn decrypt_ticket_ref<'a>(
     Ok((part, session_key, &sk.key))
 }
 
-/// The decrypted ticket (EncTicketPart DER) and its session key.
+/// The decrypted ticket (EncTicketPart DER) and its session key (made straight from the
+/// plaintext: the ticket's `key.keyvalue` is left empty).
 fn decode_ticket_plaintext(plain: &[u8]) -> Result<(EncTicketPart, Key)> {
-    let part = EncTicketPart::from_der(plain).map_err(|e| {
+    // Used for the authenticator and the AP-REP, then dropped (the context keeps a
+    // caching copy when the session key protects its messages): no derived-key cache.
+    let (part, session_key) = EncTicketPart::from_der_key_apart(plain, |keytype, keyvalue| {
+        key_from_parts(keytype, keyvalue, Key::new_uncached)
+    })
+    .map_err(|e| {
         Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!("ticket decrypted but does not decode: {e}"),
         )
     })?;
-    // Used for the authenticator and the AP-REP, then dropped (the context keeps a
-    // caching copy when the session key protects its messages): no derived-key cache.
-    let session_key = key_from_asn1_with(&part.key, Key::new_uncached)?;
-    Ok((part, session_key))
+    Ok((part, session_key?))
 }
 
 /// Steps 2 and 3 of the exchange (RFC 4120 §3.2.3): decrypts the ticket with the
@@ -341,15 +353,26 @@ pub(crate) fn verify_ap_req_ref(
 }
 
 /// The Authenticator, its client compared with the ticket's (and not kept: see
-/// [`VerifiedApReq::authenticator`]).
-fn decode_authenticator(plain: &[u8], ticket: &EncTicketPart) -> Result<(Authenticator, bool)> {
-    Authenticator::from_der_for_client(plain, (&ticket.crealm, &ticket.cname)).map_err(|e| {
+/// [`VerifiedApReq::authenticator`]), and its subkey made straight from the plaintext.
+/// A subkey of an unsupported enctype is an error only after the other checks (in
+/// [`verify_decrypted`]), as before the key was made here.
+fn decode_authenticator(plain: &[u8], ticket: &EncTicketPart) -> Result<DecodedAuthenticator> {
+    Authenticator::from_der_for_client(plain, (&ticket.crealm, &ticket.cname), |subkey| {
+        subkey
+            .map(|(keytype, keyvalue)| key_from_parts(keytype, keyvalue, Key::new))
+            .transpose()
+    })
+    .map_err(|e| {
         Error::minor(
             minor::AP_ERR_BAD_INTEGRITY,
             format!("authenticator decrypted but does not decode: {e}"),
         )
     })
 }
+
+/// An Authenticator as [`decode_authenticator`] gives it: the value (client names and
+/// subkey taken out), whether its client is the ticket's, and its subkey.
+type DecodedAuthenticator = (Authenticator, bool, Result<Option<Key>>);
 
 /// The checks of [`verify_ap_req`] after both decryptions: `authenticator` is the
 /// decoded Authenticator and whether its client is the ticket's, `ticket` and
@@ -361,7 +384,7 @@ fn verify_decrypted(
     mut ticket: EncTicketPart,
     session_key: Key,
     service_key: &Key,
-    (authenticator, same_client): (Authenticator, bool),
+    (authenticator, same_client, subkey): DecodedAuthenticator,
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
     if !same_client {
@@ -421,11 +444,7 @@ fn verify_decrypted(
         policy.now,
         policy.skew,
     )?;
-    let subkey = authenticator
-        .subkey
-        .as_ref()
-        .map(key_from_asn1)
-        .transpose()?;
+    let subkey = subkey?;
     Ok(VerifiedApReq {
         ap_options: ap_req.ap_options,
         server: Principal::default(),

@@ -495,3 +495,71 @@ fn authenticator_client_must_be_the_tickets() {
         }
     }
 }
+
+/// The acceptor makes the session key and the initiator's subkey straight from the
+/// plaintexts: the verified AP-REQ holds them as keys (the ASN.1 copies left empty), and a
+/// subkey of an unsupported enctype is refused only after the ticket and skew checks, as
+/// MIT orders them.
+#[test]
+fn subkeys_are_made_from_the_plaintext_and_checked_last() {
+    use krbap::ap::{build_ap_req, verify_ap_req, AcceptPolicy};
+    use krbap::asn1::{ApReq, Authenticator, EncryptionKey};
+    use krbap::pac::PacCheck;
+    let now = 1_700_000_000;
+    let sk = service(3, Enctype::Aes256CtsHmacSha196);
+    let client = Principal::parse("alice@TEST.LOCAL", None).unwrap();
+    let (ticket, session_key) = mint_ticket(&MintRequest {
+        service_key: &sk,
+        client: &client,
+        session_enctype: Enctype::Aes256CtsHmacSha196,
+        authtime: now,
+        endtime: now + 3600,
+        flags: 0,
+        authorization_data: None,
+    });
+    let rc = ReplayCache::none();
+    let policy = |at: i64| AcceptPolicy {
+        now: at,
+        skew: 300,
+        replay_cache: &rc,
+        pac: PacCheck::default(),
+    };
+    let request = |subkey: Option<EncryptionKey>| {
+        let auth = Authenticator {
+            crealm: client.realm.clone(),
+            cname: client.name.clone(),
+            ctime: now,
+            subkey,
+            ..Default::default()
+        };
+        ApReq::from_der(&build_ap_req(&ticket, &session_key, &auth, 0)).unwrap()
+    };
+    let keys = std::slice::from_ref(&sk);
+
+    let initiator = Key::random(Enctype::Aes128CtsHmacSha196);
+    let v = verify_ap_req(
+        &request(Some(krbap::ap::key_to_asn1(&initiator))),
+        keys,
+        &policy(now),
+    )
+    .unwrap();
+    let subkey = v.subkey.expect("the subkey");
+    assert_eq!(subkey.enctype(), initiator.enctype());
+    assert_eq!(subkey.bytes(), initiator.bytes());
+    assert_eq!(v.session_key.bytes(), session_key.bytes());
+    assert!(v.authenticator.subkey.is_none());
+    assert!(v.ticket.key.keyvalue.is_empty());
+    assert_eq!(v.ticket.key.keytype, session_key.enctype().number());
+
+    let rc4 = EncryptionKey {
+        keytype: 23,
+        keyvalue: vec![1; 16].into(),
+    };
+    let e = verify_ap_req(&request(Some(rc4.clone())), keys, &policy(now)).unwrap_err();
+    assert_eq!(e.minor, minor::BAD_ENCTYPE, "{e:?}");
+    // The skew is checked before the subkey is looked at.
+    let e = verify_ap_req(&request(Some(rc4)), keys, &policy(now + 1000)).unwrap_err();
+    assert_eq!(e.minor, minor::AP_ERR_SKEW, "{e:?}");
+    let v = verify_ap_req(&request(None), keys, &policy(now)).unwrap();
+    assert!(v.subkey.is_none());
+}

@@ -36,7 +36,20 @@ fuzz_target!(|data: &[u8]| {
         }
         1 => round_trip::<ApRep>(der),
         2 => round_trip::<Ticket>(der),
-        3 => round_trip::<EncTicketPart>(der),
+        3 => {
+            round_trip::<EncTicketPart>(der);
+            let owned = EncTicketPart::from_der(der);
+            let apart = EncTicketPart::from_der_key_apart(der, |t, v| (t, v.to_vec()));
+            match (owned, apart) {
+                (Ok(mut a), Ok((b, key))) => {
+                    let value = std::mem::take(&mut a.key.keyvalue);
+                    assert_eq!(key, (a.key.keytype, value.to_vec()), "EncTicketPart key");
+                    assert_eq!(a, b, "EncTicketPart, key apart");
+                }
+                (Err(e), Err(f)) => assert_eq!(e, f),
+                (a, b) => panic!("decoders differ: {a:?} / {b:?}"),
+            }
+        }
         4 => {
             round_trip::<Authenticator>(der);
             let owned = Authenticator::from_der(der);
@@ -46,13 +59,17 @@ fuzz_target!(|data: &[u8]| {
                 Err(_) => vec![(Vec::new(), &other)],
             };
             for (realm, name) in clients {
-                let got = Authenticator::from_der_for_client(der, (&realm, name));
+                let got = Authenticator::from_der_for_client(der, (&realm, name), |k| {
+                    k.map(|(keytype, value)| (keytype, value.to_vec()))
+                });
                 match (&owned, got) {
-                    (Ok(a), Ok((b, same))) => {
+                    (Ok(a), Ok((b, same, subkey))) => {
                         assert_eq!(same, a.crealm == realm && a.cname.same_components(name));
                         let mut a = a.clone();
                         a.crealm = Vec::new();
                         a.cname = PrincipalName::default();
+                        let want = a.subkey.take().map(|k| (k.keytype, k.keyvalue.to_vec()));
+                        assert_eq!(subkey, want, "Authenticator subkey for a client");
                         assert_eq!(a, b, "Authenticator for a client");
                     }
                     (Err(e), Err(f)) => assert_eq!(e, &f),

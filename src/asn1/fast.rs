@@ -187,14 +187,13 @@ impl<'a, 'c> Reader<'a, 'c> {
         })
     }
 
-    fn encryption_key(&mut self) -> Option<EncryptionKey> {
+    /// EncryptionKey as (keytype, keyvalue still in the input): a key the caller turns
+    /// into a `Key` at once need not be copied into a vector first.
+    fn encryption_key(&mut self) -> Option<KeyRef<'a>> {
         self.nested(SEQUENCE, |r| {
             let keytype = r.field(0, Reader::int32)?;
             let keyvalue = r.field(1, |r| r.expect(OCTET_STRING))?;
-            Some(EncryptionKey {
-                keytype,
-                keyvalue: Zeroizing::new(keyvalue.to_vec()),
-            })
+            Some((keytype, keyvalue))
         })
     }
 
@@ -315,14 +314,34 @@ pub(super) fn ap_req(bytes: &[u8]) -> Option<ApReq> {
     ap_req_ref(bytes).map(|r| r.to_ap_req())
 }
 
+/// An EncryptionKey's keytype and keyvalue, borrowed from the decoder's input.
+pub(crate) type KeyRef<'a> = (i32, &'a [u8]);
+
+fn owned_key((keytype, keyvalue): KeyRef) -> EncryptionKey {
+    EncryptionKey {
+        keytype,
+        keyvalue: Zeroizing::new(keyvalue.to_vec()),
+    }
+}
+
 /// EncTicketPart (RFC 4120 §5.3).
 pub(super) fn enc_ticket_part(bytes: &[u8]) -> Option<EncTicketPart> {
+    let (mut v, key) = enc_ticket_part_key_apart(bytes)?;
+    v.key = owned_key(key);
+    Some(v)
+}
+
+/// [`enc_ticket_part`] for an acceptor that makes the session key straight from the
+/// plaintext: the key is returned borrowed, `key.keyvalue` is left empty.
+pub(super) fn enc_ticket_part_key_apart(bytes: &[u8]) -> Option<(EncTicketPart, KeyRef<'_>)> {
     let mut v = EncTicketPart::default();
+    let mut key = (0, &[][..]);
     whole(bytes, |r| {
         r.nested(app(3), |r| {
             r.nested(SEQUENCE, |r| {
                 v.flags = r.field(0, Reader::flags)?;
-                v.key = r.field(1, Reader::encryption_key)?;
+                key = r.field(1, Reader::encryption_key)?;
+                v.key.keytype = key.0;
                 v.crealm = r.field(2, Reader::kstring)?;
                 v.cname = r.field(3, Reader::principal_name)?;
                 v.transited = r.field(4, |r| {
@@ -344,30 +363,35 @@ pub(super) fn enc_ticket_part(bytes: &[u8]) -> Option<EncTicketPart> {
             })
         })
     })?;
-    Some(v)
+    Some((v, key))
 }
 
 /// Authenticator (RFC 4120 §5.5.1).
 pub(super) fn authenticator(bytes: &[u8]) -> Option<Authenticator> {
-    authenticator_impl(bytes, None).map(|(a, _)| a)
+    authenticator_impl(bytes, None).map(|(mut a, _, subkey)| {
+        a.subkey = subkey.map(owned_key);
+        a
+    })
 }
 
 /// [`authenticator`] for an acceptor that only compares its client with the ticket's:
 /// `crealm` and `cname` are compared with `client` instead of copied (and left empty);
-/// the flag says whether they are the same.
-pub(super) fn authenticator_of(
-    bytes: &[u8],
+/// the flag says whether they are the same. The subkey is returned borrowed (`subkey` is
+/// left `None`), for the acceptor to make its `Key` straight from the plaintext.
+pub(super) fn authenticator_of<'a>(
+    bytes: &'a [u8],
     client: (&[u8], &PrincipalName),
-) -> Option<(Authenticator, bool)> {
+) -> Option<(Authenticator, bool, Option<KeyRef<'a>>)> {
     authenticator_impl(bytes, Some(client))
 }
 
-fn authenticator_impl(
-    bytes: &[u8],
+fn authenticator_impl<'a>(
+    bytes: &'a [u8],
     client: Option<(&[u8], &PrincipalName)>,
-) -> Option<(Authenticator, bool)> {
+) -> Option<(Authenticator, bool, Option<KeyRef<'a>>)> {
     let mut v = Authenticator::default();
     let mut same_client = true;
+    let mut subkey = None;
     whole(bytes, |r| {
         r.nested(app(2), |r| {
             r.nested(SEQUENCE, |r| {
@@ -392,7 +416,7 @@ fn authenticator_impl(
                 })?;
                 v.cusec = int32_from_wire(r.field(4, Reader::int)?).ok()?;
                 v.ctime = r.field(5, Reader::time)?;
-                v.subkey = r.opt_field(6, Reader::encryption_key)?;
+                subkey = r.opt_field(6, Reader::encryption_key)?;
                 v.seq_number = match r.opt_field(7, Reader::int)? {
                     Some(n) => Some(uint32_from_wire(n).ok()?),
                     None => None,
@@ -402,7 +426,7 @@ fn authenticator_impl(
             })
         })
     })?;
-    Some((v, same_client))
+    Some((v, same_client, subkey))
 }
 
 /// AuthorizationData (RFC 4120 §5.2.6), e.g. the contents of AD-IF-RELEVANT.
@@ -856,7 +880,7 @@ mod tests {
                     clients.push((a.crealm.clone(), shorter));
                 }
                 for (realm, name) in &clients {
-                    let Some((got, same)) = authenticator_of(m, (realm, name)) else {
+                    let Some((got, same, subkey)) = authenticator_of(m, (realm, name)) else {
                         continue;
                     };
                     let mut want = reference.clone().expect("fast took what rasn refuses");
@@ -867,6 +891,7 @@ mod tests {
                     );
                     want.crealm = Vec::new();
                     want.cname = PrincipalName::default();
+                    assert_eq!(subkey.map(owned_key), want.subkey.take(), "input {m:02x?}");
                     assert_eq!(got, want, "input {m:02x?}");
                     checked += 1;
                 }

@@ -276,19 +276,42 @@ impl<'a> ApReqRef<'a> {
 impl Authenticator {
     /// Decodes an Authenticator for an acceptor that only compares its client with the
     /// ticket's (`client`: realm and name): `crealm` and `cname` are left empty (not
-    /// copied); the flag says whether they equal `client` (name types not compared).
-    pub fn from_der_for_client(
+    /// copied); the flag says whether they equal `client` (name types not compared). The
+    /// subkey, if any, is handed to `subkey` as (keytype, keyvalue) while `bytes` holds it,
+    /// and left `None` in the result: the acceptor makes its key without a copy to wipe.
+    pub fn from_der_for_client<T>(
         bytes: &[u8],
         client: (&[u8], &PrincipalName),
-    ) -> Result<(Authenticator, bool), DecodeError> {
-        if let Some(v) = fast::authenticator_of(bytes, client) {
-            return Ok(v);
+        subkey: impl FnOnce(Option<(i32, &[u8])>) -> T,
+    ) -> Result<(Authenticator, bool, T), DecodeError> {
+        if let Some((a, same, key)) = fast::authenticator_of(bytes, client) {
+            return Ok((a, same, subkey(key)));
         }
         let mut a = Authenticator::from_der(bytes)?;
         let same = a.crealm == client.0 && a.cname.same_components(client.1);
         a.crealm = Vec::new();
         a.cname = PrincipalName::default();
-        Ok((a, same))
+        let key = a.subkey.take();
+        let made = subkey(key.as_ref().map(|k| (k.keytype, &k.keyvalue[..])));
+        Ok((a, same, made))
+    }
+}
+
+impl EncTicketPart {
+    /// Decodes an EncTicketPart for an acceptor that makes the session key at once: the
+    /// key is handed to `key` as (keytype, keyvalue) while `bytes` holds it, and the
+    /// result's `key.keyvalue` is left empty (no copy to allocate and wipe).
+    pub fn from_der_key_apart<T>(
+        bytes: &[u8],
+        key: impl FnOnce(i32, &[u8]) -> T,
+    ) -> Result<(EncTicketPart, T), DecodeError> {
+        if let Some((part, (keytype, keyvalue))) = fast::enc_ticket_part_key_apart(bytes) {
+            return Ok((part, key(keytype, keyvalue)));
+        }
+        let mut part = EncTicketPart::from_der(bytes)?;
+        let value = std::mem::take(&mut part.key.keyvalue);
+        let made = key(part.key.keytype, &value);
+        Ok((part, made))
     }
 }
 
