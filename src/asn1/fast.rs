@@ -22,7 +22,6 @@ use super::convert::{
 use super::length::tlv_size;
 use super::tlv::MAX_ELEMENTS;
 use super::*;
-use std::cell::Cell;
 
 const INTEGER: u8 = 0x02;
 const BIT_STRING: u8 = 0x03;
@@ -38,13 +37,20 @@ const fn ctx(n: u8) -> u8 {
 }
 
 /// A cursor over the contents of one constructed value.
-struct Reader<'a, 'c> {
+///
+/// `tlv::check` bounds a message to `MAX_ELEMENTS` TLVs. A TLV takes at least two bytes,
+/// so the entry points ([`whole`], [`walk_authorization_data`]) decline input longer than
+/// `2 * MAX_ELEMENTS` bytes (the reference decoder takes it) and the cursor need not count.
+struct Reader<'a> {
     buf: &'a [u8],
-    /// TLVs seen so far in the whole message (bounded like `tlv::check`).
-    elements: &'c Cell<usize>,
 }
 
-impl<'a, 'c> Reader<'a, 'c> {
+/// Whether `bytes` is short enough to hold no more TLVs than `tlv::check` allows.
+fn within_element_bound(bytes: &[u8]) -> bool {
+    bytes.len() <= 2 * MAX_ELEMENTS
+}
+
+impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.buf.first().copied()
     }
@@ -54,37 +60,21 @@ impl<'a, 'c> Reader<'a, 'c> {
         if self.buf.first() != Some(&ident) {
             return None;
         }
-        let n = self.elements.get() + 1;
-        if n > MAX_ELEMENTS {
-            return None;
-        }
-        self.elements.set(n);
         let (_, contents, rest) = split_tlv(self.buf)?;
         self.buf = rest;
         Some(contents)
     }
 
-    fn sub(&self, buf: &'a [u8]) -> Reader<'a, 'c> {
-        Reader {
-            buf,
-            elements: self.elements,
-        }
-    }
-
     /// A constructed value `ident` whose contents `f` must consume entirely.
-    fn nested<T>(
-        &mut self,
-        ident: u8,
-        f: impl FnOnce(&mut Reader<'a, 'c>) -> Option<T>,
-    ) -> Option<T> {
+    fn nested<T>(&mut self, ident: u8, f: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<T> {
         let contents = self.expect(ident)?;
-        let mut inner = self.sub(contents);
+        let mut inner = Reader { buf: contents };
         let v = f(&mut inner)?;
         inner.buf.is_empty().then_some(v)
     }
 
     /// `[n] EXPLICIT` field.
-    fn field<T>(&mut self, n: u8, f: impl FnOnce(&mut Reader<'a, 'c>) -> Option<T>) -> Option<T> {
+    fn field<T>(&mut self, n: u8, f: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<T> {
         self.nested(ctx(n), f)
     }
 
@@ -92,7 +82,7 @@ impl<'a, 'c> Reader<'a, 'c> {
     fn opt_field<T>(
         &mut self,
         n: u8,
-        f: impl FnOnce(&mut Reader<'a, 'c>) -> Option<T>,
+        f: impl FnOnce(&mut Reader<'a>) -> Option<T>,
     ) -> Option<Option<T>> {
         if self.peek() == Some(ctx(n)) {
             self.field(n, f).map(Some)
@@ -136,7 +126,7 @@ impl<'a, 'c> Reader<'a, 'c> {
 
     /// `SEQUENCE OF` elements, each decoded by `f`, in a vector of exactly their number
     /// (a principal's components and authorization data are kept per context).
-    fn seq_of<T>(&mut self, mut f: impl FnMut(&mut Reader<'a, 'c>) -> Option<T>) -> Option<Vec<T>> {
+    fn seq_of<T>(&mut self, mut f: impl FnMut(&mut Reader<'a>) -> Option<T>) -> Option<Vec<T>> {
         self.nested(SEQUENCE, |r| {
             let mut out = Vec::with_capacity(count_tlvs(r.buf));
             while !r.buf.is_empty() {
@@ -257,12 +247,11 @@ fn count_tlvs(mut buf: &[u8]) -> usize {
 }
 
 /// Runs `f` on the whole of `bytes` (no trailing bytes).
-fn whole<'a, T>(bytes: &'a [u8], f: impl FnOnce(&mut Reader<'a, '_>) -> Option<T>) -> Option<T> {
-    let elements = Cell::new(0);
-    let mut r = Reader {
-        buf: bytes,
-        elements: &elements,
-    };
+fn whole<'a, T>(bytes: &'a [u8], f: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<T> {
+    if !within_element_bound(bytes) {
+        return None;
+    }
+    let mut r = Reader { buf: bytes };
     let v = f(&mut r)?;
     r.buf.is_empty().then_some(v)
 }
@@ -444,11 +433,10 @@ pub(super) fn for_each_authorization_data(bytes: &[u8], f: impl FnMut(i32, &[u8]
 }
 
 fn walk_authorization_data<'a>(bytes: &'a [u8], mut f: impl FnMut(i32, &'a [u8])) -> Option<()> {
-    let elements = Cell::new(0);
-    let mut r = Reader {
-        buf: bytes,
-        elements: &elements,
-    };
+    if !within_element_bound(bytes) {
+        return None;
+    }
+    let mut r = Reader { buf: bytes };
     r.nested(SEQUENCE, |r| {
         while !r.buf.is_empty() {
             let (ad_type, data) = r.nested(SEQUENCE, |r| {
@@ -1236,27 +1224,55 @@ mod tests {
         }
     }
 
+    /// The fast decoder does not count TLVs: it declines input longer than twice the
+    /// element bound, which the reference decoder then takes (or refuses, past the bound).
+    #[test]
+    fn element_bound_without_counting() {
+        let ad = |entries: usize| {
+            let ad: AuthorizationData = (0..entries)
+                .map(|i| AuthorizationDataEntry {
+                    ad_type: 1,
+                    ad_data: vec![i as u8],
+                })
+                .collect();
+            super::super::encode_authorization_data(&ad)
+        };
+        // An entry is 12 bytes and 5 TLVs: over 2 * MAX_ELEMENTS bytes, under MAX_ELEMENTS
+        // TLVs.
+        assert_eq!(ad(1).len(), 2 + 12);
+        let n = 2 * MAX_ELEMENTS / 12 + 1;
+        let big = ad(n);
+        assert!(big.len() > 2 * MAX_ELEMENTS && 5 * n + 1 < MAX_ELEMENTS);
+        assert_eq!(authorization_data(&big), None);
+        assert!(!for_each_authorization_data(&big, |_, _| {}));
+        let decoded = super::super::decode_authorization_data(&big).expect("reference decoder");
+        assert_eq!(decoded.len(), n);
+        // Past the bound the reference decoder refuses, as before.
+        let huge = ad(MAX_ELEMENTS / 5 + 1);
+        assert!(super::super::decode_authorization_data(&huge).is_err());
+        // Up to the limit the fast decoder decodes.
+        let n = (2 * MAX_ELEMENTS - 5) / 12;
+        let small = ad(n);
+        assert!(small.len() <= 2 * MAX_ELEMENTS, "{}", small.len());
+        assert_eq!(authorization_data(&small).map(|a| a.len()), Some(n));
+    }
+
     #[test]
     fn integers_must_be_minimal() {
-        let cell = Cell::new(0);
         let mut r = Reader {
             buf: &[0x02, 0x02, 0x00, 0x05],
-            elements: &cell,
         };
         assert_eq!(r.int(), None);
         let mut r = Reader {
             buf: &[0x02, 0x02, 0x00, 0x80],
-            elements: &cell,
         };
         assert_eq!(r.int(), Some(128));
         let mut r = Reader {
             buf: &[0x02, 0x02, 0xff, 0x80],
-            elements: &cell,
         };
         assert_eq!(r.int(), None);
         let mut r = Reader {
             buf: &[0x02, 0x01, 0x80],
-            elements: &cell,
         };
         assert_eq!(r.int(), Some(-128));
     }
