@@ -10,7 +10,7 @@
 
 use crate::asn1::{
     flags, ApRep, ApReq, ApReqRef, Authenticator, Der, EncApRepPart, EncTicketPart, EncryptedData,
-    EncryptedDataRef, EncryptionKey, KrbError, Ticket,
+    EncryptedDataRef, EncryptionKey, KrbError, PrincipalRef, Ticket,
 };
 use crate::crypto::{usage, wipe, Enctype, Key};
 use crate::error::{major, minor, Error, Result};
@@ -52,10 +52,25 @@ pub fn find_service_key<'a>(
     etype: i32,
     kvno: Option<u32>,
 ) -> Result<&'a ServiceKey> {
+    find_service_key_for(
+        keys,
+        &PrincipalRef::of(&server.realm, &server.name),
+        etype,
+        kvno,
+    )
+}
+
+/// [`find_service_key`] for the server as the AP-REQ names it (not built).
+pub(crate) fn find_service_key_for<'a>(
+    keys: &'a [ServiceKey],
+    server: &PrincipalRef,
+    etype: i32,
+    kvno: Option<u32>,
+) -> Result<&'a ServiceKey> {
     let mut found_principal = false;
     let mut found_kvno = false;
     let mut best: Option<&ServiceKey> = None;
-    for k in keys.iter().filter(|k| k.principal.matches(server)) {
+    for k in keys.iter().filter(|k| server.matches(&k.principal)) {
         found_principal = true;
         let kvno_ok = match kvno {
             // Only the low 8 bits of a kvno survive in some keytabs (MIT compares so too).
@@ -74,7 +89,7 @@ pub fn find_service_key<'a>(
         }
     }
     best.ok_or_else(|| {
-        let name = server.to_string_lossy();
+        let name = server.to_principal().to_string_lossy();
         if !found_principal {
             Error::minor(
                 minor::AP_ERR_NOT_US,
@@ -250,7 +265,10 @@ pub fn decrypt_ticket_with<'a>(
 ) -> Result<(EncTicketPart, Key, &'a Key)> {
     let enc_part = ticket.enc_part.as_ref();
     let sk = find_service_key(keys, &ticket_server(ticket), enc_part.etype, enc_part.kvno)?;
-    decrypt_ticket_ref(&enc_part, sk)
+    let (mut part, session_key, service_key) = decrypt_ticket_ref(&enc_part, sk)?;
+    // Whole, as decoded (the acceptor's path leaves the key's value in `session_key` only).
+    part.key.keyvalue = session_key.bytes().to_vec().into();
+    Ok((part, session_key, service_key))
 }
 
 /// Decrypts a ticket's enc-part with `sk` (found for its server) and decodes it.
@@ -294,34 +312,23 @@ pub fn verify_ap_req(
     keys: &[ServiceKey],
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
-    let server = ticket_server(&ap_req.ticket);
+    let view = ApReqRef::of(ap_req);
     let enc = &ap_req.ticket.enc_part;
-    let sk = find_service_key(keys, &server, enc.etype, enc.kvno);
-    let mut v = verify_ap_req_ref(&ciphertexts_of(ap_req), &server, sk, policy)?;
-    v.server = server;
+    let sk = find_service_key_for(keys, &view.ticket_server, enc.etype, enc.kvno);
+    let mut v = verify_ap_req_ref(&view, sk, policy)?;
+    v.server = ticket_server(&ap_req.ticket);
     Ok(v)
 }
 
-/// What the verification reads of an AP-REQ: its options and ciphertexts (the server is
-/// passed on its own).
-fn ciphertexts_of(ap_req: &ApReq) -> ApReqRef<'_> {
-    ApReqRef {
-        ap_options: ap_req.ap_options,
-        ticket_realm: Vec::new(),
-        ticket_sname: PrincipalName::default(),
-        ticket_enc_part: ap_req.ticket.enc_part.as_ref(),
-        authenticator: ap_req.authenticator.as_ref(),
-    }
-}
-
 /// [`verify_ap_req`] for the acceptor, on the AP-REQ as it decoded it ([`ApReqRef`]: the
-/// ciphertexts still in the token). `server` is the ticket's server (the acceptor took it
-/// out of `ap_req`; its realm and sname there are not read), `service_key` what
-/// [`find_service_key`] gave for it (the acceptor looked it up already, to decide whether
-/// to re-read its keytab). The result's `server` is left empty for the caller to fill.
+/// ciphertexts still in the token). `service_key` is what [`find_service_key_for`] gave
+/// for its server (the acceptor looked it up already, to decide whether to re-read its
+/// keytab). The checks that name the server (the PAC's, the replay cache's) are given the
+/// key's principal, which has the ticket's realm and components (only the name type may
+/// differ, which they do not read). The result's `server` is left empty for the caller
+/// to fill.
 pub(crate) fn verify_ap_req_ref(
     ap_req: &ApReqRef,
-    server: &Principal,
     service_key: Result<&ServiceKey>,
     policy: &AcceptPolicy,
 ) -> Result<VerifiedApReq> {
@@ -332,8 +339,10 @@ pub(crate) fn verify_ap_req_ref(
             "user-to-user AP-REQ is not supported",
         ));
     }
+    let service_key = service_key?;
+    let server = &service_key.principal;
     let (ticket, session_key, service_key) =
-        decrypt_ticket_ref(&ap_req.ticket_enc_part, service_key?)?;
+        decrypt_ticket_ref(&ap_req.ticket_enc_part, service_key)?;
     let authenticator = open_part::<AUTHENTICATOR_ON_STACK, _>(
         &session_key,
         usage::AP_REQ_AUTH,
@@ -425,7 +434,13 @@ fn verify_decrypted(
         ));
     }
     // The PAC (MS-PAC): a forged or misplaced one fails here, before the replay cache.
-    let pac = crate::pac::check_ticket(&ticket, server, service_key, &policy.pac)?;
+    let pac = crate::pac::check_accepted_ticket(
+        &ticket,
+        session_key.bytes(),
+        server,
+        service_key,
+        &policy.pac,
+    )?;
     // Moved, not copied: the context keeps the client, the ticket's copy is not read again.
     let client = Principal {
         realm: std::mem::take(&mut ticket.crealm),
@@ -475,7 +490,7 @@ pub fn fuzz_verify_plaintexts(
     let authenticator = decode_authenticator(authenticator_plain, &ticket)?;
     let server = ticket_server(&ap_req.ticket);
     let mut v = verify_decrypted(
-        &ciphertexts_of(ap_req),
+        &ApReqRef::of(ap_req),
         &server,
         ticket,
         session_key,

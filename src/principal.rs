@@ -4,8 +4,10 @@
 //! Components and realms are raw bytes: MIT treats KerberosString as octets, so UTF-8
 //! names such as `jürgen` pass through unchanged.
 
+use crate::asn1::PrincipalRef;
 use crate::error::{minor, Error, Result};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// RFC 4120 §6.2 name types.
 pub mod name_type {
@@ -46,6 +48,80 @@ impl PrincipalName {
     /// Component equality, ignoring the name type (as MIT's krb5_principal_compare does).
     pub fn same_components(&self, other: &PrincipalName) -> bool {
         self.components == other.components
+    }
+}
+
+/// Room for a principal's realm and components' DER in an [`InlinePrincipal`]: an SPN such
+/// as `HTTP/host.corp.example.com@CORP.EXAMPLE.COM` takes about 50 bytes.
+const INLINE_ROOM: usize = 64;
+
+/// A principal kept as its realm and its components' DER, inline (no allocation), and
+/// built on first use: an accepted context's server, which most servers never ask for. A
+/// name too long for the room, or not from a message, is held built.
+pub enum InlinePrincipal {
+    Built(Principal),
+    Kept {
+        name_type: i32,
+        realm_len: u8,
+        len: u8,
+        bytes: [u8; INLINE_ROOM],
+        built: OnceLock<Principal>,
+    },
+}
+
+impl InlinePrincipal {
+    pub fn new(p: &PrincipalRef) -> InlinePrincipal {
+        match p.components_der() {
+            Some(der) if p.realm.len() + der.len() <= INLINE_ROOM => {
+                let mut bytes = [0; INLINE_ROOM];
+                let (realm, rest) = bytes.split_at_mut(p.realm.len());
+                realm.copy_from_slice(p.realm);
+                rest[..der.len()].copy_from_slice(der);
+                InlinePrincipal::Kept {
+                    name_type: p.name_type,
+                    // Both fit in INLINE_ROOM (< 256).
+                    realm_len: p.realm.len() as u8,
+                    len: (p.realm.len() + der.len()) as u8,
+                    bytes,
+                    built: OnceLock::new(),
+                }
+            }
+            _ => InlinePrincipal::Built(p.to_principal()),
+        }
+    }
+
+    pub fn get(&self) -> &Principal {
+        match self {
+            InlinePrincipal::Built(p) => p,
+            InlinePrincipal::Kept {
+                name_type,
+                realm_len,
+                len,
+                bytes,
+                built,
+            } => built.get_or_init(|| {
+                let (realm, der) = bytes[..usize::from(*len)].split_at(usize::from(*realm_len));
+                PrincipalRef::from_der(realm, *name_type, der).to_principal()
+            }),
+        }
+    }
+}
+
+impl From<Principal> for InlinePrincipal {
+    fn from(p: Principal) -> InlinePrincipal {
+        InlinePrincipal::Built(p)
+    }
+}
+
+impl Default for InlinePrincipal {
+    fn default() -> InlinePrincipal {
+        InlinePrincipal::Built(Principal::default())
+    }
+}
+
+impl fmt::Debug for InlinePrincipal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.get(), f)
     }
 }
 
@@ -202,6 +278,81 @@ impl fmt::Debug for PrincipalName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `comp/...@realm` as a message carries it: the realm and the components' DER.
+    fn der_components(components: &[&[u8]]) -> Vec<u8> {
+        let mut der = Vec::new();
+        for c in components {
+            der.push(0x1b);
+            crate::asn1::push_der_length(&mut der, c.len());
+            der.extend_from_slice(c);
+        }
+        der
+    }
+
+    #[test]
+    fn inline_principal_keeps_short_names_and_builds_them_on_use() {
+        let cases: [(&[u8], &[&[u8]]); 5] = [
+            (b"TEST.LOCAL", &[b"test", b"localhost"]),
+            (b"", &[]),
+            (b"R", &[b""]),
+            (b"AD.EXAMPLE.COM", &[b"HTTP", b"web01.ad.example.com"]),
+            // Too long for the room: built at once.
+            (
+                b"CORP.EUROPE.EXAMPLE.COM",
+                &[b"HTTP", b"webserver01.corp.europe.example.com"],
+            ),
+        ];
+        for (realm, components) in cases {
+            let der = der_components(components);
+            let view = PrincipalRef::from_der(realm, name_type::SRV_HST, &der);
+            let want = Principal {
+                realm: realm.to_vec(),
+                name: PrincipalName::new(name_type::SRV_HST, components),
+            };
+            assert_eq!(view.to_principal(), want);
+            assert!(view.matches(&want));
+            let kept = InlinePrincipal::new(&view);
+            let inline = realm.len() + der.len() <= INLINE_ROOM;
+            assert_eq!(matches!(kept, InlinePrincipal::Kept { .. }), inline);
+            assert_eq!(kept.get(), &want);
+            assert_eq!(kept.get().name.components.capacity(), components.len());
+            // A view of a decoded name is held built.
+            let owned = InlinePrincipal::new(&PrincipalRef::of(&want.realm, &want.name));
+            assert!(matches!(owned, InlinePrincipal::Built(_)));
+            assert_eq!(owned.get(), &want);
+        }
+    }
+
+    #[test]
+    fn principal_views_match_as_principals_do() {
+        let names: [(&[u8], &[&[u8]]); 6] = [
+            (b"TEST.LOCAL", &[b"test", b"localhost"]),
+            (b"TEST.LOCAL", &[b"test"]),
+            (b"TEST.LOCAL", &[b"test", b"localhost", b"x"]),
+            (b"TEST.LOCAL", &[b"test", b"localhosT"]),
+            (b"OTHER", &[b"test", b"localhost"]),
+            (b"TEST.LOCAL", &[]),
+        ];
+        for (r1, c1) in names {
+            let der = der_components(c1);
+            let p1 = Principal::new(r1, PrincipalName::new(name_type::PRINCIPAL, c1));
+            let from_der = PrincipalRef::from_der(r1, name_type::SRV_HST, &der);
+            let of = PrincipalRef::of(&p1.realm, &p1.name);
+            assert!(from_der.components().eq(c1.iter().copied()));
+            for (r2, c2) in names {
+                // The name type is not compared, as Principal::matches.
+                let p2 = Principal::new(r2, PrincipalName::new(name_type::SRV_INST, c2));
+                assert_eq!(from_der.matches(&p2), p1.matches(&p2), "{p1} / {p2}");
+                assert_eq!(of.matches(&p2), p1.matches(&p2), "{p1} / {p2}");
+                // Views are equal when realm, name type and components are.
+                let same_type = Principal::new(r2, PrincipalName::new(name_type::SRV_HST, c2));
+                let v2 = PrincipalRef::of(&same_type.realm, &same_type.name);
+                assert_eq!(from_der == v2, r1 == r2 && c1 == c2);
+                assert!(from_der != PrincipalRef::of(&p2.realm, &p2.name));
+            }
+        }
+    }
 
     #[test]
     fn parse_and_unparse_round_trip() {

@@ -42,6 +42,12 @@ fn accepts_every_mit_initial_token() {
         let (ctx, reply) = SecurityContext::accept(&cred, &token, None)
             .unwrap_or_else(|f| panic!("{case}: {:?}", f.error));
         assert_eq!(ctx.client().to_string(), "alice@TEST.LOCAL", "{case}");
+        // The server is kept as the token names it and built when asked: the ticket's
+        // realm, components and name type, exactly.
+        let (_, inner) = krbap::gss::token::unframe(&token).unwrap();
+        let ticket = krbap::asn1::ApReq::from_der(inner).unwrap().ticket;
+        assert_eq!(ctx.server().realm, ticket.realm, "{case}");
+        assert_eq!(ctx.server().name, ticket.sname, "{case}");
         assert!(ctx.is_established());
         let mutual = case != "nomutual";
         assert_eq!(

@@ -136,6 +136,24 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// A PrincipalName with its components left in the input (checked): (name type,
+    /// contents of the `SEQUENCE OF KerberosString`).
+    fn principal_name_ref(&mut self) -> Option<(i32, &'a [u8])> {
+        self.nested(SEQUENCE, |r| {
+            let name_type = r.field(0, Reader::int32)?;
+            let components = r.field(1, |r| {
+                r.nested(SEQUENCE, |r| {
+                    let all = r.buf;
+                    while !r.buf.is_empty() {
+                        r.expect(GENERAL_STRING)?;
+                    }
+                    Some(all)
+                })
+            })?;
+            Some((name_type, components))
+        })
+    }
+
     fn principal_name(&mut self) -> Option<PrincipalName> {
         self.nested(SEQUENCE, |r| {
             Some(PrincipalName {
@@ -205,7 +223,7 @@ impl<'a> Reader<'a> {
 
 /// The first TLV of `buf` with a one-octet identifier: (identifier, contents, rest). DER
 /// lengths only: the short form below 128, else 1..=4 minimal length octets.
-fn split_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(super) fn split_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&ident, rest) = buf.split_first()?;
     let (&l0, rest) = rest.split_first()?;
     let (len, rest) = if l0 < 0x80 {
@@ -263,8 +281,7 @@ fn whole<'a, T>(bytes: &'a [u8], f: impl FnOnce(&mut Reader<'a>) -> Option<T>) -
 /// AP-REQ (RFC 4120 §5.5.1), its ciphertexts borrowed.
 pub(super) fn ap_req_ref(bytes: &[u8]) -> Option<ApReqRef<'_>> {
     let mut ap_options = 0;
-    let mut ticket_realm = Vec::new();
-    let mut ticket_sname = PrincipalName::default();
+    let mut ticket_server = None;
     let mut ticket_enc_part = None;
     let mut authenticator = None;
     whole(bytes, |r| {
@@ -277,8 +294,10 @@ pub(super) fn ap_req_ref(bytes: &[u8]) -> Option<ApReqRef<'_>> {
                     r.nested(app(1), |r| {
                         r.nested(SEQUENCE, |r| {
                             check_pvno(r.field(0, Reader::int)?).ok()?;
-                            ticket_realm = r.field(1, Reader::kstring)?;
-                            ticket_sname = r.field(2, Reader::principal_name)?;
+                            let realm = r.field(1, |r| r.expect(GENERAL_STRING))?;
+                            let (name_type, components) = r.field(2, Reader::principal_name_ref)?;
+                            ticket_server =
+                                Some(PrincipalRef::from_der(realm, name_type, components));
                             ticket_enc_part = Some(r.field(3, Reader::encrypted_data)?);
                             Some(())
                         })
@@ -291,8 +310,7 @@ pub(super) fn ap_req_ref(bytes: &[u8]) -> Option<ApReqRef<'_>> {
     })?;
     Some(ApReqRef {
         ap_options,
-        ticket_realm,
-        ticket_sname,
+        ticket_server: ticket_server?,
         ticket_enc_part: ticket_enc_part?,
         authenticator: authenticator?,
     })

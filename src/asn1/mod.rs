@@ -6,7 +6,7 @@
 //! BIT STRING's first bit (RFC 4120 numbering: `flags & (0x8000_0000 >> n)` is bit n),
 //! UInt32 fields accept negative INTEGERs from peers (stored as their 32-bit pattern).
 
-use crate::principal::PrincipalName;
+use crate::principal::{Principal, PrincipalName};
 use zeroize::Zeroizing;
 
 mod convert;
@@ -226,16 +226,123 @@ impl EncryptedData {
 }
 
 /// An AP-REQ as the acceptor reads it: the two ciphertexts borrowed from the token (they
-/// are decrypted out of it, not copied into the message first), the ticket's server
-/// owned (the context keeps it).
+/// are decrypted out of it, not copied into the message first), and the ticket's server
+/// too (compared with the keys' principals, not built).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApReqRef<'a> {
     pub ap_options: u32,
-    pub ticket_realm: Vec<u8>,
-    pub ticket_sname: PrincipalName,
+    pub ticket_server: PrincipalRef<'a>,
     pub ticket_enc_part: EncryptedDataRef<'a>,
     pub authenticator: EncryptedDataRef<'a>,
 }
+
+/// A realm and PrincipalName as a message carries them (a ticket's server), borrowed: an
+/// acceptor compares it with its keys' principals and keeps its bytes without building
+/// a [`Principal`] (four allocations) on every accept.
+#[derive(Clone, Copy, Debug)]
+pub struct PrincipalRef<'a> {
+    pub realm: &'a [u8],
+    pub name_type: i32,
+    components: ComponentsRef<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum ComponentsRef<'a> {
+    /// The contents of a `SEQUENCE OF KerberosString` in DER, each a one-octet-tag TLV
+    /// (the decoder checked them).
+    Der(&'a [u8]),
+    Owned(&'a [Vec<u8>]),
+}
+
+impl<'a> PrincipalRef<'a> {
+    /// A view of a decoded realm and name.
+    pub fn of(realm: &'a [u8], name: &'a PrincipalName) -> PrincipalRef<'a> {
+        PrincipalRef {
+            realm,
+            name_type: name.name_type,
+            components: ComponentsRef::Owned(&name.components),
+        }
+    }
+
+    /// `components` is the contents of a `SEQUENCE OF KerberosString` whose elements the
+    /// fast decoder checked (one-octet tags, DER lengths, nothing left over).
+    pub(crate) fn from_der(realm: &'a [u8], name_type: i32, components: &'a [u8]) -> Self {
+        PrincipalRef {
+            realm,
+            name_type,
+            components: ComponentsRef::Der(components),
+        }
+    }
+
+    /// The components' contents, in order.
+    pub fn components(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let (mut der, owned): (&'a [u8], &'a [Vec<u8>]) = match self.components {
+            ComponentsRef::Der(d) => (d, &[]),
+            ComponentsRef::Owned(o) => (&[], o),
+        };
+        let from_der = std::iter::from_fn(move || {
+            let (_, contents, rest) = fast::split_tlv(der)?;
+            der = rest;
+            Some(contents)
+        });
+        from_der.chain(owned.iter().map(|c| &c[..]))
+    }
+
+    /// The components as DER (`Some` for a view of a message, `None` for one of a decoded
+    /// name): what [`crate::principal::InlinePrincipal`] keeps.
+    pub(crate) fn components_der(&self) -> Option<&'a [u8]> {
+        match self.components {
+            ComponentsRef::Der(d) => Some(d),
+            ComponentsRef::Owned(_) => None,
+        }
+    }
+
+    /// Same components as `name`, in order (the name type is not compared, as
+    /// [`PrincipalName::same_components`]).
+    pub fn same_components(&self, name: &PrincipalName) -> bool {
+        match self.components {
+            ComponentsRef::Owned(o) => o == &name.components[..],
+            ComponentsRef::Der(mut der) => {
+                // An acceptor compares the ticket's server with each key's principal.
+                for theirs in &name.components {
+                    match fast::split_tlv(der) {
+                        Some((_, c, rest)) if c == &theirs[..] => der = rest,
+                        _ => return false,
+                    }
+                }
+                der.is_empty()
+            }
+        }
+    }
+
+    /// Same realm and components as `p` ([`Principal::matches`]).
+    pub fn matches(&self, p: &Principal) -> bool {
+        self.realm == &p.realm[..] && self.same_components(&p.name)
+    }
+
+    pub fn to_principal(&self) -> Principal {
+        // Exactly sized: a context may keep it.
+        let mut components = Vec::with_capacity(self.components().count());
+        components.extend(self.components().map(<[u8]>::to_vec));
+        Principal {
+            realm: self.realm.to_vec(),
+            name: PrincipalName {
+                name_type: self.name_type,
+                components,
+            },
+        }
+    }
+}
+
+/// Equal when they name the same realm, name type and components, however held.
+impl PartialEq for PrincipalRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.realm == other.realm
+            && self.name_type == other.name_type
+            && self.components().eq(other.components())
+    }
+}
+impl Eq for PrincipalRef<'_> {}
 
 impl<'a> ApReqRef<'a> {
     /// The AP-REQ in `bytes`, its ciphertexts borrowed from them; `None` for input the
@@ -244,12 +351,11 @@ impl<'a> ApReqRef<'a> {
         fast::ap_req_ref(bytes)
     }
 
-    /// A view of a decoded AP-REQ (the server principal copied).
+    /// A view of a decoded AP-REQ.
     pub fn of(ap_req: &'a ApReq) -> ApReqRef<'a> {
         ApReqRef {
             ap_options: ap_req.ap_options,
-            ticket_realm: ap_req.ticket.realm.clone(),
-            ticket_sname: ap_req.ticket.sname.clone(),
+            ticket_server: PrincipalRef::of(&ap_req.ticket.realm, &ap_req.ticket.sname),
             ticket_enc_part: ap_req.ticket.enc_part.as_ref(),
             authenticator: ap_req.authenticator.as_ref(),
         }
@@ -264,8 +370,8 @@ impl<'a> ApReqRef<'a> {
         ApReq {
             ap_options: self.ap_options,
             ticket: Ticket {
-                realm: self.ticket_realm.clone(),
-                sname: self.ticket_sname.clone(),
+                realm: self.ticket_server.realm.to_vec(),
+                sname: self.ticket_server.to_principal().name,
                 enc_part: owned(&self.ticket_enc_part),
             },
             authenticator: owned(&self.authenticator),

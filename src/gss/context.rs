@@ -23,7 +23,7 @@ use crate::gss::name::Name;
 use crate::gss::token::{frame, frame_with, unframe, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR};
 use crate::gss::wrap::{MessageProtection, Unwrapped};
 use crate::pac::{Pac, PacCheck};
-use crate::principal::Principal;
+use crate::principal::{InlinePrincipal, Principal};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -105,7 +105,8 @@ pub struct SecurityContext {
     state: State,
     flags: u32,
     client: Principal,
-    server: Principal,
+    /// An acceptor's is kept as the ticket named it and built on first use.
+    server: InlinePrincipal,
     session_enctype: Enctype,
     /// End of validity (Unix seconds): the ticket's endtime (+ skew for an acceptor, as MIT).
     expires: i64,
@@ -392,7 +393,7 @@ impl SecurityContext {
             state: State::Failed,
             flags,
             client: tkt.client.clone(),
-            server: tkt.server.clone(),
+            server: tkt.server.clone().into(),
             session_enctype: session_key.enctype(),
             expires: tkt.endtime as i64,
             ticket_endtime: tkt.endtime as i64,
@@ -508,7 +509,7 @@ impl SecurityContext {
         // The ciphertexts stay in the token; the reference decoder's owned AP-REQ (for
         // input the fast decoder declines) is viewed the same way.
         let owned: ApReq;
-        let mut ap_req = match ApReqRef::decode(inner) {
+        let ap_req = match ApReqRef::decode(inner) {
             Some(r) => r,
             None => {
                 owned = ApReq::from_der(inner).map_err(Error::from)?;
@@ -523,13 +524,11 @@ impl SecurityContext {
             )),
             error: e,
         };
-        // Moved out of the AP-REQ: the verification reads the server from here.
-        let server = Principal {
-            realm: std::mem::take(&mut ap_req.ticket_realm),
-            name: std::mem::take(&mut ap_req.ticket_sname),
-        };
+        // Compared where it is in the token; built only for an error (or when asked).
+        let server = ap_req.ticket_server;
         if let Some(n) = cred.name() {
-            if !n.matches(&server) {
+            if !n.matches_ref(&server) {
+                let server = server.to_principal();
                 let e = Error::minor(
                     minor::AP_ERR_NOT_US,
                     format!(
@@ -543,12 +542,12 @@ impl SecurityContext {
         let keys = cred.keys_guard(false);
         let reloaded;
         let enc = &ap_req.ticket_enc_part;
-        let service_key = match ap::find_service_key(&keys, &server, enc.etype, enc.kvno) {
+        let service_key = match ap::find_service_key_for(&keys, &server, enc.etype, enc.kvno) {
             Ok(sk) => Ok(sk),
             Err(_) => {
                 // Perhaps a rotation added the key since the last look at the keytab.
                 reloaded = cred.keys_guard(true);
-                ap::find_service_key(&reloaded, &server, enc.etype, enc.kvno)
+                ap::find_service_key_for(&reloaded, &server, enc.etype, enc.kvno)
             }
         };
         let rcache = cred.replay_cache_guard();
@@ -562,11 +561,15 @@ impl SecurityContext {
                 kdc_keys: &kdc_keys,
             },
         };
-        let v = ap::verify_ap_req_ref(&ap_req, &server, service_key, &policy)
-            .map_err(|e| error_token(e, Some(&server)))?;
-        let (mut ctx, reply) = Self::finish_accept(v, cred.clock_skew(), channel_bindings)
-            .map_err(|e| error_token(e, Some(&server)))?;
-        ctx.server = server;
+        let v = ap::verify_ap_req_ref(&ap_req, service_key, &policy)
+            .map_err(|e| error_token(e, Some(&server.to_principal())))?;
+        let (mut ctx, reply) = Self::finish_accept(
+            v,
+            InlinePrincipal::new(&server),
+            cred.clock_skew(),
+            channel_bindings,
+        )
+        .map_err(|e| error_token(e, Some(&server.to_principal())))?;
         ctx.clock_fixed = cred.clock.fixed();
         Ok((ctx, reply))
     }
@@ -598,18 +601,21 @@ impl SecurityContext {
         let server = ap::ticket_server(&ap_req.ticket);
         let enc = &ap_req.ticket.enc_part;
         let service_key = &ap::find_service_key(&keys, &server, enc.etype, enc.kvno)?.key;
-        let v = ap::fuzz_verify_plaintexts(
+        let mut v = ap::fuzz_verify_plaintexts(
             ap_req,
             ticket_plain,
             authenticator_plain,
             service_key,
             &policy,
         )?;
-        Self::finish_accept(v, cred.clock_skew(), None)
+        let server = std::mem::take(&mut v.server).into();
+        Self::finish_accept(v, server, cred.clock_skew(), None)
     }
 
+    /// `server`: the ticket's (`v.server` is not read).
     fn finish_accept(
         mut v: VerifiedApReq,
+        server: InlinePrincipal,
         skew: i64,
         channel_bindings: Option<&ChannelBindings>,
     ) -> Result<(SecurityContext, Option<Vec<u8>>)> {
@@ -707,7 +713,7 @@ impl SecurityContext {
             state: State::Established(Box::new(protection)),
             flags,
             client: v.client,
-            server: v.server,
+            server,
             session_enctype: v.session_key.enctype(),
             expires: v.ticket.endtime.saturating_add(skew),
             ticket_endtime: v.ticket.endtime,
@@ -738,7 +744,7 @@ impl SecurityContext {
     }
     /// The acceptor's principal, as named in the ticket.
     pub fn server(&self) -> &Principal {
-        &self.server
+        self.server.get()
     }
     pub fn session_enctype(&self) -> Enctype {
         self.session_enctype

@@ -2,6 +2,7 @@
 //! (`service@host`, RFC 2743 §4.1) whose realm is not known until a key or ticket
 //! supplies it.
 
+use crate::asn1::PrincipalRef;
 use crate::error::{major, minor, Error, Result};
 use crate::principal::{name_type, Principal, PrincipalName};
 
@@ -84,7 +85,12 @@ impl Name {
 
     /// Does `p` name the same principal (components, and realm unless any_realm)?
     pub fn matches(&self, p: &Principal) -> bool {
-        self.principal.name.same_components(&p.name)
+        self.matches_ref(&PrincipalRef::of(&p.realm, &p.name))
+    }
+
+    /// [`Name::matches`] for a principal as a message names it.
+    pub fn matches_ref(&self, p: &PrincipalRef) -> bool {
+        p.same_components(&self.principal.name)
             && (self.any_realm || self.principal.realm == p.realm)
     }
 

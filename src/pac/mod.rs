@@ -878,6 +878,7 @@ pub fn verification_report(
         authtime: ticket.authtime,
         kdc_keys,
         ticket,
+        ticket_key: &ticket.key.keyvalue,
         location,
         server,
     };
@@ -890,6 +891,18 @@ pub fn verification_report(
 /// and CLIENT_INFO, then apply `check.policy`.
 pub fn check_ticket(
     ticket: &EncTicketPart,
+    server: &Principal,
+    service_key: &Key,
+    check: &PacCheck,
+) -> Result<TicketPac> {
+    check_accepted_ticket(ticket, &ticket.key.keyvalue, server, service_key, check)
+}
+
+/// [`check_ticket`] for a ticket whose session key the acceptor took out of `ticket.key`
+/// (`ticket_key`: its value, which the ticket signature covers).
+pub(crate) fn check_accepted_ticket(
+    ticket: &EncTicketPart,
+    ticket_key: &[u8],
     server: &Principal,
     service_key: &Key,
     check: &PacCheck,
@@ -935,6 +948,7 @@ pub fn check_ticket(
         authtime: ticket.authtime,
         kdc_keys: check.kdc_keys,
         ticket,
+        ticket_key,
         location,
         server,
     };

@@ -19,6 +19,7 @@ use crate::asn1::{decode_authorization_data, encode_authorization_data, Der, Enc
 use crate::crypto::{CryptoError, Enctype, Key};
 use crate::error::{minor, Error, Result};
 use crate::principal::{Principal, PrincipalName};
+use zeroize::Zeroizing;
 
 /// KERB_NON_KERB_CKSUM_SALT (MS-PAC §2.8).
 pub const KEY_USAGE: u32 = 17;
@@ -163,10 +164,17 @@ fn with_zeroed<R>(pac: &[u8], zeroed: &[SignatureLayout], f: impl FnOnce(&[&[u8]
 /// The DER EncTicketPart a ticket signature covers: the PAC's ad-data replaced by one
 /// zero byte inside its AD-IF-RELEVANT, lengths re-encoded (MS-PAC §2.8.3; MIT's
 /// krb5_kdc_verify_ticket, Heimdal's _krb5_kdc_pac_ticket_parse).
-fn ticket_signature_input(ticket: &EncTicketPart, at: PacLocation) -> Result<Vec<u8>> {
+/// `key` is the session key's value (an acceptor takes it out of `ticket.key`).
+fn ticket_signature_input(
+    ticket: &EncTicketPart,
+    key: &[u8],
+    at: PacLocation,
+) -> Result<Zeroizing<Vec<u8>>> {
     let mut t = ticket.clone();
+    t.key.keyvalue = Zeroizing::new(key.to_vec());
     put_pac(&mut t, at, vec![0])?;
-    Ok(t.to_der())
+    // The encoding holds the session key: wiped when dropped.
+    Ok(Zeroizing::new(t.to_der()))
 }
 
 /// Replaces the PAC at `at` in a ticket's authorization data with `pac`.
@@ -191,6 +199,8 @@ pub(super) struct VerifyInput<'a> {
     pub authtime: i64,
     pub kdc_keys: &'a [Key],
     pub ticket: &'a EncTicketPart,
+    /// The ticket's session key value (taken out of `ticket.key` by the acceptor).
+    pub ticket_key: &'a [u8],
     pub location: PacLocation,
     pub server: &'a Principal,
 }
@@ -334,8 +344,8 @@ pub(super) fn verify(
     )?;
     mask |= verified::KDC_SIGNATURE;
     if let Some(t) = ticket {
-        let der = ticket_signature_input(input.ticket, input.location)?;
-        check_kdc_mac(keys, &[&der], &t, data, "ticket signature").map_err(|mut e| {
+        let der = ticket_signature_input(input.ticket, input.ticket_key, input.location)?;
+        check_kdc_mac(keys, &[&der[..]], &t, data, "ticket signature").map_err(|mut e| {
             e.detail = format!("{} (ticket for {})", e.detail, input.server);
             e
         })?;
@@ -391,8 +401,8 @@ pub(super) fn report(pac: &Pac, input: &VerifyInput) -> [(&'static str, Option<R
         _ => None,
     };
     let ticket_check = ticket.filter(|_| with_keys).map(|t| {
-        ticket_signature_input(input.ticket, input.location)
-            .and_then(|der| check_kdc_mac(keys, &[&der], &t, data, "ticket signature"))
+        ticket_signature_input(input.ticket, input.ticket_key, input.location)
+            .and_then(|der| check_kdc_mac(keys, &[&der[..]], &t, data, "ticket signature"))
     });
     let full_check = match (server, kdc, full) {
         (Some(s), Some(k), Some(f)) if with_keys => Some(with_zeroed(data, &[s, k, f], |p| {
@@ -484,7 +494,7 @@ pub fn sign_ticket_pac(part: &mut EncTicketPart, service_key: &Key, kdc_key: &Ke
     };
     if let Some(t) = &ticket {
         put_pac(part, at, data.clone())?;
-        let der = ticket_signature_input(part, at)?;
+        let der = ticket_signature_input(part, &part.key.keyvalue, at)?;
         write(&mut data, t, kdc_key.checksum(KEY_USAGE, &der));
     }
     let (server, kdc) = match (server, kdc) {
