@@ -65,7 +65,8 @@ pub enum InlinePrincipal {
         realm_len: u8,
         len: u8,
         bytes: [u8; INLINE_ROOM],
-        built: OnceLock<Principal>,
+        /// Boxed: a context keeps room for a pointer, not for a `Principal`.
+        built: OnceLock<Box<Principal>>,
     },
 }
 
@@ -101,7 +102,7 @@ impl InlinePrincipal {
                 built,
             } => built.get_or_init(|| {
                 let (realm, der) = bytes[..usize::from(*len)].split_at(usize::from(*realm_len));
-                PrincipalRef::from_der(realm, *name_type, der).to_principal()
+                Box::new(PrincipalRef::from_der(realm, *name_type, der).to_principal())
             }),
         }
     }
