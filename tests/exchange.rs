@@ -434,6 +434,19 @@ fn established_contexts_expire_with_the_ticket() {
     );
 }
 
+/// A ticket for `client` to `sk`'s service, aes256-sha1, valid for an hour from `now`.
+fn ticket_for(sk: &ServiceKey, client: &Principal, now: i64) -> (krbap::asn1::Ticket, Key) {
+    mint_ticket(&MintRequest {
+        service_key: sk,
+        client,
+        session_enctype: Enctype::Aes256CtsHmacSha196,
+        authtime: now,
+        endtime: now + 3600,
+        flags: 0,
+        authorization_data: None,
+    })
+}
+
 /// RFC 4120 §3.2.3: the authenticator's client must be the ticket's (realm and name
 /// components; the name type is not compared, as MIT does not), else BADMATCH, whichever
 /// way they differ; the verified request carries the client once, from the ticket.
@@ -447,15 +460,7 @@ fn authenticator_client_must_be_the_tickets() {
     let now = 1_700_000_000;
     let sk = service(3, Enctype::Aes256CtsHmacSha196);
     let client = Principal::parse("alice/admin@TEST.LOCAL", None).unwrap();
-    let (ticket, session_key) = mint_ticket(&MintRequest {
-        service_key: &sk,
-        client: &client,
-        session_enctype: Enctype::Aes256CtsHmacSha196,
-        authtime: now,
-        endtime: now + 3600,
-        flags: 0,
-        authorization_data: None,
-    });
+    let (ticket, session_key) = ticket_for(&sk, &client, now);
     let rc = ReplayCache::none();
     let policy = AcceptPolicy {
         now,
@@ -514,15 +519,7 @@ fn subkeys_are_made_from_the_plaintext_and_checked_last() {
     let now = 1_700_000_000;
     let sk = service(3, Enctype::Aes256CtsHmacSha196);
     let client = Principal::parse("alice@TEST.LOCAL", None).unwrap();
-    let (ticket, session_key) = mint_ticket(&MintRequest {
-        service_key: &sk,
-        client: &client,
-        session_enctype: Enctype::Aes256CtsHmacSha196,
-        authtime: now,
-        endtime: now + 3600,
-        flags: 0,
-        authorization_data: None,
-    });
+    let (ticket, session_key) = ticket_for(&sk, &client, now);
     let rc = ReplayCache::none();
     let policy = |at: i64| AcceptPolicy {
         now: at,
