@@ -28,15 +28,15 @@
 
 #include "krbap.h"
 
+/* One build's entry points, typed from krbap.h (its ABI is what both builds share). */
 typedef struct {
   const char *path;
-  uint32_t (*import_name)(uint32_t *, const krbap_buffer *, int, krbap_name **);
-  uint32_t (*acquire)(uint32_t *, const krbap_name *, int, void *, krbap_cred **, void *);
-  uint32_t (*set_rcache)(uint32_t *, krbap_cred *, const char *);
-  uint32_t (*accept)(uint32_t *, krbap_ctx **, krbap_cred *, const krbap_buffer *, void *, void *,
-                     void *, void *, krbap_buffer *, void *);
-  uint32_t (*delete_ctx)(uint32_t *, krbap_ctx **, void *);
-  uint32_t (*buffer_free)(uint32_t *, krbap_buffer *);
+  __typeof__(&krbap_import_name) import_name;
+  __typeof__(&krbap_acquire_cred) acquire;
+  __typeof__(&krbap_cred_set_replay_cache) set_rcache;
+  __typeof__(&krbap_accept_sec_context) accept;
+  __typeof__(&krbap_delete_sec_context) delete_ctx;
+  __typeof__(&krbap_buffer_free) buffer_free;
   krbap_cred *cred;
 } build;
 
