@@ -149,14 +149,7 @@ pub struct VerifiedApReq {
 
 /// Converts an EncryptionKey to a crypto Key (unsupported enctype -> KRB5_BAD_ENCTYPE).
 pub fn key_from_asn1(k: &EncryptionKey) -> Result<Key> {
-    key_from_asn1_with(k, Key::new)
-}
-
-fn key_from_asn1_with(
-    k: &EncryptionKey,
-    new: fn(Enctype, &[u8]) -> std::result::Result<Key, crate::crypto::CryptoError>,
-) -> Result<Key> {
-    key_from_parts(k.keytype, &k.keyvalue, new)
+    key_from_parts(k.keytype, &k.keyvalue, Key::new)
 }
 
 /// A key from an EncryptionKey's keytype and keyvalue (unsupported enctype ->

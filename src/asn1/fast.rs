@@ -166,20 +166,8 @@ impl<'a> Reader<'a> {
     /// A PrincipalName compared with `expected` by its components (the name type is not
     /// compared, as in [`PrincipalName::same_components`]), without building it.
     fn principal_name_matches(&mut self, expected: &PrincipalName) -> Option<bool> {
-        self.nested(SEQUENCE, |r| {
-            r.field(0, Reader::int32)?;
-            r.field(1, |r| {
-                r.nested(SEQUENCE, |r| {
-                    let mut expected = expected.components.iter();
-                    let mut same = true;
-                    while !r.buf.is_empty() {
-                        let c = r.expect(GENERAL_STRING)?;
-                        same &= expected.next().is_some_and(|e| e[..] == *c);
-                    }
-                    Some(same && expected.next().is_none())
-                })
-            })
-        })
+        let (name_type, components) = self.principal_name_ref()?;
+        Some(PrincipalRef::from_der(&[], name_type, components).same_components(expected))
     }
 
     fn encrypted_data(&mut self) -> Option<EncryptedDataRef<'a>> {
