@@ -12,7 +12,7 @@
 
 use crate::byte_reader::{ByteOrder, ByteReader};
 use crate::error::{minor, Error, Result};
-use crate::file_lock::{open_locked, FileStamp, LockError, LockKind};
+use crate::file_lock::{open_locked, FileStamp, LockError, LockKind, LockedFile};
 use crate::file_name::FileKind;
 use crate::principal::{name_type, Principal, PrincipalName};
 use std::collections::HashMap;
@@ -209,9 +209,13 @@ impl Keytab {
     /// Adds `entries` to the keytab file in place, as MIT's `krb5_kt_add_entry` does
     /// (kt_file.c `krb5_ktfileint_write_entry`), so that `ktutil`, `kadmin ktadd` and krbap
     /// writing the same keytab at once lose nothing:
-    /// - the file is created (mode 0600) when missing, opened, and locked exclusively (MIT's
-    ///   lock; a wait bounded by [`crate::file_lock::lock_timeout`]); an empty file gets the
-    ///   0x0502 header;
+    /// - a missing file is created (mode 0600) already holding the 0x0502 header, by
+    ///   hard-linking a complete temporary file: MIT refuses an empty keytab ("Unsupported
+    ///   key table format version number"), so a file created empty and headed only after the
+    ///   lock would make a `ktadd` or `wkt` that opens it in between fail;
+    /// - the file is opened and locked exclusively (MIT's lock; a wait bounded by
+    ///   [`crate::file_lock::lock_timeout`]); an empty file (MIT creates it empty, then locks
+    ///   it) gets the header;
     /// - each entry goes into the first hole (a deleted entry, negative length) large enough
     ///   for it, keeping the hole's length (the rest stays zero padding, which readers skip),
     ///   else at the end-of-entries mark (length 0: what follows it is cut off) or the end of
@@ -227,19 +231,8 @@ impl Keytab {
         }
         let what = "Key table file";
         let io_err = |e: std::io::Error| io_error(path, what, e);
-        let locked = {
-            use std::os::unix::fs::OpenOptionsExt;
-            open_locked(
-                path,
-                OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .mode(0o600),
-                LockKind::Exclusive,
-            )
-            .map_err(|e| lock_error(path, what, LockKind::Exclusive, e))?
-        };
+        let locked = open_locked_creating(path, &[5, 2])
+            .map_err(|e| lock_error(path, what, LockKind::Exclusive, e))?;
         let file = locked.file();
         let mut bytes = read_secret_file(file, MAX_KEYTAB_FILE_SIZE).map_err(io_err)?;
         if bytes.len() as u64 > MAX_KEYTAB_FILE_SIZE {
@@ -595,10 +588,39 @@ pub(crate) fn read_secret_file(
     Ok(bytes)
 }
 
-/// Writes `bytes` to a fresh 0600 file next to `path`, syncs it and renames it over `path`,
-/// so readers see either the old or the new file, never a partial one. Returns the stamp of
-/// the file written (a rename keeps it).
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<FileStamp> {
+/// Opens `path` for reading and writing and locks it exclusively; a missing file is first
+/// created holding `initial` ([`create_complete`]), so nobody ever opens it empty. Where
+/// hard links are refused (some network and FUSE file systems) the file is created with
+/// `O_CREAT` as before, empty until the lock holder writes `initial`.
+fn open_locked_creating(path: &Path, initial: &[u8]) -> Result<LockedFile, LockError> {
+    use std::io::ErrorKind;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut existing = OpenOptions::new();
+    existing.read(true).write(true);
+    // Removed again between our create and open (another writer's rename, a cleanup): try
+    // a few times, then report what the last open said.
+    for _ in 0..3 {
+        match open_locked(path, &existing, LockKind::Exclusive) {
+            Err(LockError::Io(e)) if e.kind() == ErrorKind::NotFound => {}
+            other => return other,
+        }
+        match create_complete(path, initial) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(LockError::Io(e)),
+            Err(_) => {
+                let mut create = existing.clone();
+                create.create(true).mode(0o600);
+                return open_locked(path, &create, LockKind::Exclusive);
+            }
+        }
+    }
+    open_locked(path, &existing, LockKind::Exclusive)
+}
+
+/// A fresh 0600 file next to `path` holding `bytes`, synced; the caller links or renames it
+/// into place and removes it on failure.
+fn write_temp_sibling(path: &Path, bytes: &[u8]) -> std::io::Result<(PathBuf, FileStamp)> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -614,7 +636,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<FileSta
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
+    let written = (|| {
         let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -622,14 +644,36 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<FileSta
             .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        let st = FileStamp::of(&f.metadata()?);
-        std::fs::rename(&tmp, path)?;
-        Ok(st)
+        Ok(FileStamp::of(&f.metadata()?))
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(st) => Ok((tmp, st)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Writes `bytes` to a fresh 0600 file next to `path`, syncs it and renames it over `path`,
+/// so readers see either the old or the new file, never a partial one. Returns the stamp of
+/// the file written (a rename keeps it).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<FileStamp> {
+    let (tmp, st) = write_temp_sibling(path, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    Ok(st)
+}
+
+/// Creates `path` holding `bytes` if it does not exist, in one step: a complete temporary
+/// file is hard-linked to `path` (link(2) never replaces, unlike rename), so no program can
+/// open `path` before it holds `bytes`. An existing `path` is `AlreadyExists` and left alone.
+pub(crate) fn create_complete(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (tmp, _) = write_temp_sibling(path, bytes)?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked
 }
 
 /// Resolves a keytab name as MIT's krb5_kt_resolve does for the FILE type: `FILE:path`,
@@ -951,6 +995,70 @@ mod tests {
         assert_eq!(e.minor, minor::KT_FORMAT);
         assert_eq!(std::fs::read(&path).unwrap(), damaged);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    /// A keytab that `add_to_file` creates is never seen empty by another program: MIT's
+    /// writers refuse an empty keytab (KRB5_KEYTAB_BADVNO), so a `ktadd` racing our create
+    /// would lose its entries. A reader polls the path while the file is created, 200 times;
+    /// an existing file and an empty one (MIT's own create) are written to as before, and no
+    /// temporary file is left behind.
+    #[test]
+    fn created_keytab_is_never_empty() {
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let path = temp_path("create");
+        let dir = path.parent().unwrap().to_path_buf();
+        for round in 0..200 {
+            let _ = std::fs::remove_file(&path);
+            let done = Arc::new(AtomicBool::new(false));
+            let watching = Arc::new(AtomicBool::new(false));
+            let watcher = {
+                let (path, done, watching) = (path.clone(), done.clone(), watching.clone());
+                std::thread::spawn(move || {
+                    let mut empty_seen = 0u32;
+                    while !done.load(Ordering::Acquire) {
+                        if let Ok(f) = std::fs::File::open(&path) {
+                            empty_seen += u32::from(f.metadata().unwrap().len() == 0);
+                        }
+                        watching.store(true, Ordering::Release);
+                    }
+                    empty_seen
+                })
+            };
+            while !watching.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            Keytab::add_to_file(&path, &[entry("a@R", 1, 18, round)]).unwrap();
+            done.store(true, Ordering::Release);
+            assert_eq!(
+                watcher.join().unwrap(),
+                0,
+                "round {round}: an empty keytab was seen"
+            );
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+            assert_eq!(Keytab::load(&path).unwrap().entries.len(), 1);
+        }
+        // MIT creates the file empty and writes the header once it holds the lock.
+        std::fs::write(&path, b"").unwrap();
+        Keytab::add_to_file(&path, &[entry("b@R", 1, 18, 0)]).unwrap();
+        assert_eq!(Keytab::load(&path).unwrap().entries.len(), 1);
+        // An existing file is kept: create_complete leaves it as it is.
+        let before = std::fs::read(&path).unwrap();
+        let e = create_complete(&path, &[5, 2]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|d| d.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [path.file_name().unwrap()], "no temporary file left");
+        // A missing directory is reported as the keytab not found.
+        let gone = dir.join("no-such-dir").join("k");
+        let e = Keytab::add_to_file(&gone, &[entry("c@R", 1, 18, 0)]).unwrap_err();
+        assert!(e.to_string().contains("not found"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Threads of one process adding at once lose nothing (OFD locks exclude them).

@@ -9,7 +9,9 @@
 #      last kinit's, and it never holds another client's ticket (krbap appended nothing to a
 #      cache that changed hands)
 #   3. one keytab written at once by `krbap keytab add`, MIT `ktutil` (addent + wkt) and
-#      `kadmin.local ktadd`: every entry of every writer is there, as `klist -k` shows
+#      `kadmin.local ktadd`: every entry of every writer is there, as `klist -k` shows, and
+#      neither MIT tool reports an error (krbap and kadmin.local race to create the file;
+#      MIT refuses a keytab it finds empty, so krbap never leaves one)
 #   4. a lock held longer than KRBAP_LOCK_TIMEOUT_MS (an exclusive classic POSIX lock taken by
 #      Python's fcntl.lockf: it conflicts with the OFD locks krbap and MIT take): `krbap kvno`,
 #      `krbap keytab add` and `krbap keytab list` fail in about that time with an error naming
@@ -175,6 +177,12 @@ fi
 kt=$work/race3.keytab
 ktutil_loop() {
   local i
+  # MIT's own create (k5_create_secure_file, then fopen, then the lock) leaves the file empty
+  # for a moment, and another MIT writer that opens it then refuses it ("Unsupported key table
+  # format version number"): two MIT writers must not race to create it. krbap creates the file
+  # complete (a hard-linked temporary file), so it races kadmin.local to create it below, and
+  # ktutil joins once the file holds its header.
+  for i in $(seq 500); do [ "$(stat -c %s "$kt" 2>/dev/null || echo 0)" -ge 2 ] && break; sleep 0.01; done
   for i in $(seq 10); do
     printf 'addent -password -p mk%d@%s -k %d -e aes256-cts-hmac-sha1-96\nktutil-pw\naddent -password -p mk%d@%s -k %d -e aes128-cts-hmac-sha1-96\nktutil-pw\nwkt %s\nquit\n' \
       "$i" "$realm" "$i" "$i" "$realm" "$i" "$kt" | ktutil >>"$work/ktutil.log" 2>&1 || echo "ktutil $i failed" >>"$work/r3.err"
@@ -202,6 +210,8 @@ krbap_loop 2 & p4=$!
 started+=("$p1" "$p2" "$p3" "$p4")
 wait "$p1" "$p2" "$p3" "$p4"
 r3_ms=$(( $(now_ms) - r3_start ))
+# Both MIT tools exit 0 when a keytab write fails; their messages tell.
+grep -h 'while \|[Ee]rror' "$work/kadmin.log" "$work/ktutil.log" >>"$work/r3.err" 2>/dev/null
 expected=$({
   for i in $(seq 10); do
     echo "mk$i@$realm $i aes256-cts-hmac-sha1-96"; echo "mk$i@$realm $i aes128-cts-hmac-sha1-96"
