@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The driver behind `make test` (and `make test-asan` with --asan). Stages, in order:
 #   deps      scripts/install-deps.sh (apt-get, only what is missing)
-#   lint      cargo fmt --check; cargo clippy --all-targets -- -D warnings
+#   lint      cargo fmt --check (also in fuzz/); cargo clippy --all-targets -- -D warnings
 #   build     cargo build --release (libkrbap.so, libkrbap.a, the krbap CLI, the header)
 #   rust      cargo test --profile test-release (release optimizations without fat LTO: Cargo.toml)
 #   header    the committed include/krbap.h equals the one the build generated
@@ -309,6 +309,8 @@ if [ "$mode" = full ]; then
     scripts/install-deps.sh || fatal "installing the test dependencies failed"
     stage "cargo fmt --check"
     gate "cargo fmt --check" cargo fmt --check
+    # The fuzz crate is its own workspace: the root check does not see it.
+    gate "cargo fmt --check (fuzz/)" cargo fmt --check --manifest-path fuzz/Cargo.toml
     stage "cargo clippy --all-targets -- -D warnings"
     gate "cargo clippy" cargo clippy --all-targets -- -D warnings
 fi

@@ -261,7 +261,10 @@ fn main() {
         format!("Basic realm=\"x, y\", charset=\"UTF-8\", negotiate  {rep64}, NTLM").as_bytes(),
     );
     http.put("www-reject", b"Negotiate oQcwBaADCgEC");
-    http.put("authorization-ows", format!(" \tNEGOTIATE   {rep64}\t").as_bytes());
+    http.put(
+        "authorization-ows",
+        format!(" \tNEGOTIATE   {rep64}\t").as_bytes(),
+    );
 
     println!(
         "seeds written under {}",

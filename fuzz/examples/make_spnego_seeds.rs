@@ -45,14 +45,35 @@ fn main() {
 
     // Mode 0: first tokens around MIT's captured AP-REQs, and other lists.
     for case in ["mutual", "nomutual", "aes128-sha256"] {
-        let krb5 = fs::read(root().join(format!("tests/data/mit-capture/{case}/initial_token.bin")))
-            .unwrap();
-        put(&format!("0-mit-{case}"), 0, &der::encode_init(&krb5_only, Some(&krb5), None));
-        put(&format!("0-mit-{case}-ms"), 0, &der::encode_init(&ms_first, Some(&krb5), None));
+        let krb5 =
+            fs::read(root().join(format!("tests/data/mit-capture/{case}/initial_token.bin")))
+                .unwrap();
+        put(
+            &format!("0-mit-{case}"),
+            0,
+            &der::encode_init(&krb5_only, Some(&krb5), None),
+        );
+        put(
+            &format!("0-mit-{case}-ms"),
+            0,
+            &der::encode_init(&ms_first, Some(&krb5), None),
+        );
     }
-    put("0-ntlm-first", 0, &der::encode_init(&ntlm_first, Some(b"NTLMSSP\0\x01"), None));
-    put("0-ntlm-only", 0, &der::encode_init(&der::encode_mech_types(&[oid::NTLMSSP]), None, None));
-    put("0-krb5-no-token", 0, &der::encode_init(&krb5_only, None, None));
+    put(
+        "0-ntlm-first",
+        0,
+        &der::encode_init(&ntlm_first, Some(b"NTLMSSP\0\x01"), None),
+    );
+    put(
+        "0-ntlm-only",
+        0,
+        &der::encode_init(&der::encode_mech_types(&[oid::NTLMSSP]), None, None),
+    );
+    put(
+        "0-krb5-no-token",
+        0,
+        &der::encode_init(&krb5_only, None, None),
+    );
     // krbap's non-mutual AP-REQ with an unsolicited initiator MIC.
     let options = |mutual: bool| InitOptions {
         req_flags: ctx_flags::SEQUENCE | if mutual { ctx_flags::MUTUAL } else { 0 },
@@ -60,19 +81,25 @@ fn main() {
     };
     let (mut k, ap_req) = SecurityContext::initiate(&initiator, &target, &options(false)).unwrap();
     let mic = k.get_mic(&krb5_only).unwrap();
-    put("0-krbap-unsolicited-mic", 0, &der::encode_init(&krb5_only, Some(&ap_req), Some(&mic)));
+    put(
+        "0-krbap-unsolicited-mic",
+        0,
+        &der::encode_init(&krb5_only, Some(&ap_req), Some(&mic)),
+    );
 
     // Mode 1: the second leg after request-mic for [NTLMSSP, krb5].
     let (_, mutual_req) = SecurityContext::initiate(&initiator, &target, &options(true)).unwrap();
     put("1-ap-req-mutual", 1, &resp(Some(&mutual_req), None));
-    let (mut k, plain_req) = SecurityContext::initiate(&initiator, &target, &options(false)).unwrap();
+    let (mut k, plain_req) =
+        SecurityContext::initiate(&initiator, &target, &options(false)).unwrap();
     let mic = k.get_mic(&ntlm_first).unwrap();
     put("1-ap-req-and-mic", 1, &resp(Some(&plain_req), Some(&mic)));
     put("1-mic-only", 1, &resp(None, Some(&mic)));
 
     // Mode 2: krbap's acceptor answering the target's own SPNEGO request (fixed clock:
     // the same ctime and cusec in every fresh context), with and without a MIC.
-    let (_, step) = Context::initiate(&initiator, &target, Mechanism::Spnego, &options(true)).unwrap();
+    let (_, step) =
+        Context::initiate(&initiator, &target, Mechanism::Spnego, &options(true)).unwrap();
     let token = step.token.unwrap();
     let (mut a, answer) = Context::accept(&acceptor, &token, None).unwrap();
     let answer = answer.token.unwrap();
@@ -89,12 +116,20 @@ fn main() {
             mech_list_mic: Some(&mic),
         }),
     );
-    put("2-reject", 2, &der::encode_resp(&NegTokenResp {
-        neg_state: Some(NegState::Reject),
-        ..Default::default()
-    }));
+    put(
+        "2-reject",
+        2,
+        &der::encode_resp(&NegTokenResp {
+            neg_state: Some(NegState::Reject),
+            ..Default::default()
+        }),
+    );
 
     // Mode 3: the readers alone.
-    put("3-init", 3, &der::encode_init(&ntlm_first, Some(b"tok"), Some(b"mic")));
+    put(
+        "3-init",
+        3,
+        &der::encode_init(&ntlm_first, Some(b"tok"), Some(b"mic")),
+    );
     put("3-resp", 3, &answer);
 }

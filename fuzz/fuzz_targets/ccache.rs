@@ -11,14 +11,19 @@ fuzz_target!(|data: &[u8]| {
     let tolerant = Ccache::parse_file(data, "fuzz.ccache");
     if let Ok(t) = &tolerant {
         if let Some(at) = t.torn_tail_at {
-            let before = Ccache::parse(&data[..at], "cut").expect("the part before a torn tail parses");
+            let before =
+                Ccache::parse(&data[..at], "cut").expect("the part before a torn tail parses");
             assert_eq!(before.credentials, t.credentials, "torn tail");
         }
     }
     let Ok(cc) = Ccache::parse(data, "fuzz.ccache") else {
         return;
     };
-    assert_eq!(tolerant.as_ref().ok(), Some(&cc), "a whole cache reads the same either way");
+    assert_eq!(
+        tolerant.as_ref().ok(),
+        Some(&cc),
+        "a whole cache reads the same either way"
+    );
     for c in cc.credentials.iter().take(8) {
         let _ = cc.find(None, &c.server, 0);
         let _ = c.is_config_entry();

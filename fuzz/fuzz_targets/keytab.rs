@@ -38,7 +38,10 @@ fn added_entry() -> KeytabEntry {
     let mut file = vec![5, 2];
     file.extend_from_slice(&(rec.len() as i32).to_be_bytes());
     file.extend_from_slice(&rec);
-    Keytab::parse(&file, "entry").expect("entry").entries.remove(0)
+    Keytab::parse(&file, "entry")
+        .expect("entry")
+        .entries
+        .remove(0)
 }
 
 fn add_in_place(data: &[u8], parsed: Option<&Keytab>) {
@@ -53,7 +56,11 @@ fn add_in_place(data: &[u8], parsed: Option<&Keytab>) {
     }
     added.expect("adding to a well-formed keytab");
     let after = Keytab::parse(&std::fs::read(path).expect("read back"), "added").expect("parses");
-    let at = after.entries.iter().position(|e| *e == new).expect("the new entry is there");
+    let at = after
+        .entries
+        .iter()
+        .position(|e| *e == new)
+        .expect("the new entry is there");
     let mut rest = after.entries.clone();
     rest.remove(at);
     assert_eq!(rest, old.entries, "old entries kept, in order");

@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let canonical = config.to_name(true);
     let again = RedisConfig::parse(&canonical)
         .unwrap_or_else(|e| panic!("canonical name {canonical:?} does not parse: {e:?}"));
-    assert!(again == config, "{canonical:?} parses to another configuration");
+    assert!(
+        again == config,
+        "{canonical:?} parses to another configuration"
+    );
     assert_eq!(again.to_name(true), canonical);
     let shown = config.name();
     if config.password.is_some() {

@@ -36,7 +36,9 @@ fn check_failure_token(token: Option<Vec<u8>>) {
 
 fn after_accept(ctx: &mut Context) {
     if ctx.is_established() {
-        let k = ctx.krb5_mut().expect("an established SPNEGO context has a krb5 context");
+        let k = ctx
+            .krb5_mut()
+            .expect("an established SPNEGO context has a krb5 context");
         let w = k.wrap(true, b"fuzz").expect("wrap");
         let _ = k.get_mic(&w);
     }
@@ -106,7 +108,10 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(r) = der::decode_resp(input) {
                 let again = der::encode_resp(&r);
-                assert_eq!(der::decode_resp(&again).expect("re-encoded NegTokenResp"), r);
+                assert_eq!(
+                    der::decode_resp(&again).expect("re-encoded NegTokenResp"),
+                    r
+                );
             }
         }
     }
