@@ -1,4 +1,4 @@
-//! Whole-file advisory locks on credential caches and keytabs, the locks MIT takes (MIT 1.20
+//! Whole-file advisory locks on credential caches, keytabs and file2 replay caches, the locks MIT takes (MIT 1.20
 //! lib/krb5/os/lock_file.c, `krb5_lock_file`), so that krbap and MIT programs serialize on the
 //! same files: shared for reading, exclusive for writing, over the whole file
 //! (`l_start = l_len = 0`).
@@ -105,6 +105,12 @@ pub(crate) struct LockedFile {
 impl LockedFile {
     pub(crate) fn file(&self) -> &File {
         &self.file
+    }
+
+    /// Whether the lock is an OFD lock (a second open of the file in this process conflicts).
+    #[cfg(test)]
+    pub(crate) fn is_ofd(&self) -> bool {
+        self.ofd
     }
 
     /// The stamp of the open (and locked) file.
@@ -225,6 +231,18 @@ fn lock(
             Err(e) => return Err(LockError::Io(e)),
         }
     }
+}
+
+/// Locks a file its caller opened with checks of its own (the file2 replay cache's
+/// `O_NOFOLLOW` and owner check), waiting until `deadline` at most (a deadline already passed
+/// tries once); `started` is when the caller's wait began, for the error's "within N ms".
+pub(crate) fn lock_opened(
+    file: File,
+    kind: LockKind,
+    deadline: Instant,
+    started: Instant,
+) -> Result<LockedFile, LockError> {
+    lock(file, kind, deadline, started)
 }
 
 /// Opens `path` with `options` and locks it (`kind`), waiting at most [`lock_timeout`]. When

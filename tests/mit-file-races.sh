@@ -18,6 +18,9 @@
 #      the file and the setting; a lock held for a shorter time is waited for
 #   5. (issue #19) krbap-server -rcache-max-bytes 1M -rcache-stats after an MIT gss-client's
 #      connection prints its memory replay cache's counters: 1 entry, 1 stored, the 1 MiB cap
+#   6. a file2 replay cache whose lock another process holds: krbap-server's accept fails
+#      closed after KRBAP_LOCK_TIMEOUT_MS with a message naming the file (MIT waits for ever),
+#      and stores into the file once the lock is released
 # Prints one line per check and `N passed, N failed` last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -330,6 +333,60 @@ if server_bin=$(build_example krbap-server); then
   fi
 else
   fail "race 5: building krbap-server" "$server_bin"
+fi
+
+# --- 6. a file2 replay cache locked by another process ---------------------------------------
+# krbap-server with -rcache file2:FILE while python3 holds FILE's lock for 6 s: the accept
+# fails closed after KRBAP_LOCK_TIMEOUT_MS (MIT would wait for ever) with a message naming the
+# file and the setting; once the lock is gone, the next accept stores into the same file.
+rc6=$work/race6.rcache2
+: >"$rc6"
+if [ -n "${server_bin:-}" ] && [ -x "$server_bin" ]; then
+  slog=$work/r6.server.log
+  clog=$work/r6.client.log
+  rm -f "$rc6.held"
+  if hold 6 "$rc6"; then
+    for attempt in 1 2 3; do
+      start_server "$slog" env KRBAP_LOCK_TIMEOUT_MS=700 "$server_bin" -port @PORT@ -once \
+        -rcache "file2:$rc6" test@localhost || { fail "race 6: krbap-server did not start" "$(tail -n 5 "$slog")"; break; }
+      t0=$(now_ms)
+      timeout 30 gss-client -port "$PORT" localhost test@localhost hello >"$clog" 2>&1 </dev/null
+      crc=$?
+      ms=$(( $(now_ms) - t0 ))
+      refused_retry "$attempt" "$clog" && continue
+      finish_server
+      break
+    done
+    if [ "$crc" != 0 ] && [ "$ms" -ge 650 ] && [ "$ms" -lt 5000 ] \
+       && grep -q "locked by another process" "$slog" && grep -qF "$rc6" "$slog" \
+       && grep -q KRBAP_LOCK_TIMEOUT_MS "$slog"; then
+      pass "race 6: an accept on a file2 replay cache locked by another process fails closed after ${ms} ms: $(grep -m1 'locked by another process' "$slog")"
+    else
+      fail "race 6: accept on a locked file2 replay cache (gss-client rc $crc after ${ms} ms)" \
+        "$(tail -n 6 "$slog"; tail -n 3 "$clog")"
+    fi
+    kill -TERM "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+    for attempt in 1 2 3; do
+      start_server "$slog" env KRBAP_LOCK_TIMEOUT_MS=700 "$server_bin" -port @PORT@ -once \
+        -rcache "file2:$rc6" test@localhost || { fail "race 6: krbap-server did not start" "$(tail -n 5 "$slog")"; break; }
+      timeout 30 gss-client -port "$PORT" localhost test@localhost hello >"$clog" 2>&1 </dev/null
+      crc=$?
+      refused_retry "$attempt" "$clog" && continue
+      finish_server
+      break
+    done
+    size=$(stat -c %s "$rc6")
+    if [ "$crc" = 0 ] && [ "$SERVER_RC" = 0 ] && [ "$size" -gt 16 ]; then
+      pass "race 6: with the lock released the next accept stores into the same file ($size bytes)"
+    else
+      fail "race 6: accept after the lock was released (gss-client rc $crc, server rc $SERVER_RC, $size bytes)" \
+        "$(tail -n 6 "$slog"; tail -n 3 "$clog")"
+    fi
+  else
+    fail "race 6: could not take the lock with python3"
+  fi
+else
+  fail "race 6: no krbap-server (race 5 could not build it)"
 fi
 
 summary

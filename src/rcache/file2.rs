@@ -13,13 +13,18 @@ const FIRST_TABLE_RECORDS: u64 = 1023;
 /// MIT refuses to grow the file past INT32_MAX bytes (EOVERFLOW).
 const MAX_FILE_SIZE: u64 = i32::MAX as u64;
 
-/// Serializes stores inside this process when the OS lacks open-file-description locks: classic
-/// POSIX record locks belong to the process, so two threads would both "hold" them.
-static PROCESS_FILE_LOCK: Mutex<()> = Mutex::new(());
-
 /// A replay cache in MIT's file2 format. Every store opens the file, takes an exclusive lock on
-/// the whole file (OFD lock, else POSIX `F_SETLKW`, the locks MIT takes), checks and writes,
-/// and closes it, exactly as MIT does, so concurrent krbap and MIT processes interleave safely.
+/// the whole file (OFD lock, else a classic POSIX lock: the locks MIT takes), checks and
+/// writes, and closes it, exactly as MIT does, so concurrent krbap and MIT processes
+/// interleave safely.
+///
+/// MIT waits for the lock without limit (`F_OFD_SETLKW`). krbap waits at most
+/// [`crate::file_lock::lock_timeout`] (`KRBAP_LOCK_TIMEOUT_MS`, default 10 s), as for
+/// ccaches and keytabs, and then fails the accept closed (`KRB5_RC_IO`, the message names the
+/// file and the setting): a process that holds the file's lock and hangs stalls the accepts
+/// for that long, not forever. The threads of one process take turns on a mutex first, so
+/// the lock, which is polled, is contended only by other processes; a thread that got its
+/// turn late has only what is left of its own wait.
 ///
 /// Damaged files (a process killed or a machine crashed mid-write): the file's first 16 bytes
 /// are the seed; a file shorter than that is given a fresh random seed at offset 0 under the
@@ -41,6 +46,8 @@ pub struct FileReplayCache {
     path: PathBuf,
     /// `dfl:`: MIT's shared-temporary-directory precautions (O_NOFOLLOW, owner check).
     is_default: bool,
+    /// This process's stores take turns here (a blocking wait) before the file lock.
+    turn: Mutex<()>,
 }
 
 impl FileReplayCache {
@@ -49,6 +56,7 @@ impl FileReplayCache {
         FileReplayCache {
             path: path.into(),
             is_default: false,
+            turn: Mutex::new(()),
         }
     }
 
@@ -59,6 +67,7 @@ impl FileReplayCache {
         FileReplayCache {
             path: Self::mit_default_path(),
             is_default: true,
+            turn: Mutex::new(()),
         }
     }
 
@@ -110,13 +119,32 @@ impl FileReplayCache {
     }
 
     fn store_tag(&self, tag: &[u8; FILE2_TAG_LEN], now: u32, skew: u32) -> Result<()> {
+        self.store_tag_within(tag, now, skew, crate::file_lock::lock_timeout())
+    }
+
+    /// [`Self::store_tag`] with the wait for the turn and the lock bounded by `timeout`.
+    fn store_tag_within(
+        &self,
+        tag: &[u8; FILE2_TAG_LEN],
+        now: u32,
+        skew: u32,
+        timeout: std::time::Duration,
+    ) -> Result<()> {
+        let started = std::time::Instant::now();
+        let turn = lock_ignoring_poison(&self.turn);
         let file = self.open().map_err(|e| self.io_error("open", &e))?;
-        let process_guard = lock_whole_file(&file).map_err(|e| self.io_error("lock", &e))?;
-        let stored = store_locked(&file, tag, now, skew);
-        // Closing the file releases the file lock; only then may another thread of this process
-        // take its turn (with process-owned POSIX locks, its close would drop ours).
-        drop(file);
-        drop(process_guard);
+        let locked = crate::file_lock::lock_opened(
+            file,
+            crate::file_lock::LockKind::Exclusive,
+            started + timeout,
+            started,
+        )
+        .map_err(|e| self.lock_error(e))?;
+        let stored = store_locked(locked.file(), tag, now, skew);
+        // Closing the file releases the file lock (and then, without OFD locks, the process
+        // mutex that classic locks need); only then may the next thread take its turn.
+        drop(locked);
+        drop(turn);
         match stored {
             Ok(Stored::New) => Ok(()),
             Ok(Stored::Replay) => Err(replay_error(&format!(
@@ -167,44 +195,28 @@ impl FileReplayCache {
     }
 }
 
+impl FileReplayCache {
+    /// A lock that was not granted: an I/O error as [`Self::io_error`] maps it, a wait that
+    /// ran out as `KRB5_RC_IO` (the cache cannot decide, so the accept is refused).
+    fn lock_error(&self, e: crate::file_lock::LockError) -> Error {
+        match e {
+            crate::file_lock::LockError::Io(io) => self.io_error("lock", &io),
+            waited => {
+                let mut err = waited.to_error(
+                    &format!("replay cache {}", self.path.display()),
+                    crate::file_lock::LockKind::Exclusive,
+                    None,
+                );
+                err.minor = minor::RC_IO;
+                err
+            }
+        }
+    }
+}
+
 enum Stored {
     New,
     Replay,
-}
-
-/// Takes an exclusive lock on the whole file, waiting for it (MIT `krb5_lock_file`:
-/// F_OFD_SETLKW, falling back to F_SETLKW on EINVAL). With the fallback, returns a guard
-/// serializing this process's threads too.
-fn lock_whole_file(file: &File) -> io::Result<Option<MutexGuard<'static, ()>>> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        match fcntl_lock(file, libc::F_OFD_SETLKW) {
-            Ok(()) => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let guard = lock_ignoring_poison(&PROCESS_FILE_LOCK);
-    fcntl_lock(file, libc::F_SETLKW)?;
-    Ok(Some(guard))
-}
-
-fn fcntl_lock(file: &File, cmd: libc::c_int) -> io::Result<()> {
-    // SAFETY: an all-zero flock is a valid value (l_start = l_len = 0: the whole file).
-    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
-    lock.l_type = libc::F_WRLCK as _;
-    lock.l_whence = libc::SEEK_SET as _;
-    loop {
-        // SAFETY: the fd is open for the duration of the call and `lock` is a valid flock.
-        let rc = unsafe { libc::fcntl(file.as_raw_fd(), cmd, &mut lock) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
 }
 
 /// Reads as much of `buf` as the file holds at `offset` (short only at end of file).
@@ -327,6 +339,97 @@ mod tests {
             .open(&path)
             .unwrap();
         (path, file)
+    }
+
+    /// A lock another holder keeps is waited for at most the timeout, then the store fails
+    /// closed with KRB5_RC_IO and a message naming the file and the setting, and the tag is
+    /// not recorded; a lock released within the wait is waited for. (With OFD locks a second
+    /// open of the file conflicts even inside this process, as another process would.)
+    #[test]
+    fn lock_wait_is_bounded() {
+        use crate::file_lock::{open_locked, LockKind};
+        use std::time::{Duration, Instant};
+        let (path, _) = temp_file("lock-wait");
+        let rc = FileReplayCache::new(&path);
+        let held = open_locked(&path, OpenOptions::new().read(true), LockKind::Shared).unwrap();
+        if !held.is_ofd() {
+            return; // classic locks: this process's own lock would not conflict
+        }
+        let tag = [0x5au8; FILE2_TAG_LEN];
+        let t0 = Instant::now();
+        let e = rc
+            .store_tag_within(&tag, 1000, 300, Duration::from_millis(300))
+            .unwrap_err();
+        let waited = t0.elapsed();
+        assert_eq!(e.minor, minor::RC_IO, "{e}");
+        assert_eq!(e.major, major::FAILURE, "{e}");
+        let text = e.to_string();
+        assert!(text.contains("locked by another process"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("KRBAP_LOCK_TIMEOUT_MS"), "{text}");
+        assert!(
+            waited >= Duration::from_millis(290) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+        drop(held);
+        // Held for 200 ms while a store waits up to 5 s: the store goes through.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let releaser = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let held =
+                    open_locked(&path, OpenOptions::new().read(true), LockKind::Shared).unwrap();
+                tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                drop(held);
+            })
+        };
+        rx.recv().unwrap();
+        let t0 = Instant::now();
+        rc.store_tag_within(&tag, 1000, 300, Duration::from_secs(5))
+            .unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(3));
+        releaser.join().unwrap();
+        // The refused store recorded nothing; the second one did.
+        let e = rc
+            .store_tag_within(&tag, 1001, 300, Duration::from_secs(5))
+            .unwrap_err();
+        assert_eq!(e.minor, minor::AP_ERR_REPEAT, "{e}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Threads of one process storing into one cache at once: each takes its turn, none
+    /// times out, every tag is recorded once.
+    #[test]
+    fn threads_take_turns() {
+        use std::time::Duration;
+        let (path, _) = temp_file("turns");
+        let rc = std::sync::Arc::new(FileReplayCache::new(&path));
+        let threads: Vec<_> = (0..4u8)
+            .map(|t| {
+                let rc = rc.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50u8 {
+                        let mut tag = [t; FILE2_TAG_LEN];
+                        tag[1] = i;
+                        rc.store_tag_within(&tag, 1000, 300, Duration::from_secs(10))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        for t in 0..4u8 {
+            let mut tag = [t; FILE2_TAG_LEN];
+            tag[1] = 7;
+            let e = rc
+                .store_tag_within(&tag, 1000, 300, Duration::from_secs(1))
+                .unwrap_err();
+            assert_eq!(e.minor, minor::AP_ERR_REPEAT);
+        }
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
