@@ -497,25 +497,43 @@ pub fn fuzz_verify_plaintexts(
 
 /// Step 5: KRB_AP_REP echoing ctime/cusec, encrypted in the session key (usage 12).
 pub fn build_ap_rep(session_key: &Key, rep: &EncApRepPart) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ap_rep_len(session_key, rep));
-    build_ap_rep_into(session_key, rep, &mut out);
+    let layout = ApRepLayout::of(session_key, rep);
+    let mut out = Vec::with_capacity(layout.len);
+    build_ap_rep_into(session_key, rep, layout, &mut out);
     out
 }
 
-/// The length of the AP-REP [`build_ap_rep_into`] makes of `rep`, for an exactly sized
-/// buffer.
-pub(crate) fn ap_rep_len(session_key: &Key, rep: &EncApRepPart) -> usize {
-    let enctype = session_key.enctype();
-    let cipher_len = crate::asn1::enc_ap_rep_part_len(rep) + enctype.ciphertext_overhead();
-    crate::asn1::ap_rep_len(enctype.number(), None, cipher_len)
+/// The sizes of the AP-REP [`build_ap_rep_into`] makes of an EncAPRepPart, computed once:
+/// `len` sizes the caller's buffer exactly, `part_len` is the plaintext to encrypt.
+#[derive(Clone, Copy)]
+pub(crate) struct ApRepLayout {
+    pub(crate) len: usize,
+    part_len: usize,
+}
+
+impl ApRepLayout {
+    pub(crate) fn of(session_key: &Key, rep: &EncApRepPart) -> ApRepLayout {
+        let enctype = session_key.enctype();
+        let part_len = crate::asn1::enc_ap_rep_part_len(rep);
+        let cipher_len = part_len + enctype.ciphertext_overhead();
+        ApRepLayout {
+            len: crate::asn1::ap_rep_len(enctype.number(), None, cipher_len),
+            part_len,
+        }
+    }
 }
 
 /// The AP-REP of `rep`, its EncAPRepPart (which holds the acceptor subkey) encoded where
-/// it is encrypted, in `out`: no plaintext copy to allocate and wipe.
-pub(crate) fn build_ap_rep_into(session_key: &Key, rep: &EncApRepPart, out: &mut Vec<u8>) {
-    let len = crate::asn1::enc_ap_rep_part_len(rep);
+/// it is encrypted, in `out`: no plaintext copy to allocate and wipe. `layout` is
+/// [`ApRepLayout::of`] the same key and part.
+pub(crate) fn build_ap_rep_into(
+    session_key: &Key,
+    rep: &EncApRepPart,
+    layout: ApRepLayout,
+    out: &mut Vec<u8>,
+) {
     crate::asn1::encode_ap_rep_with(out, session_key.enctype().number(), None, |o| {
-        session_key.encrypt_append_with(usage::AP_REP_ENCPART, len, o, |o| {
+        session_key.encrypt_append_with(usage::AP_REP_ENCPART, layout.part_len, o, |o| {
             crate::asn1::put_enc_ap_rep_part(o, rep)
         })
     });

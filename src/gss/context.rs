@@ -681,9 +681,9 @@ impl SecurityContext {
                 seq_number: Some(seq),
             };
             // Encrypted straight into the reply token, allocated at its final size.
-            let len = ap::ap_rep_len(&v.session_key, &rep);
-            let token = frame_with(TOK_AP_REP, len, |o| {
-                ap::build_ap_rep_into(&v.session_key, &rep, o)
+            let layout = ap::ApRepLayout::of(&v.session_key, &rep);
+            let token = frame_with(TOK_AP_REP, layout.len, |o| {
+                ap::build_ap_rep_into(&v.session_key, &rep, layout, o)
             });
             let p = MessageProtection::new(
                 acceptor_subkey,
