@@ -818,7 +818,10 @@ fn tls_server_certificate_must_verify() {
     let e = store(&cache, 23, 0).unwrap_err();
     assert_eq!(e.minor, minor::RC_IO, "{e:?}");
     assert!(
-        e.detail.contains("over TLS") && e.detail.contains("within 200 ms"),
+        e.detail.contains("over TLS")
+            && e.detail.contains("within 200 ms")
+            && e.detail.contains("a port without TLS looks the same")
+            && e.detail.contains("tls-port"),
         "{}",
         e.detail
     );

@@ -802,9 +802,11 @@ impl RedisReplayCache {
     /// alone (the cluster client folds every node's failure into one I/O error).
     fn probe(&self) -> std::result::Result<(), ConnectFailure> {
         let ping = |conn: &mut Conn| {
-            conn.query(&::redis::cmd("PING"))
-                .map(|_| ())
-                .map_err(|e| self.failure(&e, "PING"))
+            conn.query(&::redis::cmd("PING")).map(|_| ()).map_err(|e| {
+                let mut f = self.failure(&e, "PING");
+                self.tls_port_hint(&e, true, &mut f.failure);
+                f
+            })
         };
         match &self.config.server {
             RedisServer::Cluster { nodes } => {
@@ -898,6 +900,7 @@ impl RedisReplayCache {
             Some(c) => (c, true),
             None => (self.connect().map_err(|f| self.error(f.failure))?, false),
         };
+        let mut fresh = !pooled;
         let mut reply = conn.query(&cmd);
         if pooled {
             if let Err(e) = &reply {
@@ -906,6 +909,7 @@ impl RedisReplayCache {
                     // on a new connection. Had the first SET been executed, this one finds
                     // the key and refuses the accept: wrong, but on the safe side.
                     conn = self.connect().map_err(|f| self.error(f.failure))?;
+                    fresh = true;
                     reply = conn.query(&cmd);
                 }
             }
@@ -926,7 +930,23 @@ impl RedisReplayCache {
                 minor: minor::RC_IO,
                 cause: format!("unexpected reply to SET NX: {other:?}"),
             })),
-            Err(e) => Err(self.error(self.failure(&e, "SET").failure)),
+            Err(e) => {
+                let mut failure = self.failure(&e, "SET").failure;
+                self.tls_port_hint(&e, fresh, &mut failure);
+                Err(self.error(failure))
+            }
+        }
+    }
+
+    /// On a new `rediss:` connection a timeout may also be a port without TLS: rustls sends
+    /// its handshake with the first command, and a plain Redis waits for the end of a line
+    /// that never comes. The cause says so.
+    fn tls_port_hint(&self, e: &RedisError, fresh: bool, failure: &mut Failure) {
+        if fresh && e.is_timeout() && self.config.tls.is_some() {
+            failure.cause.push_str(
+                "; on a new TLS connection a port without TLS looks the same (its Redis \
+                 never answers the TLS handshake): check that the port is Redis' tls-port",
+            );
         }
     }
 
