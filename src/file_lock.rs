@@ -1,7 +1,7 @@
-//! Whole-file advisory locks on credential caches, keytabs and file2 replay caches, the locks MIT takes (MIT 1.20
-//! lib/krb5/os/lock_file.c, `krb5_lock_file`), so that krbap and MIT programs serialize on the
-//! same files: shared for reading, exclusive for writing, over the whole file
-//! (`l_start = l_len = 0`).
+//! Whole-file advisory locks on credential caches, keytabs and file2 replay caches, the locks
+//! MIT takes (MIT 1.20 lib/krb5/os/lock_file.c, `krb5_lock_file`), so that krbap and MIT
+//! programs serialize on the same files: shared for reading, exclusive for writing, over the
+//! whole file (`l_start = l_len = 0`).
 //!
 //! - Linux open-file-description locks (`F_OFD_SETLK`) first, as MIT: they conflict with
 //!   classic POSIX record locks (`F_SETLK`, Python's `fcntl.lockf`, older MIT builds) and with
@@ -192,8 +192,11 @@ impl From<io::Error> for LockError {
     }
 }
 
-/// Locks `file`, waiting until `deadline` at most.
-fn lock(
+/// Locks `file`, waiting until `deadline` at most (a deadline already passed tries once);
+/// `started` is when the caller's wait began, for the error's "within N ms". Callers that
+/// open the file with checks of their own (the file2 replay cache's `O_NOFOLLOW` and owner
+/// check) lock it here; the others use [`open_locked`].
+pub(crate) fn lock(
     file: File,
     kind: LockKind,
     deadline: Instant,
@@ -231,18 +234,6 @@ fn lock(
             Err(e) => return Err(LockError::Io(e)),
         }
     }
-}
-
-/// Locks a file its caller opened with checks of its own (the file2 replay cache's
-/// `O_NOFOLLOW` and owner check), waiting until `deadline` at most (a deadline already passed
-/// tries once); `started` is when the caller's wait began, for the error's "within N ms".
-pub(crate) fn lock_opened(
-    file: File,
-    kind: LockKind,
-    deadline: Instant,
-    started: Instant,
-) -> Result<LockedFile, LockError> {
-    lock(file, kind, deadline, started)
 }
 
 /// Opens `path` with `options` and locks it (`kind`), waiting at most [`lock_timeout`]. When

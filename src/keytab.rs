@@ -605,9 +605,10 @@ fn open_locked_creating(path: &Path, initial: &[u8]) -> Result<LockedFile, LockE
             other => return other,
         }
         match create_complete(path, initial) {
-            Ok(_) => {}
+            Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => return Err(LockError::Io(e)),
+            // Anything else (no hard links here, or an error the open repeats, such as a
+            // missing directory) goes the old way.
             Err(_) => {
                 let mut create = existing.clone();
                 create.create(true).mode(0o600);

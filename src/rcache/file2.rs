@@ -133,7 +133,7 @@ impl FileReplayCache {
         let started = std::time::Instant::now();
         let turn = lock_ignoring_poison(&self.turn);
         let file = self.open().map_err(|e| self.io_error("open", &e))?;
-        let locked = crate::file_lock::lock_opened(
+        let locked = crate::file_lock::lock(
             file,
             crate::file_lock::LockKind::Exclusive,
             started + timeout,
@@ -193,9 +193,7 @@ impl FileReplayCache {
             format!("replay cache {} {what} failed: {e}", self.path.display()),
         )
     }
-}
 
-impl FileReplayCache {
     /// A lock that was not granted: an I/O error as [`Self::io_error`] maps it, a wait that
     /// ran out as `KRB5_RC_IO` (the cache cannot decide, so the accept is refused).
     fn lock_error(&self, e: crate::file_lock::LockError) -> Error {
